@@ -1,0 +1,129 @@
+"""Composition root: builds the Litestar app from explicit settings (no import-time side effects)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.plugins.prometheus import PrometheusConfig
+from litestar.security.session_auth import SessionAuth
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from feedback.auth.controllers import AuthController
+from feedback.auth.middleware import retrieve_user
+from feedback.auth.session_store import DatabaseStore
+from feedback.db import alchemy_config, create_engine, session_factory
+from feedback.errors import handle_exception
+from feedback.settings import Settings
+from feedback.system import MetricsController, health
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
+
+log = logging.getLogger(__name__)
+
+
+def _template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    from feedback.templating import configure_environment
+
+    return TemplateConfig(
+        directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=configure_environment
+    )
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
+    """Build the web app. ``overrides`` lets tests inject collaborators (gateway, clock …)."""
+    settings = settings or Settings()
+    engine = create_engine(settings.database_url)
+    sessionmaker = session_factory(engine)
+    db_config = alchemy_config(settings, engine)
+
+    session_config = ServerSideSessionConfig(
+        key="uppf_session",
+        max_age=settings.session_max_age_s,
+        secure=settings.cookie_secure,
+        httponly=True,
+        samesite="lax",
+        store="sessions",
+        renew_on_access=True,
+        # Machine endpoints never carry a browser session (and /health must work with the DB down).
+        exclude=["^/health", "^/metrics", "^/static/", "^/webhooks/", "^/schema"],
+    )
+    session_auth = SessionAuth[Any, Any](
+        retrieve_user_handler=retrieve_user,
+        session_backend_config=session_config,
+        # Public machine endpoints; /metrics has its own loopback guard, webhooks verify signatures.
+        exclude=["^/static/", "^/schema", "^/metrics", "^/health"],
+        exclude_opt_key="public",
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        worker_task: asyncio.Task[None] | None = None
+        if settings.start_worker_in_app:
+            from feedback.worker import run_worker
+
+            worker_task = asyncio.create_task(run_worker(settings, stop, **overrides), name="dev-worker")
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker_task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(worker_task, timeout=15)
+            await engine.dispose()
+
+    route_handlers: list[Any] = [
+        health,
+        MetricsController,
+        AuthController,
+        create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
+    ]
+
+    app = Litestar(
+        route_handlers=route_handlers,
+        plugins=[SQLAlchemyPlugin(config=db_config)],
+        middleware=[
+            PrometheusConfig(app_name="uppfoljning", prefix="uppfoljning", group_path=True).middleware
+        ],
+        on_app_init=[session_auth.on_app_init],
+        stores={"sessions": DatabaseStore(sessionmaker)},
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="uppf_csrf",
+            cookie_secure=settings.cookie_secure,
+            cookie_httponly=True,
+            header_name="x-csrftoken",
+            exclude=["/webhooks/"],
+        ),
+        template_config=_template_config(),
+        openapi_config=OpenAPIConfig(
+            title="Uppföljning API",
+            version="1",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+        ),
+        exception_handlers={Exception: handle_exception},
+        request_max_body_size=settings.max_request_body_bytes,
+        lifespan=[lifespan],
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.overrides = overrides
+    return app

@@ -1,0 +1,27 @@
+"""Async bodies of the account CLI commands (each owns its transaction)."""
+
+from __future__ import annotations
+
+from feedback.auth import services
+from feedback.db import create_engine, session_factory
+from feedback.settings import Settings
+
+
+async def create_user_command(
+    settings: Settings, *, email: str, role: str, unit_codes: list[str], name: str, password: str
+) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            unit_ids = [(await services.get_unit_by_code(session, code)).id for code in unit_codes]
+            await services.create_user(
+                session,
+                email=email,
+                display_name=name or email,
+                role=role,
+                unit_ids=unit_ids,
+                password=password,
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()

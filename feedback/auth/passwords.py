@@ -1,0 +1,38 @@
+"""argon2id password hashing (argon2-cffi defaults follow RFC 9106's recommendations)."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 12
+# A dummy hash verified when the account does not exist, so response time does not reveal which
+# e-mail addresses have accounts.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-used-for-timing")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def password_problem(password: str) -> str | None:
+    """Return a Swedish reason when a new password is too weak, else None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Lösenordet måste ha minst {MIN_PASSWORD_LENGTH} tecken."
+    if password.strip() != password:
+        return "Lösenordet får inte börja eller sluta med mellanslag."
+    if len(set(password)) < 5:
+        return "Lösenordet är för enkelt. Välj ett längre eller mer varierat."
+    return None

@@ -1,0 +1,10 @@
+"""The list of CLI commands contributed by feature packages (kept apart so cli.py stays small)."""
+
+from __future__ import annotations
+
+import click
+
+
+def GROUPS() -> list[click.Command]:
+    commands: list[click.Command] = []
+    return commands

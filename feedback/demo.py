@@ -1,0 +1,68 @@
+"""Demo data for `make run`: two units, one user per role, and (from feature packages) content.
+
+Idempotent: running it again changes nothing and prints the same logins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback.auth import services
+from feedback.auth.models import Role, Unit, User
+from feedback.db import create_engine, session_factory
+from feedback.settings import Settings
+
+DEMO_PASSWORD = "Uppfoljning-demo-2026"  # noqa: S105 - printed on purpose; dev only
+DEMO_UNITS = (("fsd", "Försörjningsstöd Norra"), ("ame", "Arbetsmarknadsenheten"))
+DEMO_USERS = (
+    ("admin@demo.uppfoljning.se", "Alva Admin", Role.ADMIN, ()),
+    ("chef@demo.uppfoljning.se", "Maria Enhetschef", Role.MANAGER, ("fsd", "ame")),
+    ("handlaggare@demo.uppfoljning.se", "Karin Handläggare", Role.CASEWORKER, ("fsd",)),
+    ("panel@demo.uppfoljning.se", "Omar Panelmedlem", Role.PANEL_MEMBER, ("fsd",)),
+)
+
+# Feature packages append steps here: async (session, settings) -> list of lines to print.
+DemoStep = Callable[[AsyncSession, Settings], Awaitable[list[str]]]
+
+
+def feature_steps() -> list[DemoStep]:
+    return []
+
+
+async def seed_people(session: AsyncSession) -> list[str]:
+    units: dict[str, Unit] = {}
+    for code, name in DEMO_UNITS:
+        unit = await session.scalar(sa.select(Unit).where(Unit.code == code))
+        units[code] = unit or await services.create_unit(session, code=code, name=name)
+    lines = ["Demo-inloggningar (lösenord för alla: " + DEMO_PASSWORD + "):"]
+    for email, name, role, unit_codes in DEMO_USERS:
+        if not await session.scalar(sa.select(User.id).where(User.email == email)):
+            await services.create_user(
+                session,
+                email=email,
+                display_name=name,
+                role=role,
+                unit_ids=[units[c].id for c in unit_codes],
+                password=DEMO_PASSWORD,
+            )
+        lines.append(f"  {role.value:<13} {email}")
+    return lines
+
+
+async def seed_demo(settings: Settings) -> list[str]:
+    if not settings.is_dev:
+        raise RuntimeError("seed-demo is for development databases only")
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            lines = await seed_people(session)
+            await session.commit()
+            for step in feature_steps():
+                lines.extend(await step(session, settings))
+                await session.commit()
+            return lines
+    finally:
+        await engine.dispose()

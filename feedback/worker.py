@@ -1,0 +1,64 @@
+"""The background worker: runs each periodic job in turn until asked to stop.
+
+Jobs are small async callables that do one bounded batch and return; durable state lives in the
+database (outbox rows, follow-ups), never in the worker, so a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from feedback.db import create_engine, session_factory
+from feedback.settings import Settings
+
+log = logging.getLogger(__name__)
+
+JobFn = Callable[[], Awaitable[Any]]
+
+
+@dataclass
+class Job:
+    name: str
+    run: JobFn
+    interval_s: float
+
+
+def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[Job]:
+    """The worker's composition: each capability contributes its periodic jobs here."""
+    from feedback.auth.session_store import DatabaseStore
+
+    store = DatabaseStore(sessionmaker)
+    return [Job("expire-web-sessions", store.delete_expired, 300.0)]
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event, **overrides: Any) -> None:
+    engine = create_engine(settings.database_url)
+    sessionmaker = session_factory(engine)
+    jobs = build_jobs(settings, sessionmaker, **overrides)
+    next_run = dict.fromkeys((job.name for job in jobs), 0.0)
+    loop = asyncio.get_running_loop()
+    log.info("worker started with jobs: %s", ", ".join(job.name for job in jobs))
+    try:
+        while not stop.is_set():
+            for job in jobs:
+                if stop.is_set():
+                    break
+                if loop.time() < next_run[job.name]:
+                    continue
+                try:
+                    await job.run()
+                except Exception:  # one failing job must not stop the others; it is retried
+                    log.exception("worker job %s failed", job.name)
+                next_run[job.name] = loop.time() + job.interval_s
+            wake = min(next_run.values(), default=loop.time() + 1.0) - loop.time()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=max(0.05, min(wake, 1.0)))
+            except TimeoutError:
+                pass
+    finally:
+        await engine.dispose()
+        log.info("worker stopped")
