@@ -1,0 +1,1 @@
+"""SMS gateways behind ``notifications.ports.SmsGateway``: Twilio (real or local fake) and console."""

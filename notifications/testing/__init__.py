@@ -1,0 +1,1 @@
+"""Test and demo helpers that play external services locally (never the internet)."""
