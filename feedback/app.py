@@ -24,6 +24,7 @@ from litestar.template.config import TemplateConfig
 from feedback.auth.controllers import AuthController
 from feedback.auth.middleware import retrieve_user
 from feedback.auth.session_store import DatabaseStore
+from feedback.clock import SystemClock
 from feedback.db import alchemy_config, create_engine, session_factory
 from feedback.errors import handle_exception
 from feedback.settings import Settings
@@ -126,4 +127,5 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     app.state.overrides = overrides
+    app.state.clock = overrides.get("clock") or SystemClock()
     return app

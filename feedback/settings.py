@@ -78,6 +78,9 @@ class Settings:
     session_max_age_s: int = 8 * 3600
     cookie_secure: bool = False
     max_request_body_bytes: int = 1_048_576
+    login_max_failures: int = 5  # failed logins per account and per client before a lock
+    login_lock_minutes: int = 15
+    invitation_ttl_hours: int = 72
     start_worker_in_app: bool = False
     dev_tools: bool = False  # time travel, dev phone page: only with the fake gateway in development
 
@@ -126,6 +129,9 @@ class Settings:
             session_max_age_s=_int(environ, "FEEDBACK_SESSION_MAX_AGE_S", 8 * 3600),
             cookie_secure=_bool(environ.get("FEEDBACK_COOKIE_SECURE"), not is_dev),
             max_request_body_bytes=_int(environ, "FEEDBACK_MAX_REQUEST_BODY_BYTES", 1_048_576),
+            login_max_failures=_int(environ, "FEEDBACK_LOGIN_MAX_FAILURES", 5),
+            login_lock_minutes=_int(environ, "FEEDBACK_LOGIN_LOCK_MINUTES", 15),
+            invitation_ttl_hours=_int(environ, "FEEDBACK_INVITATION_TTL_HOURS", 72),
             start_worker_in_app=_bool(environ.get("FEEDBACK_WORKER_IN_APP"), False),
             dev_tools=_bool(environ.get("FEEDBACK_DEV_TOOLS"), False) and is_dev,
         )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from feedback.auth.models import Membership, Role, Unit, User
-from feedback.auth.passwords import hash_password, password_problem, verify_password
+from feedback.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from feedback.db import utcnow
 from feedback.errors import Conflict, InvalidInput, NotFound
 
@@ -72,6 +73,33 @@ async def create_user(
     return user
 
 
+def set_password(user: User, password: str, now: datetime) -> None:
+    """Hash and store a new password; changing ``password_changed_at`` ends the user's other sessions."""
+    if problem := password_problem(password):
+        raise InvalidInput(problem, field="password")
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+
+
+async def change_password(
+    session: AsyncSession, *, user_id: uuid.UUID, current: str, new: str, repeat: str, now: datetime
+) -> User:
+    """Change a signed-in user's password; the current one must be given again."""
+    user = await session.get(User, user_id)
+    if user is None or not verify_password(user.password_hash, current):
+        raise InvalidInput("Det nuvarande lösenordet stämmer inte.", field="current_password")
+    if new != repeat:
+        raise InvalidInput("De två nya lösenorden är inte likadana.", field="repeat_password")
+    if new == current:
+        raise InvalidInput("Det nya lösenordet måste skilja sig från det gamla.", field="new_password")
+    try:
+        set_password(user, new, now)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field="new_password") from exc
+    await session.flush()
+    return user
+
+
 async def authenticate(session: AsyncSession, *, email: str, password: str) -> User | None:
     """Return the active user when the password matches (constant-ish time either way)."""
     user = await session.scalar(
@@ -81,4 +109,6 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
     if not ok or user is None or not user.is_active:
         return None
     user.last_login_at = utcnow()
+    if user.password_hash and needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)  # parameters were raised since it was stored
     return user

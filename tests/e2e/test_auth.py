@@ -53,3 +53,38 @@ def test_axe_check_can_fail(page, live_server: LiveServer) -> None:
     assert {"html-has-lang", "image-alt", "label"} <= ids
     with pytest.raises(pytest.fail.Exception, match="label"):
         assert_no_axe_violations(page)
+
+
+def test_sixth_wrong_attempt_is_refused(browser, live_server_factory) -> None:
+    """Runs on a server of its own: the lock would otherwise shut other tests out."""
+    server = live_server_factory(isolated=True)
+    context = browser.new_context(base_url=server.base_url, locale="sv-SE")
+    try:
+        page = context.new_page()
+        for attempt in range(1, 6):
+            login(page, CASEWORKER, f"fel-losenord-{attempt}")
+            assert "/login" in page.url
+        assert "För många misslyckade inloggningar" in page.get_by_role("alert").inner_text()
+        login(page, CASEWORKER, DEMO_PASSWORD)  # the sixth attempt, now with the right password
+        alert = page.get_by_role("alert").inner_text()
+        assert "För många misslyckade inloggningar" in alert and "15 minuter" in alert
+        page.goto("/")
+        assert "/login" in page.url, "the refused attempt must not sign anybody in"
+        assert_no_axe_violations(page)
+    finally:
+        context.close()
+
+
+def test_password_page_has_no_axe_violations(page, live_server: LiveServer) -> None:
+    login(page, "chef@demo.uppfoljning.se", DEMO_PASSWORD)
+    page.get_by_role("link", name="Byt lösenord").click()
+    page.wait_for_load_state("domcontentloaded")
+    assert page.get_by_label("Nuvarande lösenord").is_visible()
+    assert_no_axe_violations(page)
+    page.get_by_label("Nuvarande lösenord").fill("inte-mitt-losenord")
+    page.get_by_label("Nytt lösenord").fill("ett-nytt-langt-losenord")
+    page.get_by_label("Upprepa det nya lösenordet").fill("ett-nytt-langt-losenord")
+    page.get_by_role("button", name="Byt lösenord").click()
+    page.wait_for_load_state("domcontentloaded")
+    assert "nuvarande lösenordet stämmer inte" in page.get_by_role("alert").inner_text()
+    assert_no_axe_violations(page)

@@ -1,0 +1,107 @@
+"""Login throttling: 5 failures lock an account or a client for 15 minutes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback.app import create_app
+from feedback.auth import throttle
+from feedback.auth.models import LoginThrottle, Role
+from feedback.clock import FrozenClock
+from feedback.settings import Settings
+from tests.helpers import PASSWORD, form_post, make_unit, make_user
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+POLICY = throttle.ThrottlePolicy(max_failures=5, lock_for=timedelta(minutes=15))
+
+
+async def test_account_locks_after_five_failures_from_any_client(db_session: AsyncSession) -> None:
+    for i in range(4):
+        assert (
+            await throttle.record_failure(
+                db_session, throttle.throttle_keys("a@x.se", f"10.0.0.{i}"), T0, POLICY
+            )
+            is None
+        )
+    assert await throttle.locked_until(db_session, throttle.throttle_keys("a@x.se", "10.0.0.9"), T0) is None
+    lock = await throttle.record_failure(
+        db_session, throttle.throttle_keys("A@x.se ", "10.0.0.5"), T0, POLICY
+    )
+    assert lock == T0 + timedelta(minutes=15)
+    # Locked from a client that never failed, and for the e-mail in any letter case.
+    assert await throttle.locked_until(db_session, throttle.throttle_keys("a@X.se", "10.9.9.9"), T0) == lock
+    assert await throttle.locked_until(db_session, ["account:a@x.se"], T0 + timedelta(minutes=15)) is None
+
+
+async def test_client_locks_after_five_failures_on_any_accounts(db_session: AsyncSession) -> None:
+    for i in range(5):
+        await throttle.record_failure(
+            db_session, throttle.throttle_keys(f"u{i}@x.se", "10.1.1.1"), T0, POLICY
+        )
+    assert await throttle.locked_until(db_session, throttle.throttle_keys("other@x.se", "10.1.1.1"), T0)
+    assert (
+        await throttle.locked_until(db_session, throttle.throttle_keys("other@x.se", "10.1.1.2"), T0) is None
+    )
+
+
+async def test_old_failures_are_forgotten(db_session: AsyncSession) -> None:
+    keys = throttle.throttle_keys("slow@x.se", None)
+    for i in range(8):
+        # One typo every 20 minutes never adds up to a lock.
+        assert await throttle.record_failure(db_session, keys, T0 + timedelta(minutes=20 * i), POLICY) is None
+
+
+def _app(settings: Settings, clock: FrozenClock):
+    return create_app(settings, clock=clock)
+
+
+async def test_sixth_attempt_is_refused_even_with_the_right_password(
+    settings: Settings, db_session: AsyncSession
+) -> None:
+    unit = await make_unit(db_session)
+    user = await make_user(db_session, Role.CASEWORKER, [unit])
+    clock = FrozenClock(T0)
+    async with AsyncTestClient(app=_app(settings, clock), base_url="http://testserver.local") as client:
+        statuses = []
+        for _ in range(5):
+            response = await form_post(client, "/login", {"email": user.email, "password": "fel-losenord"})
+            statuses.append(response.status_code)
+        assert statuses == [400, 400, 400, 400, 429]
+        response = await form_post(client, "/login", {"email": user.email, "password": PASSWORD})
+        assert response.status_code == 429
+        assert "För många misslyckade inloggningar" in response.text
+        assert "spärrad i 15 minuter" in response.text
+        assert (await client.get("/", follow_redirects=False)).status_code == 303  # not signed in
+
+        clock.advance(timedelta(minutes=15, seconds=1))
+        response = await form_post(
+            client, "/login", {"email": user.email, "password": PASSWORD}, follow_redirects=False
+        )
+        assert response.status_code == 303
+        assert (await client.get("/")).status_code == 200
+
+
+async def test_success_clears_the_account_counter_but_not_the_client_counter(
+    settings: Settings, db_session: AsyncSession
+) -> None:
+    unit = await make_unit(db_session)
+    user = await make_user(db_session, Role.CASEWORKER, [unit])
+    async with AsyncTestClient(
+        app=_app(settings, FrozenClock(T0)), base_url="http://testserver.local"
+    ) as client:
+        for _ in range(2):
+            assert (
+                await form_post(client, "/login", {"email": user.email, "password": "nej"})
+            ).status_code == 400
+        ok = await form_post(
+            client, "/login", {"email": user.email, "password": PASSWORD}, follow_redirects=False
+        )
+        assert ok.status_code == 303
+    rows = {r.key: r.failures for r in await db_session.scalars(sa.select(LoginThrottle))}
+    # Logging in to one's own account must not wipe the per-client count (that would let a
+    # password sprayer reset the limit with an account of their own).
+    assert rows == {"client:testclient": 2}
