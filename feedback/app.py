@@ -21,7 +21,7 @@ from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from feedback.auth.controllers import AuthController
+from feedback.auth.controllers import AuthController, InvitationController
 from feedback.auth.middleware import retrieve_user
 from feedback.auth.session_store import DatabaseStore
 from feedback.clock import SystemClock
@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
         health,
         MetricsController,
         AuthController,
+        InvitationController,
         create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
     ]
 

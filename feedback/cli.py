@@ -132,6 +132,29 @@ def users_create(
     click.echo(f"created {role} {email}")
 
 
+@users.command("invite")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "manager", "caseworker", "panel_member"]))
+@click.option("--unit", "unit", default=None, help="Unit code (required except for admins).")
+@click.option("--hours", default=None, type=int, help="How long the link works (default from settings).")
+@click.pass_obj
+def users_invite(settings: Settings, email: str, role: str, unit: str | None, hours: int | None) -> None:
+    """Create a single-use invitation link and print it (there is no e-mail sending)."""
+    from feedback.auth.cli_support import invite_command
+    from feedback.errors import DomainError
+
+    try:
+        url = run_async(
+            lambda: invite_command(
+                settings, email=email, role=role, unit_code=unit, hours=hours or settings.invitation_ttl_hours
+            )
+        )
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"invitation for {email} ({role}); give this link to the person, it works once:")
+    click.echo(url)
+
+
 def _register_optional_groups(group: click.Group) -> None:
     """Subcommand groups contributed by other packages (themes, closures, purge …)."""
     from feedback.cli_groups import GROUPS

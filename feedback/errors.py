@@ -45,6 +45,12 @@ class Conflict(DomainError):
     status_code = 409
 
 
+class Gone(DomainError):
+    """Existed once but can no longer be used (a spent or expired invitation link)."""
+
+    status_code = 410
+
+
 GENERIC_MESSAGES_SV = {
     400: "Uppgifterna kunde inte tas emot. Kontrollera och försök igen.",
     401: "Du behöver logga in.",
@@ -52,6 +58,7 @@ GENERIC_MESSAGES_SV = {
     404: "Sidan eller uppgiften finns inte.",
     405: "Den här åtgärden stöds inte här.",
     409: "Uppgiften har redan ändrats eller finns redan.",
+    410: "Det här finns inte längre.",
     413: "Det du skickade är för stort.",
     415: "Fel format på det du skickade.",
     429: "För många försök. Vänta en stund och försök igen.",
@@ -65,6 +72,7 @@ TITLES_SV = {
     404: "Hittades inte",
     405: "Åtgärden stöds inte",
     409: "Konflikt",
+    410: "Gäller inte längre",
     413: "För stort",
     415: "Fel format",
     429: "För många försök",

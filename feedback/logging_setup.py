@@ -17,6 +17,8 @@ from typing import Any
 _PHONE_RE = re.compile(r"(?<![\w])(\+\d{4})[\d\s-]{4,}?(\d{2})(?![\w])")
 _NATIONAL_RE = re.compile(r"(?<![\w+])(0\d{2})[\s-]?\d{3}[\s-]?\d{2}[\s-]?(\d{2})(?![\w])")
 _PERSONNUMMER_RE = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+]?\d{4}(?!\d)")
+# Invitation links carry their secret in the path (access logs print paths).
+_INVITATION_PATH = re.compile(r"(/invitation/)[A-Za-z0-9_\-]+")
 _SECRET_KEYS = re.compile(r"(?i)(auth[_-]?token|password|secret|api[_-]?key|token)=([^&\s]+)")
 
 
@@ -33,6 +35,7 @@ def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
     text = _PHONE_RE.sub(lambda m: m.group(1) + "*****" + m.group(2), text)
     text = _NATIONAL_RE.sub(lambda m: m.group(1) + "*****" + m.group(2), text)
     text = _SECRET_KEYS.sub(lambda m: m.group(1) + "=***", text)
+    text = _INVITATION_PATH.sub(lambda m: m.group(1) + "***", text)
     for secret in secrets:
         if secret and len(secret) >= 8:
             text = text.replace(secret, "***")

@@ -9,11 +9,11 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, QueryParameter
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.auth import audit, services, throttle
+from feedback.auth import audit, invitations, services, throttle
 from feedback.auth.guards import current_user, requires_login
 from feedback.auth.middleware import session_payload
 from feedback.auth.models import ROLE_LABELS_SV, Role
@@ -146,3 +146,51 @@ class AuthController(Controller):
     async def home(self, request: Request[Any, Any, Any]) -> Template:
         user = current_user(request)
         return Template(START_PAGES[user.role], context={"role_label": ROLE_LABELS_SV[user.role]})
+
+
+class AcceptInvitationForm(msgspec.Struct):
+    password: str = ""
+    repeat_password: str = ""
+
+
+# The token is in the URL: keep it out of other sites' logs and out of caches.
+PRIVATE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+class InvitationController(Controller):
+    """The public page behind an invitation link: set a password, and the account is activated."""
+
+    path = "/invitation"
+
+    @get("/{token:str}", opt={"public": True}, name="invitation")
+    async def invitation_page(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], token: FromPath[str]
+    ) -> Template:
+        invitation = await invitations.open_invitation(db_session, token, now=request.app.state.clock.now())
+        user = await invitations.invited_user(db_session, invitation)
+        context = {"email": user.email, "token": token, "error": None, "field": None}
+        return Template("auth/invitation.html", context=context, headers=PRIVATE_HEADERS)
+
+    @post("/{token:str}", opt={"public": True}, status_code=303)
+    async def accept(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        token: FromPath[str],
+        data: Annotated[AcceptInvitationForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Redirect | Template:
+        now = request.app.state.clock.now()
+        try:
+            user = await invitations.accept_invitation(
+                db_session, token=token, password=data.password, repeat=data.repeat_password, now=now
+            )
+        except InvalidInput as exc:
+            await db_session.rollback()
+            invitation = await invitations.open_invitation(db_session, token, now=now)
+            invited = await invitations.invited_user(db_session, invitation)
+            context = {"email": invited.email, "token": token, "error": exc.message, "field": exc.field}
+            return Template("auth/invitation.html", context=context, status_code=400, headers=PRIVATE_HEADERS)
+        await db_session.commit()
+        request.clear_session()
+        request.set_session(session_payload(user))
+        return Redirect(path="/", status_code=303)

@@ -29,6 +29,13 @@ async def get_unit_by_code(session: AsyncSession, code: str) -> Unit:
     return unit
 
 
+async def get_unit(session: AsyncSession, unit_id: uuid.UUID) -> Unit:
+    unit = await session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound("Enheten finns inte.", field="unit")
+    return unit
+
+
 async def create_unit(session: AsyncSession, *, code: str, name: str) -> Unit:
     code = code.strip().lower()
     if not code or len(code) > 32 or not all(c.isalnum() or c in "-_" for c in code):
