@@ -1,0 +1,422 @@
+"""Multi-label theme assignment: seed lexicon + one-vs-rest linear model, scored by plain arrays.
+
+Why this shape (design/themes.md §6): the themes are known up front, so a supervised model that
+starts from a seed lexicon beats unsupervised topics; scikit-learn *trains*, but assigning uses
+only the persisted arrays (vocabulary, idf, coefficients, calibration, thresholds) through a
+hand-rolled sparse dot product, which is ~75× faster than scikit-learn's per-call path and needs
+no pickles. Per-theme thresholds are tuned on out-of-fold, Platt-calibrated scores, so a score of
+0.7 means roughly the same thing for a rare theme as for a common one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nlp import analysis
+from nlp.analysis import Token, analyse
+from nlp.codebook import FALLBACK_KEY, Codebook, load_codebook
+from nlp.dataset import LabelledAnswer, combine_labels, load_dev
+from nlp.features import Vocabulary
+from nlp.seeds import SeedLexicon
+from nlp.training import FitResult, fit_arrays
+
+FORMAT = 1
+MAX_EVIDENCE = 5
+_BATCH = 20_000
+
+
+def _redactor() -> Callable[[str], str]:
+    try:
+        from nlp.redact import redact
+    except ImportError:  # pragma: no cover - nlp.redact is landed by the text helper
+        return lambda s: s
+    return redact
+
+
+def _sentiment_fns() -> tuple[Callable[[str], Any] | None, Callable[[str], Any] | None]:
+    try:
+        from nlp import sentiment as mod
+    except ImportError:  # pragma: no cover
+        return None, None
+    return getattr(mod, "sentiment", None), getattr(mod, "clause_sentiments", None)
+
+
+def _label(value: Any) -> str | None:
+    """Polarity from whatever nlp.sentiment returns (a label, an object with .label, a tuple)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        v = value
+    elif isinstance(value, tuple | list) and value:
+        return _label(value[-1]) if not isinstance(value[-1], int | float) else _label(value[0])
+    else:
+        v = getattr(value, "label", None) or getattr(value, "polarity", None) or str(value)
+    v = str(v).lower()
+    return {"negative": "neg", "positive": "pos", "neutral": "neu", "mixed": "neu"}.get(v, v[:3])
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Themes for one answer, with the evidence a manager needs to trust or correct them."""
+
+    themes: tuple[str, ...]
+    scores: dict[str, float]
+    evidence: dict[str, list[str]]
+    sentiment: str
+    theme_sentiments: dict[str, str]
+    model_version: str
+    codebook_version: str
+    text_redacted: str
+    source: str = "model"
+
+    @property
+    def top_score(self) -> float:
+        return max((self.scores.get(k, 0.0) for k in self.themes if k != FALLBACK_KEY), default=0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "themes": list(self.themes),
+            "scores": self.scores,
+            "evidence": self.evidence,
+            "sentiment": self.sentiment,
+            "theme_sentiments": self.theme_sentiments,
+            "model_version": self.model_version,
+            "codebook_version": self.codebook_version,
+        }
+
+
+@dataclass
+class Model:
+    codebook: Codebook
+    keys: list[str]
+    vocab: Vocabulary
+    coef: np.ndarray  # (n_features, n_keys)
+    intercept: np.ndarray
+    cal_a: np.ndarray
+    cal_s: np.ndarray  # weight of the theme's own log1p(seed hits) in the calibrated score
+    cal_b: np.ndarray
+    thresholds: np.ndarray
+    seed_only: np.ndarray  # bool per key: too few labels, scored from seed hits alone
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.seeds = SeedLexicon.from_codebook(self.codebook, self.keys)
+        self._redact = _redactor()
+        self._sent, self._clauses = _sentiment_fns()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for k in ("_redact", "_sent", "_clauses"):
+            state.pop(k, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._redact = _redactor()
+        self._sent, self._clauses = _sentiment_fns()
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest.get("model_version", "unsaved"))
+
+    @property
+    def codebook_version(self) -> str:
+        return self.codebook.version
+
+    # ------------------------------------------------------------------ scoring
+    def _probs(self, z: np.ndarray, seed_counts: np.ndarray) -> np.ndarray:
+        p = 1.0 / (1.0 + np.exp(-(self.cal_a * z + self.cal_s * np.log1p(seed_counts) + self.cal_b)))
+        if self.seed_only.any():
+            seed_p = 1.0 - np.power(0.5, seed_counts)
+            p = np.where(self.seed_only, seed_p, p)
+        return p
+
+    def score_tokens(self, tokens: Sequence[Token]) -> tuple[np.ndarray, dict[int, list[str]], tuple]:
+        counts, seed_ev = self.seeds.match(tokens)
+        cols, vals = self.vocab.transform_one(tokens, counts)
+        z = vals @ self.coef[cols] + self.intercept if len(cols) else self.intercept.copy()
+        return self._probs(z, counts), seed_ev, (cols, vals)
+
+    def _decide(self, probs: np.ndarray) -> list[int]:
+        chosen = [k for k in np.argsort(-probs) if probs[k] >= self.thresholds[k]]
+        return [int(k) for k in chosen]
+
+    def _evidence(
+        self, tokens: Sequence[Token], chosen: list[int], seed_ev: dict[int, list[str]], cols, vals
+    ) -> dict[str, list[str]]:
+        surface = {}
+        for t in tokens:
+            surface.setdefault(t.stem, t.surface)
+        out: dict[str, list[str]] = {}
+        n_word = len(self.vocab.word_terms)
+        for k in chosen:
+            terms = list(dict.fromkeys(seed_ev.get(k, ())))
+            if len(cols):
+                cols = np.asarray(cols)
+                contrib = np.asarray(vals) * self.coef[cols, k]
+                for j in np.lexsort((cols, -contrib)):  # ties broken by column: batch == single
+                    if contrib[j] <= 0 or len(terms) >= MAX_EVIDENCE:
+                        break
+                    col = int(cols[j])
+                    if col >= n_word:
+                        continue
+                    text = " ".join(surface.get(s, s) for s in self.vocab.word_terms[col][2:].split(" "))
+                    if text not in terms:
+                        terms.append(text)
+            out[self.keys[k]] = terms[:MAX_EVIDENCE]
+        return out
+
+    def _sentiments(self, text: str, themes: Sequence[str], evidence: Mapping[str, list[str]]):
+        overall = _label(self._sent(text)) if self._sent else None
+        per_theme: dict[str, str] = {}
+        if self._clauses is not None and any(k != FALLBACK_KEY for k in themes):
+            clauses = list(self._clauses(text) or ())
+            for key in themes:
+                terms = [t.casefold() for t in evidence.get(key, ())]
+                for clause in clauses:
+                    ctext = clause[0] if isinstance(clause, tuple | list) else getattr(clause, "text", "")
+                    if any(term in str(ctext).casefold() for term in terms):
+                        per_theme[key] = _label(clause) or "neu"
+                        break
+        overall = overall or "neu"
+        for key in themes:
+            per_theme.setdefault(key, overall)
+        return overall, per_theme
+
+    def _assemble(self, redacted, tokens, probs, seed_ev, cols, vals) -> Assignment:
+        chosen = self._decide(probs)
+        evidence = self._evidence(tokens, chosen, seed_ev, cols, vals) if chosen else {}
+        themes = tuple(self.keys[k] for k in chosen) or (FALLBACK_KEY,)
+        scores = {self.keys[k]: round(float(probs[k]), 4) for k in range(len(self.keys))}
+        sentiment, per_theme = self._sentiments(redacted, themes, evidence)
+        return Assignment(
+            themes=themes,
+            scores=scores,
+            evidence=evidence,
+            sentiment=sentiment,
+            theme_sentiments=per_theme,
+            model_version=self.version,
+            codebook_version=self.codebook_version,
+            text_redacted=redacted,
+        )
+
+    def assign(self, text: str) -> Assignment:
+        """Redact, analyse and theme one answer (tens of microseconds; safe to call inline)."""
+        redacted = self._redact(text)
+        tokens = analyse(redacted)
+        probs, seed_ev, (cols, vals) = self.score_tokens(tokens)
+        return self._assemble(redacted, tokens, probs, seed_ev, cols, vals)
+
+    def assign_many(
+        self, texts: Iterable[str], progress: Callable[[int], None] | None = None
+    ) -> list[Assignment]:
+        """Theme a batch with one sparse matrix product per chunk (same results as ``assign``)."""
+        out: list[Assignment] = []
+        chunk: list[str] = []
+        for text in texts:
+            chunk.append(text)
+            if len(chunk) >= _BATCH:
+                out.extend(self._assign_chunk(chunk))
+                if progress:
+                    progress(len(chunk))
+                chunk = []
+        if chunk:
+            out.extend(self._assign_chunk(chunk))
+            if progress:
+                progress(len(chunk))
+        return out
+
+    def _assign_chunk(self, texts: Sequence[str]) -> list[Assignment]:
+        redacted = [self._redact(t) for t in texts]
+        docs = [analyse(t) for t in redacted]
+        matches = [self.seeds.match(d) for d in docs]
+        counts = np.array([m[0] for m in matches]).reshape(len(docs), len(self.keys))
+        x = self.vocab.transform(docs, counts)
+        probs = self._probs(np.asarray(x @ self.coef) + self.intercept, counts)
+        out = []
+        for i, toks in enumerate(docs):
+            row = x.getrow(i) if self._decide(probs[i]) else None
+            cols, vals = (row.indices, row.data) if row is not None else ((), ())
+            out.append(self._assemble(redacted[i], toks, probs[i], matches[i][1], cols, vals))
+        return out
+
+    def predict_labels(self, texts: Iterable[str]) -> list[tuple[str, ...]]:
+        return [a.themes for a in self.assign_many(texts)]
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory: str | Path) -> Path:
+        """Write manifest.json + arrays.npz (no pickles); returns the directory."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        arrays = {
+            "word_terms": np.array(self.vocab.word_terms, dtype=str),
+            "word_idf": self.vocab.word_idf,
+            "char_terms": np.array(self.vocab.char_terms, dtype=str),
+            "char_idf": self.vocab.char_idf,
+            "coef": self.coef.astype(np.float64),
+            "intercept": self.intercept,
+            "cal_a": self.cal_a,
+            "cal_s": self.cal_s,
+            "cal_b": self.cal_b,
+            "thresholds": self.thresholds,
+            "seed_only": self.seed_only,
+        }
+        np.savez_compressed(d / "arrays.npz", **arrays)
+        manifest = dict(self.manifest)
+        manifest.update(
+            format=FORMAT,
+            keys=self.keys,
+            codebook=self.codebook.to_dict(),
+            codebook_version=self.codebook.version,
+            char_weight=self.vocab.char_weight,
+            stemmer=analysis.STEMMER_ID,
+        )
+        (d / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", "utf-8")
+        return d
+
+
+def _model_version(fit: FitResult, codebook: Codebook, keys: Sequence[str]) -> str:
+    h = hashlib.sha256()
+    for arr in (fit.coef, fit.intercept, fit.cal_a, fit.cal_s, fit.cal_b, fit.thresholds):
+        h.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
+    h.update("\n".join(fit.vocab.word_terms).encode())
+    h.update(codebook.version.encode())
+    h.update(",".join(keys).encode())
+    return "m-" + h.hexdigest()[:12]
+
+
+def load_model(directory: str | Path) -> Model:
+    d = Path(directory)
+    manifest = json.loads((d / "manifest.json").read_text("utf-8"))
+    if manifest.get("format") != FORMAT:
+        raise ValueError(f"{d}: unsupported model format {manifest.get('format')!r}")
+    if manifest.get("stemmer") != analysis.STEMMER_ID:
+        raise ValueError(
+            f"{d}: trained with stemmer {manifest.get('stemmer')!r}, have {analysis.STEMMER_ID!r}"
+        )
+    with np.load(d / "arrays.npz", allow_pickle=False) as z:
+        a = {k: z[k] for k in z.files}
+    keys = list(manifest["keys"])
+    vocab = Vocabulary(
+        word_terms=a["word_terms"].tolist(),
+        word_idf=a["word_idf"],
+        char_terms=a["char_terms"].tolist(),
+        char_idf=a["char_idf"],
+        n_seed=len(keys),
+        char_weight=float(manifest["char_weight"]),
+    )
+    return Model(
+        codebook=Codebook.from_dict(manifest["codebook"]),
+        keys=keys,
+        vocab=vocab,
+        coef=a["coef"],
+        intercept=a["intercept"],
+        cal_a=a["cal_a"],
+        cal_s=a["cal_s"],
+        cal_b=a["cal_b"],
+        thresholds=a["thresholds"],
+        seed_only=a["seed_only"].astype(bool),
+        manifest=manifest,
+    )
+
+
+def train(
+    labelled: Iterable[LabelledAnswer | Mapping[str, Any]],
+    codebook: Codebook | None = None,
+    *,
+    manager_labels: Iterable[LabelledAnswer | Mapping[str, Any]] = (),
+    unlabelled: Sequence[str] = (),
+    self_training: bool = False,
+    seed: int = 0,
+    clock: Callable[[], datetime] | None = None,
+) -> Model:
+    """Train a model; manager labels replace dev labels for the same id.
+
+    ``unlabelled`` answers feed optional self-training: confident predictions are added as
+    down-weighted pseudo-labels and the model is refitted once (thresholds stay those tuned on
+    human labels).
+    """
+    codebook = codebook or load_codebook()
+    answers = combine_labels(labelled, manager_labels, codebook)
+    keys = codebook.model_keys
+    seeds = SeedLexicon.from_codebook(codebook, keys)
+    fit = fit_arrays(answers, keys, seeds, unlabelled=unlabelled, self_training=self_training, seed=seed)
+    now = (clock or (lambda: datetime.now(UTC)))()
+    counts = {k: {"dev": 0, "manager": 0, "pseudo": fit.n_pseudo.get(k, 0)} for k in [*keys, FALLBACK_KEY]}
+    for a in answers:
+        for t in a.themes:
+            if t in counts:
+                counts[t]["manager" if a.source == "manager" else "dev"] += 1
+    manifest = {
+        "model_version": _model_version(fit, codebook, keys),
+        "created_at": now.isoformat(),
+        "n_train": len(answers),
+        "label_counts": counts,
+        "train_ids_sha256": hashlib.sha256("\n".join(sorted(a.id for a in answers)).encode()).hexdigest(),
+        "thresholds": {k: round(float(t), 4) for k, t in zip(keys, fit.thresholds, strict=True)},
+        "self_training": bool(self_training and len(unlabelled)),
+    }
+    return Model(
+        codebook=codebook,
+        keys=keys,
+        vocab=fit.vocab,
+        coef=fit.coef,
+        intercept=fit.intercept,
+        cal_a=fit.cal_a,
+        cal_s=fit.cal_s,
+        cal_b=fit.cal_b,
+        thresholds=fit.thresholds,
+        seed_only=fit.seed_only,
+        manifest=manifest,
+    )
+
+
+# ---------------------------------------------------------------------- the app's model directory
+CURRENT = "current.json"
+
+
+def default_model_dir() -> Path:
+    """Where the CLI and worker keep models when settings say nothing (relative to the cwd)."""
+    return Path("var/models")
+
+
+def train_default(codebook: Codebook | None = None, manager_labels: Iterable[Any] = ()) -> Model:
+    """A model from the shipped dev data and codebook (first start, fresh database)."""
+    return train(load_dev(), codebook, manager_labels=manager_labels)
+
+
+def save_current(model: Model, model_dir: str | Path | None = None) -> Path:
+    """Save under ``<model_dir>/<version>/`` and point ``current.json`` at it (atomic rename)."""
+    root = Path(model_dir or default_model_dir())
+    target = model.save(root / model.version)
+    tmp = root / (CURRENT + ".tmp")
+    tmp.write_text(json.dumps({"model_version": model.version}) + "\n", "utf-8")
+    tmp.replace(root / CURRENT)
+    return target
+
+
+def load_current(model_dir: str | Path | None = None) -> Model | None:
+    root = Path(model_dir or default_model_dir())
+    try:
+        version = json.loads((root / CURRENT).read_text("utf-8"))["model_version"]
+        return load_model(root / version)
+    except (FileNotFoundError, KeyError, ValueError):
+        return None
+
+
+def load_or_train(model_dir: str | Path | None = None) -> Model:
+    """The current model; trains one from the shipped data first when none exists."""
+    model = load_current(model_dir)
+    if model is None:
+        model = train_default()
+        save_current(model, model_dir)
+        model = load_current(model_dir) or model
+    return model
