@@ -1,0 +1,308 @@
+"""Small-cell suppression for every number a report shows (screen, CSV, PDF).
+
+Why this exists: a count from fewer than five people can identify someone (SKR's survey vendor
+refuses unit reports below five respondents). Hiding the small cell is not enough when totals are
+shown: a hidden cell equals the total minus the visible cells. So besides the *primary* cells
+(1–4 people) we hide *complementary* cells until no hidden cell can be worked out from the
+published numbers.
+
+The model is deliberately generic: a table is a set of cells and a list of *lines*; a line is a
+linear equation "the inner cells add up to the total cell" (a row with its row total, a column
+with its column total, the margins with the grand total). A hidden cell is derivable exactly when
+its value is fixed by those equations, which we test with the rank of the equation matrix
+restricted to hidden cells. Tables whose totals count distinct people (one person in several
+themes) are not strictly additive; treating them as additive is the conservative choice.
+
+Pure: no database, no web; used by queries, controllers and exports alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import numpy as np
+
+MIN_PEOPLE = 5
+SUPPRESSED_SV = "färre än 5"
+MERGE_UNITS_SV = "slå ihop enheter"
+
+K = TypeVar("K", bound=Hashable)
+R = TypeVar("R", bound=Hashable)
+C = TypeVar("C", bound=Hashable)
+
+TOTAL = "__total__"  # key used for margin rows/columns
+
+
+@dataclass(frozen=True)
+class Line(Generic[K]):
+    """``sum(cells) == total`` (``total`` is None for a line without a shown total cell)."""
+
+    cells: tuple[K, ...]
+    total: K | None = None
+
+    @property
+    def members(self) -> tuple[K, ...]:
+        return self.cells if self.total is None else (*self.cells, self.total)
+
+
+def is_primary(count: int, k: int = MIN_PEOPLE) -> bool:
+    """A cell from 1..k-1 people must be hidden. An empty cell (0 people) reveals nobody."""
+    return 0 < count < k
+
+
+def _determined(keys: Sequence[K], lines: Sequence[Line[K]], hidden: set[K]) -> list[K]:
+    """Hidden cells whose value follows from the published numbers (linear algebra).
+
+    x_j is fixed by ``A x = b`` iff column j is not in the span of the other hidden columns,
+    i.e. dropping it lowers the rank.
+    """
+    cols = [key for key in keys if key in hidden]
+    if not cols:
+        return []
+    index = {key: j for j, key in enumerate(cols)}
+    rows = []
+    for line in lines:
+        row = np.zeros(len(cols))
+        touched = False
+        for cell in line.cells:
+            if cell in index:
+                row[index[cell]] += 1.0
+                touched = True
+        if line.total is not None and line.total in index:
+            row[index[line.total]] -= 1.0
+            touched = True
+        if touched:
+            rows.append(row)
+    if not rows:
+        return []
+    matrix = np.array(rows)
+    full = np.linalg.matrix_rank(matrix)
+    found = []
+    for key, j in index.items():
+        reduced = np.delete(matrix, j, axis=1)
+        rank = np.linalg.matrix_rank(reduced) if reduced.size else 0
+        if rank < full:
+            found.append(key)
+    return found
+
+
+def _complement(line: Line[K], values: Mapping[K, int], hidden: set[K], order: Mapping[K, int]) -> K | None:
+    """The next-smallest visible cell of a line; non-empty cells first (a hidden 0 protects little)."""
+    candidates = [c for c in line.members if c not in hidden]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: (values[c] == 0, values[c], order[c]))
+
+
+def protect(values: Mapping[K, int], lines: Iterable[Line[K]], k: int = MIN_PEOPLE) -> frozenset[K]:
+    """Return the cells to hide: primary (< k people) plus complements, iterated to a fixed point.
+
+    1. Hide every primary cell.
+    2. In any line with exactly one hidden cell, hide its next-smallest visible cell.
+    3. If a hidden cell is still derivable (e.g. a "bridge" between two protected blocks), hide
+       the next-smallest visible cell in one of its lines and go back to 2.
+    """
+    keys = list(values)
+    order = {key: i for i, key in enumerate(keys)}
+    # A line without a total cell states nothing that could be solved for.
+    lines = [line for line in lines if line.total is not None and len(line.members) > 1]
+    hidden = {key for key in keys if is_primary(values[key], k)}
+    if not hidden:
+        return frozenset()
+    by_cell: dict[K, list[Line[K]]] = {}
+    for line in lines:
+        for cell in line.members:
+            by_cell.setdefault(cell, []).append(line)
+    while True:
+        changed = True
+        while changed:
+            changed = False
+            for line in lines:
+                if sum(1 for c in line.members if c in hidden) == 1:
+                    extra = _complement(line, values, hidden, order)
+                    if extra is not None:
+                        hidden.add(extra)
+                        changed = True
+        derivable = _determined(keys, lines, hidden)
+        if not derivable:
+            return frozenset(hidden)
+        cell = derivable[0]
+        options = [
+            c for line in by_cell.get(cell, []) if (c := _complement(line, values, hidden, order)) is not None
+        ]
+        if not options:  # every related cell is hidden already; nothing more can help
+            return frozenset(hidden)
+        hidden.add(min(options, key=lambda c: (values[c] == 0, values[c], order[c])))
+
+
+# ---------------------------------------------------------------- tables and series
+@dataclass(frozen=True)
+class SuppressedTable(Generic[R, C]):
+    """A two-way table after suppression. ``None`` means "hidden" (shown as ``färre än 5``)."""
+
+    rows: tuple[R, ...]
+    cols: tuple[C, ...]
+    cells: dict[tuple[R, C], int | None]
+    row_totals: dict[R, int | None]
+    col_totals: dict[C, int | None]
+    grand_total: int | None
+    primary: frozenset[tuple[object, object]] = field(default_factory=frozenset)
+    secondary: frozenset[tuple[object, object]] = field(default_factory=frozenset)
+
+    def cell(self, row: R, col: C) -> int | None:
+        return self.cells.get((row, col))
+
+    def is_hidden(self, row: object, col: object) -> bool:
+        return (row, col) in self.primary or (row, col) in self.secondary
+
+
+def suppress_table(
+    counts: Mapping[tuple[R, C], int],
+    rows: Sequence[R],
+    cols: Sequence[C],
+    *,
+    row_totals: Mapping[R, int] | None = None,
+    col_totals: Mapping[C, int] | None = None,
+    grand_total: int | None = None,
+    k: int = MIN_PEOPLE,
+) -> SuppressedTable[R, C]:
+    """Suppress a rows × cols table of distinct-people counts with optional margins.
+
+    Missing cells count as 0. Totals default to sums; pass them when they count distinct people
+    (a person in several cells is one person in the total).
+    """
+    values: dict[tuple[object, object], int] = {}
+    for r in rows:
+        for c in cols:
+            values[(r, c)] = int(counts.get((r, c), 0))
+    show_row_totals = row_totals is not None
+    show_col_totals = col_totals is not None
+    lines: list[Line[tuple[object, object]]] = []
+    if show_row_totals:
+        for r in rows:
+            values[(r, TOTAL)] = int(row_totals[r])  # type: ignore[index]
+    if show_col_totals:
+        for c in cols:
+            values[(TOTAL, c)] = int(col_totals[c])  # type: ignore[index]
+    show_grand = grand_total is not None
+    if show_grand:
+        values[(TOTAL, TOTAL)] = int(grand_total)  # type: ignore[arg-type]
+    for r in rows:
+        lines.append(Line(tuple((r, c) for c in cols), (r, TOTAL) if show_row_totals else None))
+    for c in cols:
+        lines.append(Line(tuple((r, c) for r in rows), (TOTAL, c) if show_col_totals else None))
+    if show_grand and show_row_totals:
+        lines.append(Line(tuple((r, TOTAL) for r in rows), (TOTAL, TOTAL)))
+    if show_grand and show_col_totals:
+        lines.append(Line(tuple((TOTAL, c) for c in cols), (TOTAL, TOTAL)))
+    if show_grand and not show_row_totals and not show_col_totals:
+        lines.append(Line(tuple((r, c) for r in rows for c in cols), (TOTAL, TOTAL)))
+    # Lines without a total only matter when some total is shown; drop them otherwise.
+    if not (show_row_totals or show_col_totals or show_grand):
+        lines = []
+    else:
+        lines = [line for line in lines if line.total is not None]
+    hidden = protect(values, lines, k)
+    primary = frozenset(key for key in hidden if is_primary(values[key], k))
+    secondary = frozenset(hidden - primary)
+
+    def shown(key: tuple[object, object]) -> int | None:
+        return None if key in hidden else values[key]
+
+    return SuppressedTable(
+        rows=tuple(rows),
+        cols=tuple(cols),
+        cells={(r, c): shown((r, c)) for r in rows for c in cols},
+        row_totals={r: shown((r, TOTAL)) for r in rows} if show_row_totals else {},
+        col_totals={c: shown((TOTAL, c)) for c in cols} if show_col_totals else {},
+        grand_total=shown((TOTAL, TOTAL)) if show_grand else None,
+        primary=primary,
+        secondary=secondary,
+    )
+
+
+@dataclass(frozen=True)
+class SuppressedSeries(Generic[K]):
+    values: dict[K, int | None]
+    total: int | None
+    primary: frozenset[object]
+    secondary: frozenset[object]
+
+
+def suppress_series(
+    counts: Mapping[K, int], *, total: int | None = None, k: int = MIN_PEOPLE
+) -> SuppressedSeries[K]:
+    """One-way counts (e.g. dispositions per wave) with an optional total that must not leak."""
+    values: dict[object, int] = {key: int(v) for key, v in counts.items()}
+    lines: list[Line[object]] = []
+    if total is not None:
+        values[TOTAL] = int(total)
+        lines.append(Line(tuple(counts), TOTAL))
+    hidden = protect(values, lines, k)
+    primary = frozenset(key for key in hidden if is_primary(values[key], k))
+    return SuppressedSeries(
+        values={key: (None if key in hidden else int(v)) for key, v in counts.items()},
+        total=None if total is None or TOTAL in hidden else int(total),
+        primary=primary,
+        secondary=frozenset(hidden - primary),
+    )
+
+
+def display(value: int | None) -> str:
+    """How a possibly hidden count is written on screen and in exports."""
+    return SUPPRESSED_SV if value is None else str(value)
+
+
+def share(part: int | None, whole: int | None) -> float | None:
+    """A share is hidden whenever its numerator or denominator is hidden."""
+    if part is None or whole is None or whole <= 0:
+        return None
+    return part / whole
+
+
+# ---------------------------------------------------------------- "slå ihop enheter"
+@dataclass(frozen=True)
+class MergeSuggestion(Generic[K]):
+    """Units that together reach the threshold; offered instead of widening other filters."""
+
+    units: tuple[K, ...]
+    people: int
+
+
+def merge_suggestions(people_by_unit: Mapping[K, int], k: int = MIN_PEOPLE) -> list[MergeSuggestion[K]]:
+    """Group every too-small unit with the next-smallest units until the group reaches ``k``.
+
+    Greedy, smallest first, so groups stay as small as possible. If the whole set cannot reach
+    ``k``, the remaining small units form one group that is still too small (``people < k``), and
+    the caller says so rather than showing numbers.
+    """
+    small = sorted(
+        (u for u, n in people_by_unit.items() if 0 < n < k), key=lambda u: (people_by_unit[u], str(u))
+    )
+    if not small:
+        return []
+    large = sorted(
+        (u for u, n in people_by_unit.items() if n >= k), key=lambda u: (people_by_unit[u], str(u))
+    )
+    suggestions: list[MergeSuggestion[K]] = []
+    group: list[K] = []
+    people = 0
+    for unit in small:
+        group.append(unit)
+        people += people_by_unit[unit]
+        if people >= k:
+            suggestions.append(MergeSuggestion(tuple(group), people))
+            group, people = [], 0
+    if group:
+        if large:
+            partner = large[0]
+            group.append(partner)
+            people += people_by_unit[partner]
+        elif suggestions:  # fold the leftover into the last group
+            last = suggestions.pop()
+            group = [*last.units, *group]
+            people += last.people
+        suggestions.append(MergeSuggestion(tuple(group), people))
+    return suggestions
