@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 MODEL_MODULES: tuple[str, ...] = (
     "feedback.auth.models",
     "feedback.themes.models",
+    "surveys.questionnaires.models",
 )
 
 NAMING_CONVENTION = {
