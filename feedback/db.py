@@ -34,6 +34,9 @@ MODEL_MODULES: tuple[str, ...] = (
     "feedback.auth.models",
     "feedback.themes.models",
     "surveys.questionnaires.models",
+    "surveys.closures.models",
+    "surveys.plans.models",
+    "surveys.outcomes.models",
 )
 
 NAMING_CONVENTION = {

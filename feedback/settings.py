@@ -73,6 +73,7 @@ class Settings:
     sms_validity_period_s: int = 14400
     model_dir: Path = Path("var/models")
     retention_days: int = 365
+    contact_min_gap_days: int = 14  # fatigue cap: at most one contact per N days (waves, panel, calls)
     log_level: str = "INFO"
     log_json: bool = False
     session_max_age_s: int = 8 * 3600
@@ -124,6 +125,7 @@ class Settings:
             sms_validity_period_s=_int(environ, "FEEDBACK_SMS_VALIDITY_PERIOD_S", 14400),
             model_dir=Path(environ.get("FEEDBACK_MODEL_DIR", "var/models")),
             retention_days=_int(environ, "FEEDBACK_RETENTION_DAYS", 365),
+            contact_min_gap_days=_int(environ, "FEEDBACK_CONTACT_MIN_GAP_DAYS", 14),
             log_level=environ.get("FEEDBACK_LOG_LEVEL", "INFO").upper(),
             log_json=_bool(environ.get("FEEDBACK_LOG_JSON"), not is_dev),
             session_max_age_s=_int(environ, "FEEDBACK_SESSION_MAX_AGE_S", 8 * 3600),
