@@ -164,3 +164,14 @@ def app(settings: Settings) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
         yield test_client
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run browser tests last.
+
+    Why: Playwright's sync API keeps an event loop running in the main thread while its
+    session-scoped browser lives; any ordinary test that calls ``asyncio.run`` afterwards would
+    fail. Moving e2e items to the end (stable order otherwise) keeps both kinds independent.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
