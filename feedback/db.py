@@ -37,6 +37,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "surveys.closures.models",
     "surveys.plans.models",
     "surveys.outcomes.models",
+    "notifications.models",
 )
 
 NAMING_CONVENTION = {

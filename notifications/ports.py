@@ -65,6 +65,18 @@ class SmsGateway(Protocol):
         """Send one message. Raises ``notifications.errors`` classes on failure."""
         ...
 
+    async def find_sent(
+        self, *, to_e164: str, sent_after: datetime, outbox_id: uuid.UUID
+    ) -> SendResult | None:
+        """Ask the provider whether ``outbox_id`` was accepted (reconciling an ``unknown`` row).
+
+        Twilio: ``messages.list(to=…, date_sent_after=…)`` and match the outbox id carried in the
+        StatusCallback URL (``?o=<outbox id>``). Returns ``None`` only when the provider
+        positively has no such message; raises ``notifications.errors.SendError`` when it cannot
+        tell (then the reconciler tries again later).
+        """
+        ...
+
 
 class InboundHandler(Protocol):
     async def handle_inbound(self, session: AsyncSession, sms: InboundSms) -> None:
