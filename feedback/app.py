@@ -21,6 +21,7 @@ from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from feedback.admin.controllers import AdminController
 from feedback.auth.controllers import AuthController, InvitationController
 from feedback.auth.middleware import retrieve_user
 from feedback.auth.session_store import DatabaseStore
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
         MetricsController,
         AuthController,
         InvitationController,
+        AdminController,
         create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
     ]
 

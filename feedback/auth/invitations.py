@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -49,10 +50,15 @@ def invitation_url(token: str, base_url: str = "") -> str:
     return f"{base_url.rstrip('/')}{INVITATION_PATH}{token}"
 
 
-def _check_permission(invited_by: CurrentUser | None, role: Role, unit_id: uuid.UUID | None) -> None:
+def _check_permission(invited_by: CurrentUser | None, role: Role, unit_ids: list[uuid.UUID]) -> None:
     if invited_by is None or invited_by.is_admin:
         return
-    if invited_by.role == Role.MANAGER and role == Role.PANEL_MEMBER and unit_id in invited_by.unit_ids:
+    if (
+        invited_by.role == Role.MANAGER
+        and role == Role.PANEL_MEMBER
+        and unit_ids
+        and all(u in invited_by.unit_ids for u in unit_ids)
+    ):
         return
     raise Forbidden("Du får inte bjuda in den här personen till den enheten.")
 
@@ -64,6 +70,7 @@ async def create_invitation(
     role: Role | str,
     unit_id: uuid.UUID | None,
     invited_by: CurrentUser | None,
+    unit_ids: Sequence[uuid.UUID] = (),
     ttl: timedelta | None = None,
     base_url: str = "",
     display_name: str = "",
@@ -71,6 +78,7 @@ async def create_invitation(
 ) -> tuple[Invitation, str]:
     """Create (or re-issue) an invitation and return it with the one-time link.
 
+    ``unit_ids`` adds further unit memberships (e.g. a manager of two units) to ``unit_id``.
     The invited account is created inactive and without a password; it becomes active when the
     link is used. Re-inviting someone who has not yet accepted replaces their open links.
     Raises ``Forbidden`` (scope), ``InvalidInput`` (bad role/e-mail/ttl) or ``Conflict`` (the
@@ -84,11 +92,12 @@ async def create_invitation(
         role = Role(role)
     except ValueError as exc:
         raise InvalidInput("Okänd roll.", field="role") from exc
-    if role != Role.ADMIN and unit_id is None:
-        raise InvalidInput("Välj en enhet.", field="unit")
-    _check_permission(invited_by, role, unit_id)
-    if unit_id is not None:
-        await services.get_unit(session, unit_id)
+    all_units = list(dict.fromkeys([*([unit_id] if unit_id else []), *unit_ids]))
+    if role != Role.ADMIN and not all_units:
+        raise InvalidInput("Välj minst en enhet.", field="units")
+    _check_permission(invited_by, role, all_units)
+    for unit in all_units:
+        await services.get_unit(session, unit)
     email = services.normalise_email(email)
 
     user = await session.scalar(
@@ -100,7 +109,7 @@ async def create_invitation(
             email=email,
             display_name=display_name or email,
             role=role,
-            unit_ids=[unit_id] if unit_id else [],
+            unit_ids=all_units,
             password=None,
         )
         user.is_active = False
@@ -109,8 +118,9 @@ async def create_invitation(
     else:
         if user.role != role:
             raise Conflict("Personen är redan inbjuden med en annan roll.", field="role")
-        if unit_id is not None and unit_id not in user.unit_ids:
-            user.memberships.append(Membership(unit_id=unit_id))
+        for unit in all_units:
+            if unit not in user.unit_ids:
+                user.memberships.append(Membership(unit_id=unit))
         await session.execute(
             sa.update(Invitation)
             .where(Invitation.user_id == user.id, Invitation.used_at.is_(None))
@@ -132,7 +142,7 @@ async def create_invitation(
         action="invitation.create",
         subject_type="user",
         subject_id=user.id,
-        detail={"role": role.value, "unit_id": str(unit_id) if unit_id else None},
+        detail={"role": role.value, "unit_ids": [str(u) for u in all_units]},
     )
     return invitation, invitation_url(token, base_url)
 

@@ -29,6 +29,26 @@ async def get_unit_by_code(session: AsyncSession, code: str) -> Unit:
     return unit
 
 
+async def list_units(session: AsyncSession) -> list[Unit]:
+    return list(await session.scalars(sa.select(Unit).order_by(Unit.name)))
+
+
+async def list_users(session: AsyncSession) -> list[User]:
+    """Every account with its memberships (admin overview; a few hundred rows at most)."""
+    return list(
+        await session.scalars(sa.select(User).options(selectinload(User.memberships)).order_by(User.email))
+    )
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await session.scalar(
+        sa.select(User).options(selectinload(User.memberships)).where(User.id == user_id)
+    )
+    if user is None:
+        raise NotFound("Användaren finns inte.", field="user")
+    return user
+
+
 async def get_unit(session: AsyncSession, unit_id: uuid.UUID) -> Unit:
     unit = await session.get(Unit, unit_id)
     if unit is None:
