@@ -7,4 +7,7 @@ import click
 
 def GROUPS() -> list[click.Command]:
     commands: list[click.Command] = []
+    from feedback.themes.cli import themes
+
+    commands.append(themes)
     return commands

@@ -1,48 +1,49 @@
-"""Text → content tokens (surface form + stem), the single entry point the theme engine uses.
+"""Text → content tokens (surface form, stem, compound head), the theme engine's entry point.
 
-Why a thin adapter: normalising, tokenising, stopwords and stemming belong to ``nlp.text``; the
-theme engine needs them as (surface, stem) pairs with stopwords removed but negations kept, and
-it records which stemmer produced the features (a different stemmer is a different model).
+Why a thin adapter over ``nlp.text``: the theme engine needs each content word as a
+(surface, stem) pair — surfaces feed char n-grams, evidence and readable discovery labels, stems
+feed word features and the seed lexicon — and the stem of a compound's known head
+("försörjningsstödet" → "stöd") so a model trained on the head generalises to compounds.
+Stopwords are dropped, negations kept (``nlp.text`` decides which is which).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from functools import lru_cache
 from typing import NamedTuple
 
-from nltk.stem.snowball import SnowballStemmer
+from nlp import text as _text
+
+STEMMER_ID = _text.STEMMER_ID
+_SKIP = _text.STOPWORDS | {_text.EMOJI_POS, _text.EMOJI_NEG}
 
 
 class Token(NamedTuple):
     surface: str
     stem: str
+    head: str | None = None  # stem of a known compound head, when the word is a compound
 
 
-# --- stand-in until nlp.text lands (replaced by imports from nlp.text) -------------------------
-_WORD = re.compile(r"[^\W\d_]{2,}")
-_STEMMER = SnowballStemmer("swedish")
-_STOP = frozenset(
-    "och det att i en jag hon som han på den med var sig för så till är men ett om hade de av "
-    "icke mig du henne då sin nu har inte hans honom skulle hennes där min man ej vid kunde något "
-    "från ut när efter upp vi dem vara vad över än dig kan sina här ha mot alla under någon eller "
-    "allt mycket sedan ju denna själv detta åt utan varit hur ingen mitt ni bli blev oss din dessa "
-    "några deras blir mina samma vilken er sådan vår blivit dess inom mellan sådant varför varje "
-    "vilka ditt vem vilket sitta sådana vart dina vars vårt våra ert era vilkas".split()
-) - {"inte", "ingen", "inga", "icke", "ej", "utan", "mycket", "aldrig", "mellan", "samma"}
-STEMMER_ID = "nltk-snowball-swedish@standin"
+def _token(word: str) -> Token:
+    head = _text.compound_head(word)
+    return Token(word, _text.stem(word), _text.stem(head) if head else None)
 
 
-@lru_cache(maxsize=2**18)
-def _stem(word: str) -> str:
-    return _STEMMER.stem(word)
+_cache: dict[str, Token] = {}
 
 
 def analyse(text: str) -> list[Token]:
-    """Content tokens of ``text``: normalised, letters only, stopwords dropped, stemmed."""
-    norm = unicodedata.normalize("NFC", text).casefold()
-    return [Token(w, _stem(w)) for w in _WORD.findall(norm) if w not in _STOP]
+    """Content tokens of an (already redacted) answer."""
+    out = []
+    for w in _text.tokens(text):
+        if len(w) < 2 or w in _SKIP:
+            continue
+        tok = _cache.get(w)
+        if tok is None:
+            if len(_cache) > 300_000:
+                _cache.clear()
+            tok = _cache[w] = _token(w)
+        out.append(tok)
+    return out
 
 
 def stem_phrase(phrase: str) -> tuple[str, ...]:

@@ -45,6 +45,7 @@ def char_ngrams(surface: str, lo: int = CHAR_NGRAMS[0], hi: int = CHAR_NGRAMS[1]
 def word_terms(tokens: Sequence[Token]) -> list[str]:
     stems = [t.stem for t in tokens]
     terms = [f"w:{s}" for s in stems]
+    terms.extend(f"w:{t.head}" for t in tokens if t.head and t.head != t.stem)
     terms.extend(f"b:{a} {b}" for a, b in pairwise(stems))
     return terms
 

@@ -69,6 +69,8 @@ class SeedLexicon:
         hit = self._token_cache.get(tok.surface)
         if hit is None:
             found = set(self.exact.get(tok.stem, ()))
+            if tok.head:
+                found.update(self.exact.get(tok.head, ()))
             for needle, tid in self.infix:
                 if needle in tok.surface:
                     found.add(tid)
