@@ -61,7 +61,7 @@ def _q(
 
 
 DEFAULT_QUESTIONNAIRE: dict[str, Any] = {
-    "key": "default",
+    "key": "default_followup",
     "name": "Uppföljning efter avslut (7 frågor)",
     "texts": {
         "sv": {
@@ -176,7 +176,7 @@ DEFAULT_QUESTIONNAIRE: dict[str, Any] = {
 }
 
 STATUS_QUESTIONNAIRE: dict[str, Any] = {
-    "key": "status",
+    "key": "status_check",
     "name": "Statusfråga (arbete eller studier)",
     "texts": {
         "sv": {

@@ -1,0 +1,113 @@
+"""Storing one answer (any mode), with the side effects every answer has.
+
+* free text is redacted and registered for theming (``feedback.themes.service``); only the
+  redacted text is stored, in ``open_text``, and the answer points at it;
+* the status question records an outcome (working / studying / both / neither);
+* a 1 on a question marked ``low_score_opens_case`` opens an inner-loop case.
+A repeated call for the same follow-up, mode and question updates the answer (idempotent).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback.themes.models import Channel
+from feedback.themes.service import register_open_text, respondent_key
+from surveys.answers.models import Answer, AnswerMode
+from surveys.cases.models import Case, CaseTrigger
+from surveys.cases.service import open_case
+from surveys.questionnaires.answers import Parsed
+from surveys.questionnaires.models import Question
+from surveys.redaction import redact_text
+
+_CHANNEL = {AnswerMode.SMS: Channel.SMS, AnswerMode.PHONE: Channel.PHONE, AnswerMode.WEB: Channel.SMS}
+
+
+async def record_answer(
+    session: AsyncSession,
+    *,
+    follow_up: Any,
+    question: Question,
+    parsed: Parsed,
+    mode: AnswerMode,
+    now: datetime,
+    secret: str,
+    language: str | None = None,
+    closure_reason: str | None = None,
+) -> tuple[Answer, list[Case]]:
+    """Store ``parsed`` as the answer to ``question`` for ``follow_up``; return it and any cases."""
+    answer = await session.scalar(
+        sa.select(Answer).where(
+            Answer.follow_up_id == follow_up.id, Answer.mode == mode, Answer.question_key == question.key
+        )
+    )
+    if answer is None:
+        answer = Answer(
+            follow_up_id=follow_up.id,
+            closure_id=follow_up.closure_id,
+            unit_id=follow_up.unit_id,
+            questionnaire_id=question.questionnaire_id,
+            question_key=question.key,
+            mode=mode,
+            wave_days=follow_up.wave_days,
+        )
+        session.add(answer)
+    answer.value = parsed.value
+    answer.numeric = parsed.numeric
+    answer.dont_know = parsed.dont_know
+    answer.skipped = parsed.skipped
+    answer.is_positive = parsed.is_positive
+    answer.answered_at = now
+    await session.flush()
+    cases: list[Case] = []
+    if parsed.text:
+        row = await register_open_text(
+            session,
+            channel=_CHANNEL[mode],
+            source_ref=f"answer:{answer.id}",
+            unit_id=follow_up.unit_id,
+            respondent_key=respondent_key(secret, "closure", follow_up.closure_id),
+            text=parsed.text,
+            received_at=now,
+            language=language,
+            wave_days=follow_up.wave_days,
+            closure_reason=closure_reason,
+            question_key=question.key,
+            redact=redact_text,
+        )
+        answer.open_text_id = row.id
+    if question.is_status and parsed.value in {"working", "studying", "both", "neither"}:
+        from surveys.outcomes.service import record_outcome
+
+        await record_outcome(session, follow_up.closure_id, follow_up.wave_days, parsed.value, mode.value, now)
+    if question.low_score_opens_case and parsed.numeric == 1 and not parsed.dont_know:
+        cases.append(
+            await open_case(
+                session,
+                unit_id=follow_up.unit_id,
+                closure_id=follow_up.closure_id,
+                follow_up_id=follow_up.id,
+                trigger=CaseTrigger.LOW_SCORE,
+                source=mode.value,
+                summary=f"Svarade 1 på frågan {question.key} ({question.position}).",
+                now=now,
+            )
+        )
+    await session.flush()
+    return answer, cases
+
+
+async def answers_for(session: AsyncSession, follow_up_id: uuid.UUID) -> list[Answer]:
+    rows = await session.scalars(
+        sa.select(Answer).where(Answer.follow_up_id == follow_up_id).order_by(Answer.answered_at)
+    )
+    return list(rows.all())
+
+
+def redacted_excerpt(text: str, limit: int = 200) -> str:
+    return redact_text(text).strip()[:limit]

@@ -1,0 +1,110 @@
+"""Inner-loop case use-cases: open (deduplicated), list for my units, close with an action note."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback.errors import Conflict, InvalidInput, NotFound
+from notifications.windows import is_holiday
+from surveys.cases.models import Case, CaseStatus, CaseTrigger
+from surveys.redaction import redact_text
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+DUE_WORKING_DAYS = 2
+
+
+def add_working_days(start: date, days: int) -> date:
+    """``days`` Swedish working days after ``start`` (weekends and public holidays skipped)."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5 and not is_holiday(current):
+            remaining -= 1
+    return current
+
+
+async def open_case(
+    session: AsyncSession,
+    *,
+    unit_id: uuid.UUID,
+    closure_id: uuid.UUID,
+    follow_up_id: uuid.UUID | None,
+    trigger: CaseTrigger,
+    source: str,
+    summary: str,
+    now: datetime,
+    owner_id: uuid.UUID | None = None,
+) -> Case:
+    """Open a case, or return the open one for the same follow-up and trigger (no duplicates)."""
+    if follow_up_id is not None:
+        existing = await session.scalar(
+            sa.select(Case).where(
+                Case.follow_up_id == follow_up_id, Case.trigger == trigger, Case.status == CaseStatus.OPEN
+            )
+        )
+        if existing is not None:
+            return existing
+    if owner_id is None:  # the caseworker who registered the closure owns it by default
+        from surveys.closures.models import Closure
+
+        owner_id = await session.scalar(sa.select(Closure.registered_by_id).where(Closure.id == closure_id))
+    case = Case(
+        unit_id=unit_id,
+        closure_id=closure_id,
+        follow_up_id=follow_up_id,
+        trigger=trigger,
+        source=source,
+        summary=redact_text(summary)[:500],
+        owner_id=owner_id,
+        due_on=add_working_days(now.astimezone(STOCKHOLM).date(), DUE_WORKING_DAYS),
+        opened_at=now,
+    )
+    session.add(case)
+    await session.flush()
+    return case
+
+
+async def list_cases(
+    session: AsyncSession, unit_ids: Iterable[uuid.UUID], *, status: CaseStatus | None = CaseStatus.OPEN
+) -> list[Case]:
+    query = sa.select(Case).where(Case.unit_id.in_(list(unit_ids)))
+    if status is not None:
+        query = query.where(Case.status == status)
+    return list((await session.scalars(query.order_by(Case.due_on, Case.opened_at))).all())
+
+
+async def get_case(session: AsyncSession, case_id: uuid.UUID, unit_ids: Iterable[uuid.UUID]) -> Case:
+    case = await session.get(Case, case_id)
+    if case is None or case.unit_id not in set(unit_ids):
+        raise NotFound("Ärendet finns inte.")
+    return case
+
+
+async def close_case(
+    session: AsyncSession, case: Case, *, user_id: uuid.UUID, action_note: str, now: datetime
+) -> Case:
+    """Close with a note of what was done; a case cannot be closed without one."""
+    note = (action_note or "").strip()
+    if len(note) < 3:
+        raise InvalidInput("Skriv vad som gjordes innan du stänger ärendet.", field="action_note")
+    if case.status is CaseStatus.CLOSED:
+        raise Conflict("Ärendet är redan stängt.")
+    case.status = CaseStatus.CLOSED
+    case.action_note = redact_text(note)[:4000]
+    case.closed_at = now
+    case.closed_by_id = user_id
+    await session.flush()
+    return case
+
+
+async def take_case(session: AsyncSession, case: Case, *, user_id: uuid.UUID) -> Case:
+    case.owner_id = user_id
+    await session.flush()
+    return case

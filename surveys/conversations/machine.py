@@ -1,0 +1,205 @@
+"""The SMS conversation as a pure state machine: (state, event) → (new state, effects).
+
+Why pure: every rule that decides what a person receives next (re-prompt or skip, remind or
+wait, expire with which disposition) is tested here without a database, a clock or a gateway.
+The service (``service.py``) loads the state from its row, feeds one event, persists the new
+state and turns the effects into outbox rows and answers in the same transaction.
+
+Rules (design/surveys.md, issue 4):
+* start: the intro, then question 1;
+* each reply is parsed against the current question; a valid one is recorded and the next
+  question (or the thank-you after the last) is sent;
+* an invalid reply gets a re-prompt, at most ``max_reprompts`` (2) times; the next invalid reply
+  skips the question;
+* one reminder per conversation, ``reminder_after`` after the current prompt was actually
+  *sent* (the outbox's sent time, not when it was queued), only if no reply came since;
+* after ``expire_after`` (7 days) an open conversation closes: partial if anything was answered,
+  otherwise no response (→ the plan's phone fallback);
+* STOPP is handled by notifications and reaches us as ``opt_out`` → closed as opted out;
+  a permanent delivery failure → unreachable (→ phone fallback);
+* an explicit refusal ("vill inte", "inte intresserad") before any answer → refused.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from surveys.questionnaires.answers import Invalid, Parsed, QuestionSpec, parse_answer
+
+
+class Disposition(enum.StrEnum):
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    NO_RESPONSE = "no_response"
+    REFUSED = "refused"
+    OPTED_OUT = "opted_out"
+    UNREACHABLE = "unreachable"
+
+
+DISPOSITION_LABELS_SV = {
+    Disposition.COMPLETE: "Alla frågor besvarade",
+    Disposition.PARTIAL: "Delvis besvarad",
+    Disposition.NO_RESPONSE: "Inget svar",
+    Disposition.REFUSED: "Avböjde",
+    Disposition.OPTED_OUT: "Avregistrerad (STOPP)",
+    Disposition.UNREACHABLE: "Ej nåbar",
+}
+
+# Dispositions after which the plan's phone step takes over.
+PHONE_FALLBACK = frozenset({Disposition.NO_RESPONSE, Disposition.UNREACHABLE})
+
+_REFUSAL = re.compile(
+    r"^(nej tack|vill inte|jag vill inte( svara)?|inte intresserad|svarar inte|no thanks|not interested)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class MachineConfig:
+    max_reprompts: int = 2
+    reminder_after: timedelta = timedelta(hours=48)
+    expire_after: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class State:
+    started_at: datetime
+    step: int = 0  # index of the current question
+    reprompts: int = 0  # re-prompts sent for the current question
+    reminder_sent: bool = False
+    answered: int = 0  # questions with a valid answer (including "vet inte" and an explicit skip)
+    skipped: int = 0  # questions skipped after too many invalid replies
+    last_reply_at: datetime | None = None
+    closed_at: datetime | None = None
+    disposition: Disposition | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+# ------------------------------------------------------------------ effects
+@dataclass(frozen=True)
+class Send:
+    """Queue one SMS. ``(step, attempt, text_key)`` makes the outbox idempotency key."""
+
+    text_key: str  # "intro", "question:<key>", "reprompt:<key>", "reminder", "thanks"
+    step: int
+    attempt: int = 0
+
+
+@dataclass(frozen=True)
+class Record:
+    """Store the answer to question ``question_key`` (``parsed.skipped`` for a skipped one)."""
+
+    question_key: str
+    parsed: Parsed
+    raw: str
+
+
+@dataclass(frozen=True)
+class Finish:
+    disposition: Disposition
+    phone_fallback: bool
+
+
+Effect = Send | Record | Finish
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: State
+    effects: tuple[Effect, ...]
+
+    def sends(self) -> list[Send]:
+        return [e for e in self.effects if isinstance(e, Send)]
+
+
+def _question_send(questions: Sequence[QuestionSpec], step: int) -> Send:
+    return Send(f"question:{questions[step].key}", step)
+
+
+def start(questions: Sequence[QuestionSpec], now: datetime) -> Outcome:
+    if not questions:
+        raise ValueError("a questionnaire needs at least one question")
+    state = State(started_at=now)
+    return Outcome(state, (Send("intro", -1), _question_send(questions, 0)))
+
+
+def _finish(state: State, now: datetime, disposition: Disposition, *extra: Effect) -> Outcome:
+    closed = replace(state, closed_at=now, disposition=disposition)
+    return Outcome(closed, (*extra, Finish(disposition, disposition in PHONE_FALLBACK)))
+
+
+def _advance(state: State, questions: Sequence[QuestionSpec], now: datetime, *effects: Effect) -> Outcome:
+    nxt = replace(state, step=state.step + 1, reprompts=0)
+    if nxt.step >= len(questions):
+        disposition = Disposition.COMPLETE if nxt.skipped == 0 else Disposition.PARTIAL
+        return _finish(nxt, now, disposition, *effects, Send("thanks", nxt.step))
+    return Outcome(nxt, (*effects, _question_send(questions, nxt.step)))
+
+
+def on_reply(
+    state: State, questions: Sequence[QuestionSpec], text: str, now: datetime, config: MachineConfig = MachineConfig()
+) -> Outcome:
+    """A reply arrived for the open conversation."""
+    if not state.is_open:
+        return Outcome(state, ())
+    state = replace(state, last_reply_at=now)
+    question = questions[state.step]
+    parsed = parse_answer(question, text)
+    if isinstance(parsed, Parsed):
+        answered = replace(state, answered=state.answered + 1)
+        return _advance(answered, questions, now, Record(question.key, parsed, text))
+    if state.answered == 0 and _REFUSAL.match(text.strip()):
+        return _finish(state, now, Disposition.REFUSED)
+    assert isinstance(parsed, Invalid)
+    if state.reprompts < config.max_reprompts:
+        attempt = state.reprompts + 1
+        return Outcome(
+            replace(state, reprompts=attempt), (Send(f"reprompt:{question.key}", state.step, attempt),)
+        )
+    skipped = replace(state, skipped=state.skipped + 1)
+    return _advance(skipped, questions, now, Record(question.key, Parsed(value=None, skipped=True), text))
+
+
+def on_tick(
+    state: State, now: datetime, last_prompt_sent_at: datetime | None, config: MachineConfig = MachineConfig()
+) -> Outcome:
+    """Time passed: expire, or send the one reminder.
+
+    ``last_prompt_sent_at`` is when the newest question/re-prompt actually left (outbox sent
+    time); ``None`` while it is still queued (quiet hours, retries), so no reminder yet.
+    """
+    if not state.is_open:
+        return Outcome(state, ())
+    if now >= state.started_at + config.expire_after:
+        disposition = Disposition.PARTIAL if state.answered else Disposition.NO_RESPONSE
+        return _finish(state, now, disposition)
+    if state.reminder_sent or last_prompt_sent_at is None:
+        return Outcome(state, ())
+    if state.last_reply_at is not None and state.last_reply_at >= last_prompt_sent_at:
+        return Outcome(state, ())
+    if now >= last_prompt_sent_at + config.reminder_after:
+        return Outcome(replace(state, reminder_sent=True), (Send("reminder", state.step),))
+    return Outcome(state, ())
+
+
+def on_opt_out(state: State, now: datetime) -> Outcome:
+    """STOPP (handled and confirmed by notifications): end at once, nothing more is sent."""
+    if not state.is_open:
+        return Outcome(state, ())
+    return _finish(state, now, Disposition.OPTED_OUT)
+
+
+def on_delivery_failed(state: State, now: datetime) -> Outcome:
+    """A message could not be delivered (invalid number, carrier failure): phone instead."""
+    if not state.is_open:
+        return Outcome(state, ())
+    if state.answered:
+        return _finish(state, now, Disposition.PARTIAL)
+    return _finish(state, now, Disposition.UNREACHABLE)

@@ -1,0 +1,309 @@
+"""SMS conversation use-cases: start, reply, tick (reminder/expiry), delivery problem, opt-out.
+
+Each function loads the conversation's state, feeds one event to the pure machine
+(``machine.py``) and applies the effects in the caller's transaction: texts go to the outbox
+(``notifications.outbox.enqueue``) with idempotency keys made of conversation id, step, text
+and attempt, so a retried webhook or a re-run job never texts anybody twice; answers and cases
+are stored; a finished conversation finishes its follow-up and, when nobody answered or the
+number did not work, puts the plan's phone step in the unit's call queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from surveys.answers.models import AnswerMode
+from surveys.answers.service import record_answer
+from surveys.cases.service import open_case
+from surveys.cases.signals import triggers_for_reply
+from surveys.conversations import machine
+from surveys.conversations.machine import Disposition, MachineConfig
+from surveys.conversations.models import Conversation
+from surveys.questionnaires import service as questionnaires
+from surveys.questionnaires.answers import QuestionSpec
+from surveys.questionnaires.models import Questionnaire
+from surveys.questionnaires.texts import fill_placeholders
+
+if TYPE_CHECKING:
+    from feedback.settings import Settings
+    from surveys.plans.models import FollowUp
+
+log = logging.getLogger(__name__)
+
+# After a conversation closed, a late "ring mig" or crisis reply still reaches a caseworker.
+LATE_REPLY_WINDOW = timedelta(days=14)
+
+
+def owner_ref(conversation_id: uuid.UUID) -> str:
+    return f"conversation:{conversation_id}"
+
+
+def _config(settings: Settings) -> MachineConfig:
+    hours = getattr(settings, "sms_reminder_hours", 48)
+    return MachineConfig(reminder_after=timedelta(hours=hours))
+
+
+def _sender_name(settings: Settings) -> str:
+    return getattr(settings, "sms_sender_name", "") or "Kommunen"
+
+
+def _state(conv: Conversation) -> machine.State:
+    return machine.State(
+        started_at=conv.started_at,
+        step=conv.step,
+        reprompts=conv.reprompts,
+        reminder_sent=conv.reminder_sent,
+        answered=conv.answered,
+        skipped=conv.skipped,
+        last_reply_at=conv.last_reply_at,
+        closed_at=conv.closed_at,
+        disposition=conv.disposition,
+    )
+
+
+def _store_state(conv: Conversation, state: machine.State) -> None:
+    conv.step = state.step
+    conv.reprompts = state.reprompts
+    conv.reminder_sent = state.reminder_sent
+    conv.answered = state.answered
+    conv.skipped = state.skipped
+    conv.last_reply_at = state.last_reply_at
+    conv.closed_at = state.closed_at
+    conv.disposition = state.disposition
+    conv.is_open = state.closed_at is None
+
+
+def _specs(questionnaire: Questionnaire) -> Sequence[QuestionSpec]:
+    return [questionnaires.question_spec(q) for q in questionnaire.questions]
+
+
+async def _follow_up(session: AsyncSession, follow_up_id: uuid.UUID) -> FollowUp:
+    from surveys.plans.models import FollowUp
+
+    row = await session.get(FollowUp, follow_up_id)
+    assert row is not None
+    return row
+
+
+async def _phone(session: AsyncSession, client_id: uuid.UUID, settings: Settings) -> str | None:
+    from surveys.closures.contact import VaultPhoneProtector
+    from surveys.closures.models import Client
+
+    client = await session.get(Client, client_id)
+    if client is None or not client.phone_ciphertext or client.erased_at is not None:
+        return None
+    return VaultPhoneProtector(settings).reveal(client.phone_ciphertext)
+
+
+async def start_sms_follow_up(
+    session: AsyncSession, follow_up: FollowUp, *, now: datetime, settings: Settings | None = None
+) -> Conversation | None:
+    """Start the SMS conversation for a due follow-up: intro + question 1 into the outbox.
+
+    Idempotent: a second call returns the existing conversation. Without a usable phone number
+    the follow-up goes to the phone queue instead (and ``None`` is returned).
+    """
+    if settings is None:
+        raise ValueError("start_sms_follow_up needs settings (keys to decrypt the number)")
+    existing = await session.scalar(sa.select(Conversation).where(Conversation.follow_up_id == follow_up.id))
+    if existing is not None:
+        return existing
+    from surveys.closures.models import Client
+    from surveys.plans.models import FollowUpStatus
+
+    client = await session.get(Client, follow_up.client_id)
+    phone = await _phone(session, follow_up.client_id, settings)
+    if client is None or phone is None:
+        from surveys.phone.service import create_call_task
+
+        await create_call_task(session, follow_up, reason="no_phone_sms", now=now)
+        return None
+    questionnaire = await questionnaires.get_active(session, follow_up.questionnaire_key)
+    conv = Conversation(
+        id=uuid.uuid4(),
+        follow_up_id=follow_up.id,
+        closure_id=follow_up.closure_id,
+        unit_id=follow_up.unit_id,
+        questionnaire_id=questionnaire.id,
+        language=str(client.language),
+        wave_days=follow_up.wave_days,
+        phone_index=client.phone_index,
+        started_at=now,
+    )
+    session.add(conv)
+    await session.flush()
+    outcome = machine.start(_specs(questionnaire), now)
+    _store_state(conv, outcome.state)
+    follow_up.status = FollowUpStatus.STARTED
+    follow_up.started_at = now
+    await _apply(session, conv, questionnaire, outcome, now=now, settings=settings, phone=phone)
+    return conv
+
+
+async def _apply(
+    session: AsyncSession,
+    conv: Conversation,
+    questionnaire: Questionnaire,
+    outcome: machine.Outcome,
+    *,
+    now: datetime,
+    settings: Settings,
+    phone: str | None = None,
+) -> None:
+    from notifications.outbox import cancel_pending, enqueue
+
+    _store_state(conv, outcome.state)
+    follow_up = await _follow_up(session, conv.follow_up_id)
+    questions = {q.key: q for q in questionnaire.questions}
+    for effect in outcome.effects:
+        if isinstance(effect, machine.Send):
+            if phone is None:
+                phone = await _phone(session, follow_up.client_id, settings)
+            if phone is None:
+                continue  # contact data erased meanwhile: nothing can be sent
+            body = fill_placeholders(
+                questionnaires.text_for(questionnaire, conv.language, effect.text_key),
+                {"kommun": _sender_name(settings)},
+            )
+            outbox_id = await enqueue(
+                session,
+                idempotency_key=f"conv:{conv.id}:{effect.step}:{effect.text_key}:{effect.attempt}",
+                to_e164=phone,
+                body=body,
+                settings=settings,
+                owner_ref=owner_ref(conv.id),
+                unit_id=conv.unit_id,
+                now=now,
+                kind="survey",
+            )
+            conv.messages_sent += 1
+            if effect.text_key.startswith(("question:", "reprompt:")):
+                conv.last_prompt_outbox_id = outbox_id
+        elif isinstance(effect, machine.Record):
+            await record_answer(
+                session,
+                follow_up=follow_up,
+                question=questions[effect.question_key],
+                parsed=effect.parsed,
+                mode=AnswerMode.SMS,
+                now=now,
+                secret=settings.secret_key,
+                language=conv.language,
+            )
+        elif isinstance(effect, machine.Finish):
+            from surveys.plans.models import FollowUpStatus
+
+            follow_up.status = FollowUpStatus.DONE
+            follow_up.finished_at = now
+            if effect.disposition is Disposition.OPTED_OUT:
+                await cancel_pending(session, owner_ref(conv.id), now=now, reason_sv="Personen skrev STOPP.")
+            if effect.phone_fallback:
+                from surveys.phone.service import create_call_task
+
+                reason = "sms_unreachable" if effect.disposition is Disposition.UNREACHABLE else "sms_no_response"
+                await create_call_task(session, follow_up, reason=reason, now=now)
+    await session.flush()
+
+
+async def handle_reply(
+    session: AsyncSession, phone_index: str, text: str, *, now: datetime, settings: Settings
+) -> Conversation | None:
+    """A reply from the number behind ``phone_index``: feed it to the open conversation."""
+    conv = await session.scalar(
+        sa.select(Conversation)
+        .where(Conversation.phone_index == phone_index, Conversation.is_open.is_(True))
+        .order_by(Conversation.started_at.desc())
+        .limit(1)
+    )
+    late = False
+    if conv is None:
+        conv = await session.scalar(
+            sa.select(Conversation)
+            .where(Conversation.phone_index == phone_index, Conversation.closed_at >= now - LATE_REPLY_WINDOW)
+            .order_by(Conversation.closed_at.desc())
+            .limit(1)
+        )
+        late = True
+    if conv is None:
+        return None
+    for trigger, summary in triggers_for_reply(text):
+        await open_case(
+            session,
+            unit_id=conv.unit_id,
+            closure_id=conv.closure_id,
+            follow_up_id=conv.follow_up_id,
+            trigger=trigger,
+            source="sms",
+            summary=summary,
+            now=now,
+        )
+    if late:
+        await session.flush()
+        return conv
+    questionnaire = await questionnaires.get(session, conv.questionnaire_id)
+    outcome = machine.on_reply(_state(conv), _specs(questionnaire), text, now, _config(settings))
+    await _apply(session, conv, questionnaire, outcome, now=now, settings=settings)
+    return conv
+
+
+async def _last_prompt_sent_at(session: AsyncSession, conv: Conversation) -> datetime | None:
+    if conv.last_prompt_outbox_id is None:
+        return None
+    from notifications.models import SmsOutbox
+
+    return await session.scalar(sa.select(SmsOutbox.sent_at).where(SmsOutbox.id == conv.last_prompt_outbox_id))
+
+
+async def tick(session: AsyncSession, *, now: datetime, settings: Settings, limit: int = 200) -> int:
+    """Send due reminders and expire old conversations; returns how many changed."""
+    config = _config(settings)
+    rows = await session.scalars(
+        sa.select(Conversation)
+        .where(
+            Conversation.is_open.is_(True),
+            sa.or_(Conversation.reminder_sent.is_(False), Conversation.started_at <= now - config.expire_after),
+        )
+        .order_by(Conversation.started_at)
+        .limit(limit)
+    )
+    changed = 0
+    for conv in list(rows.all()):
+        sent_at = await _last_prompt_sent_at(session, conv)
+        outcome = machine.on_tick(_state(conv), now, sent_at, config)
+        if outcome.effects:
+            questionnaire = await questionnaires.get(session, conv.questionnaire_id)
+            await _apply(session, conv, questionnaire, outcome, now=now, settings=settings)
+            changed += 1
+    return changed
+
+
+async def delivery_failed(
+    session: AsyncSession, conversation_id: uuid.UUID, *, now: datetime, settings: Settings
+) -> Conversation | None:
+    conv = await session.get(Conversation, conversation_id)
+    if conv is None or not conv.is_open:
+        return conv
+    questionnaire = await questionnaires.get(session, conv.questionnaire_id)
+    await _apply(session, conv, questionnaire, machine.on_delivery_failed(_state(conv), now), now=now, settings=settings)
+    return conv
+
+
+async def opted_out(session: AsyncSession, phone_index: str, *, now: datetime, settings: Settings) -> int:
+    """End every open conversation with this number as opted out; pending texts are cancelled."""
+    rows = await session.scalars(
+        sa.select(Conversation).where(Conversation.phone_index == phone_index, Conversation.is_open.is_(True))
+    )
+    count = 0
+    for conv in list(rows.all()):
+        questionnaire = await questionnaires.get(session, conv.questionnaire_id)
+        await _apply(session, conv, questionnaire, machine.on_opt_out(_state(conv), now), now=now, settings=settings)
+        count += 1
+    return count
+

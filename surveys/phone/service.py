@@ -1,0 +1,254 @@
+"""Phone-queue use-cases: create a call task, list due calls, claim one, log an attempt.
+
+Claiming is a single conditional UPDATE (``WHERE status = 'open' OR the claim expired``): the
+database decides who wins, so two caseworkers never call the same person, on SQLite and
+PostgreSQL alike. Three attempts without reaching the person make the task unreachable.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback.errors import Conflict, InvalidInput, NotFound
+from surveys.answers.models import AnswerMode
+from surveys.answers.service import record_answer
+from surveys.cases.models import Case, CaseTrigger
+from surveys.cases.service import open_case
+from surveys.phone.models import CallAttempt, CallOutcome, CallStatus, CallTask
+from surveys.questionnaires import service as questionnaires
+from surveys.questionnaires.answers import Invalid, Parsed, parse_answer
+
+MAX_ATTEMPTS = 3
+CLAIM_TTL = timedelta(minutes=30)
+RETRY_AFTER = {CallOutcome.NO_ANSWER: timedelta(hours=4), CallOutcome.BUSY: timedelta(hours=1)}
+FINISHING = {CallOutcome.COMPLETED: CallStatus.DONE, CallOutcome.DECLINED: CallStatus.DONE}
+
+
+async def create_call_task(session: AsyncSession, follow_up: Any, *, reason: str, now: datetime) -> CallTask:
+    """Put ``follow_up`` in its unit's phone queue (once per follow-up and reason)."""
+    existing = await session.scalar(
+        sa.select(CallTask).where(CallTask.follow_up_id == follow_up.id, CallTask.reason == reason)
+    )
+    if existing is not None:
+        return existing
+    task = CallTask(
+        follow_up_id=follow_up.id,
+        closure_id=follow_up.closure_id,
+        client_id=follow_up.client_id,
+        unit_id=follow_up.unit_id,
+        questionnaire_key=follow_up.questionnaire_key,
+        wave_days=follow_up.wave_days,
+        reason=reason,
+        due_at=now,
+        created_at=now,
+    )
+    session.add(task)
+    await session.flush()
+    return task
+
+
+def _available(now: datetime) -> Any:
+    return sa.or_(
+        CallTask.status == CallStatus.OPEN,
+        sa.and_(CallTask.status == CallStatus.CLAIMED, CallTask.claim_expires_at < now),
+    )
+
+
+async def due_calls(
+    session: AsyncSession, unit_ids: Iterable[uuid.UUID], now: datetime, *, user_id: uuid.UUID | None = None
+) -> list[CallTask]:
+    """Calls due now in my units, oldest first; calls I hold come first."""
+    units = list(unit_ids)
+    query = sa.select(CallTask).where(CallTask.unit_id.in_(units), CallTask.due_at <= now, _available(now))
+    rows = list((await session.scalars(query.order_by(CallTask.due_at, CallTask.created_at).limit(200))).all())
+    if user_id is not None:
+        mine = await session.scalars(
+            sa.select(CallTask)
+            .where(
+                CallTask.unit_id.in_(units),
+                CallTask.status == CallStatus.CLAIMED,
+                CallTask.claimed_by_id == user_id,
+                CallTask.claim_expires_at >= now,
+            )
+            .order_by(CallTask.due_at)
+        )
+        rows = list(mine.all()) + rows
+    return rows
+
+
+async def get_task(session: AsyncSession, task_id: uuid.UUID, unit_ids: Iterable[uuid.UUID]) -> CallTask:
+    task = await session.get(CallTask, task_id)
+    if task is None or task.unit_id not in set(unit_ids):
+        raise NotFound("Samtalet finns inte.")
+    return task
+
+
+async def claim(session: AsyncSession, task_id: uuid.UUID, *, user_id: uuid.UUID, now: datetime) -> bool:
+    """Atomically take ``task_id``; False when someone else holds it (or it is finished)."""
+    result = await session.execute(
+        sa.update(CallTask)
+        .where(
+            CallTask.id == task_id,
+            sa.or_(_available(now), sa.and_(CallTask.status == CallStatus.CLAIMED, CallTask.claimed_by_id == user_id)),
+        )
+        .values(status=CallStatus.CLAIMED, claimed_by_id=user_id, claim_expires_at=now + CLAIM_TTL)
+        .execution_options(synchronize_session=False)
+    )
+    won = (result.rowcount or 0) == 1
+    task = await session.get(CallTask, task_id)
+    if task is not None:
+        await session.refresh(task)
+    return won
+
+
+async def release(session: AsyncSession, task: CallTask, *, user_id: uuid.UUID) -> None:
+    if task.status is CallStatus.CLAIMED and task.claimed_by_id == user_id:
+        task.status = CallStatus.OPEN
+        task.claimed_by_id = None
+        task.claim_expires_at = None
+        await session.flush()
+
+
+@dataclass
+class CallLog:
+    outcome: CallOutcome
+    consent: bool | None = None
+    answers: Mapping[str, str] = field(default_factory=dict)  # question key → raw answer
+    note: str = ""
+    call_back_at: datetime | None = None
+    duration_min: int | None = None
+    open_case: bool = False
+    case_reason: str = ""
+
+
+@dataclass
+class CallResult:
+    attempt: CallAttempt
+    errors: dict[str, str]
+    cases: list[Case]
+
+
+async def log_call(
+    session: AsyncSession, task: CallTask, log: CallLog, *, user_id: uuid.UUID, now: datetime, secret: str
+) -> CallResult:
+    """Record one attempt; on 'completed' store the answers (mode phone) after validating them."""
+    if task.status is not CallStatus.CLAIMED or task.claimed_by_id != user_id:
+        raise Conflict("Ta samtalet först. Någon annan kan ha tagit det.")
+    if log.outcome is CallOutcome.CALL_BACK and (log.call_back_at is None or log.call_back_at <= now):
+        raise InvalidInput("Ange en tid i framtiden att ringa tillbaka.", field="call_back_at")
+    from surveys.plans.models import FollowUp
+
+    follow_up = await session.get(FollowUp, task.follow_up_id)
+    if follow_up is None:
+        raise NotFound("Uppföljningen finns inte.")
+    questionnaire = await questionnaires.get_active(session, task.questionnaire_key)
+    errors: dict[str, str] = {}
+    parsed: list[tuple[Any, Parsed]] = []
+    if log.outcome is CallOutcome.COMPLETED:
+        if log.consent is False:
+            raise InvalidInput("Personen sa nej till att svara: välj utfallet Avböjde.", field="outcome")
+        for question in questionnaire.questions:
+            raw = (log.answers.get(question.key) or "").strip()
+            if not raw:
+                continue
+            result = parse_answer(questionnaires.question_spec(question), raw)
+            if isinstance(result, Invalid):
+                errors[question.key] = result.reason_sv
+            else:
+                parsed.append((question, result))
+        if errors:
+            raise InvalidInput("Några svar behöver rättas.", field="answers", detail=errors)
+    attempt = CallAttempt(
+        task_id=task.id,
+        caller_id=user_id,
+        at=now,
+        outcome=log.outcome,
+        call_back_at=log.call_back_at,
+        consent=log.consent,
+        duration_min=log.duration_min,
+    )
+    session.add(attempt)
+    if log.outcome in (CallOutcome.NO_ANSWER, CallOutcome.BUSY):
+        task.attempts += 1  # only failed tries count towards "unreachable after 3"
+    task.last_outcome = log.outcome
+    task.claimed_by_id = None
+    task.claim_expires_at = None
+    cases: list[Case] = []
+    closure_reason = None
+    for question, result in parsed:
+        _, opened = await record_answer(
+            session,
+            follow_up=follow_up,
+            question=question,
+            parsed=result,
+            mode=AnswerMode.PHONE,
+            now=now,
+            secret=secret,
+            language="sv",
+            closure_reason=closure_reason,
+        )
+        cases += opened
+    await session.flush()
+    if log.note.strip():
+        from feedback.themes.models import Channel
+        from feedback.themes.service import register_open_text, respondent_key
+        from surveys.redaction import redact_text
+
+        row = await register_open_text(
+            session,
+            channel=Channel.PHONE,
+            source_ref=f"call:{attempt.id}",
+            unit_id=task.unit_id,
+            respondent_key=respondent_key(secret, "closure", task.closure_id),
+            text=log.note,
+            received_at=now,
+            language="sv",
+            wave_days=task.wave_days,
+            question_key="call_note",
+            redact=redact_text,
+        )
+        attempt.note_open_text_id = row.id
+    if log.open_case:
+        case = await open_case(
+            session,
+            unit_id=task.unit_id,
+            closure_id=task.closure_id,
+            follow_up_id=task.follow_up_id,
+            trigger=CaseTrigger.CASEWORKER,
+            source="phone",
+            summary=log.case_reason or "Öppnat från ett uppföljningssamtal.",
+            now=now,
+            owner_id=user_id,
+        )
+        attempt.case_id = case.id
+        cases.append(case)
+    _advance_task(task, log, now)
+    if task.status in (CallStatus.DONE, CallStatus.UNREACHABLE):
+        from surveys.plans.models import FollowUpStatus
+
+        follow_up.status = FollowUpStatus.DONE
+        follow_up.finished_at = now
+    await session.flush()
+    return CallResult(attempt, errors, cases)
+
+
+def _advance_task(task: CallTask, log: CallLog, now: datetime) -> None:
+    if log.outcome in FINISHING:
+        task.status = FINISHING[log.outcome]
+        task.finished_at = now
+    elif log.outcome is CallOutcome.WRONG_NUMBER or task.attempts >= MAX_ATTEMPTS:
+        task.status = CallStatus.UNREACHABLE
+        task.finished_at = now
+    elif log.outcome is CallOutcome.CALL_BACK:
+        task.status = CallStatus.OPEN
+        task.due_at = log.call_back_at or now
+    else:
+        task.status = CallStatus.OPEN
+        task.due_at = now + RETRY_AFTER.get(log.outcome, timedelta(hours=4))
