@@ -31,8 +31,17 @@ def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[
     """The worker's composition: each capability contributes its periodic jobs here."""
     from feedback.auth.session_store import DatabaseStore
 
+    from functools import partial
+
+    from feedback.clock import SystemClock
+    from surveys.conversations.jobs import run_conversation_tick
+
     store = DatabaseStore(sessionmaker)
-    return [Job("expire-web-sessions", store.delete_expired, 300.0)]
+    clock = overrides.get("clock") or SystemClock()
+    return [
+        Job("expire-web-sessions", store.delete_expired, 300.0),
+        Job("survey-conversations", partial(run_conversation_tick, sessionmaker, settings, clock), 60.0),
+    ]
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event, **overrides: Any) -> None:

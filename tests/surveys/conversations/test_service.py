@@ -20,7 +20,7 @@ from surveys.conversations.models import Conversation
 from surveys.outcomes.models import Outcome, OutcomeStatus
 from surveys.phone.models import CallTask
 from surveys.plans.models import FollowUpStatus
-from tests.surveys.conversations.conftest import NOW, World
+from tests.surveys.world import NOW, World
 
 import uuid
 
