@@ -29,10 +29,9 @@ class Job:
 
 def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[Job]:
     """The worker's composition: each capability contributes its periodic jobs here."""
-    from feedback.auth.session_store import DatabaseStore
-
     from functools import partial
 
+    from feedback.auth.session_store import DatabaseStore
     from feedback.clock import SystemClock
     from surveys.conversations.jobs import run_conversation_tick
 

@@ -1,7 +1,7 @@
 """conversations answers cases calls
 
 Revision ID: 0220_conversations
-Revises: 0201_surveys_intake
+Revises: 0101_notifications
 Create Date: 2026-11-22 20:37:05.455004
 """
 
@@ -14,7 +14,7 @@ import feedback.db
 
 
 revision: str = '0220_conversations'
-down_revision: str | Sequence[str] | None = '0201_surveys_intake'
+down_revision: str | Sequence[str] | None = '0101_notifications'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -26,14 +26,18 @@ class AnswerMode(enum.StrEnum):
 class Answer(UUIDPrimaryKey, Base):
     __tablename__ = "survey_answer"
     __table_args__ = (
-        sa.UniqueConstraint("follow_up_id", "mode", "question_key", name="uq_survey_answer_follow_up_mode_key"),
+        sa.UniqueConstraint(
+            "follow_up_id", "mode", "question_key", name="uq_survey_answer_follow_up_mode_key"
+        ),
         sa.Index("ix_survey_answer_unit_answered", "unit_id", "answered_at"),
     )
 
     follow_up_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("follow_up.id", ondelete="CASCADE"))
     closure_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("closure.id", ondelete="CASCADE"), index=True)
     unit_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("unit.id", ondelete="CASCADE"))
-    questionnaire_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("questionnaire.id", ondelete="RESTRICT"))
+    questionnaire_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("questionnaire.id", ondelete="RESTRICT")
+    )
     question_key: Mapped[str] = mapped_column(sa.String(64))
     mode: Mapped[AnswerMode] = mapped_column(
         sa.Enum(AnswerMode, native_enum=False, length=8, values_callable=lambda e: [m.value for m in e])

@@ -84,7 +84,9 @@ async def record_answer(
     if question.is_status and parsed.value in {"working", "studying", "both", "neither"}:
         from surveys.outcomes.service import record_outcome
 
-        await record_outcome(session, follow_up.closure_id, follow_up.wave_days, parsed.value, mode.value, now)
+        await record_outcome(
+            session, follow_up.closure_id, follow_up.wave_days, parsed.value, mode.value, now
+        )
     if question.low_score_opens_case and parsed.numeric == 1 and not parsed.dont_know:
         cases.append(
             await open_case(

@@ -27,7 +27,9 @@ class SurveyInboundHandler:
         self.settings = settings
 
     async def handle_inbound(self, session: AsyncSession, sms: InboundSms) -> None:
-        await service.handle_reply(session, sms.from_index, sms.body, now=sms.received_at, settings=self.settings)
+        await service.handle_reply(
+            session, sms.from_index, sms.body, now=sms.received_at, settings=self.settings
+        )
 
     async def handle_delivery_problem(self, session: AsyncSession, problem: DeliveryProblem) -> None:
         ref = problem.owner_ref or ""

@@ -144,7 +144,11 @@ def _advance(state: State, questions: Sequence[QuestionSpec], now: datetime, *ef
 
 
 def on_reply(
-    state: State, questions: Sequence[QuestionSpec], text: str, now: datetime, config: MachineConfig = MachineConfig()
+    state: State,
+    questions: Sequence[QuestionSpec],
+    text: str,
+    now: datetime,
+    config: MachineConfig = MachineConfig(),
 ) -> Outcome:
     """A reply arrived for the open conversation."""
     if not state.is_open:

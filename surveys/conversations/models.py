@@ -20,7 +20,11 @@ from surveys.conversations.machine import Disposition
 
 def _enum(cls: type[enum.StrEnum], length: int = 16) -> sa.Enum:
     return sa.Enum(
-        cls, native_enum=False, length=length, validate_strings=True, values_callable=lambda e: [m.value for m in e]
+        cls,
+        native_enum=False,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda e: [m.value for m in e],
     )
 
 
@@ -36,7 +40,9 @@ class Conversation(UUIDPrimaryKey, Base):
     )
     closure_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("closure.id", ondelete="CASCADE"), index=True)
     unit_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("unit.id", ondelete="CASCADE"), index=True)
-    questionnaire_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("questionnaire.id", ondelete="RESTRICT"))
+    questionnaire_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("questionnaire.id", ondelete="RESTRICT")
+    )
     language: Mapped[str] = mapped_column(sa.String(8), default="sv")
     wave_days: Mapped[int]
     # Keyed blind index of the number texted; NULL once contact data is erased.

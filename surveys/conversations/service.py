@@ -207,7 +207,9 @@ async def _apply(
             if effect.phone_fallback:
                 from surveys.phone.service import create_call_task
 
-                reason = "sms_unreachable" if effect.disposition is Disposition.UNREACHABLE else "sms_no_response"
+                reason = (
+                    "sms_unreachable" if effect.disposition is Disposition.UNREACHABLE else "sms_no_response"
+                )
                 await create_call_task(session, follow_up, reason=reason, now=now)
     await session.flush()
 
@@ -258,7 +260,9 @@ async def _last_prompt_sent_at(session: AsyncSession, conv: Conversation) -> dat
         return None
     from notifications.models import SmsOutbox
 
-    return await session.scalar(sa.select(SmsOutbox.sent_at).where(SmsOutbox.id == conv.last_prompt_outbox_id))
+    return await session.scalar(
+        sa.select(SmsOutbox.sent_at).where(SmsOutbox.id == conv.last_prompt_outbox_id)
+    )
 
 
 async def tick(session: AsyncSession, *, now: datetime, settings: Settings, limit: int = 200) -> int:
@@ -268,7 +272,9 @@ async def tick(session: AsyncSession, *, now: datetime, settings: Settings, limi
         sa.select(Conversation)
         .where(
             Conversation.is_open.is_(True),
-            sa.or_(Conversation.reminder_sent.is_(False), Conversation.started_at <= now - config.expire_after),
+            sa.or_(
+                Conversation.reminder_sent.is_(False), Conversation.started_at <= now - config.expire_after
+            ),
         )
         .order_by(Conversation.started_at)
         .limit(limit)
@@ -291,7 +297,14 @@ async def delivery_failed(
     if conv is None or not conv.is_open:
         return conv
     questionnaire = await questionnaires.get(session, conv.questionnaire_id)
-    await _apply(session, conv, questionnaire, machine.on_delivery_failed(_state(conv), now), now=now, settings=settings)
+    await _apply(
+        session,
+        conv,
+        questionnaire,
+        machine.on_delivery_failed(_state(conv), now),
+        now=now,
+        settings=settings,
+    )
     return conv
 
 
@@ -303,7 +316,8 @@ async def opted_out(session: AsyncSession, phone_index: str, *, now: datetime, s
     count = 0
     for conv in list(rows.all()):
         questionnaire = await questionnaires.get(session, conv.questionnaire_id)
-        await _apply(session, conv, questionnaire, machine.on_opt_out(_state(conv), now), now=now, settings=settings)
+        await _apply(
+            session, conv, questionnaire, machine.on_opt_out(_state(conv), now), now=now, settings=settings
+        )
         count += 1
     return count
-

@@ -54,7 +54,11 @@ REASON_LABELS_SV = {
 
 def _enum(cls: type[enum.StrEnum], length: int = 16) -> sa.Enum:
     return sa.Enum(
-        cls, native_enum=False, length=length, validate_strings=True, values_callable=lambda e: [m.value for m in e]
+        cls,
+        native_enum=False,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda e: [m.value for m in e],
     )
 
 

@@ -67,7 +67,9 @@ async def due_calls(
     """Calls due now in my units, oldest first; calls I hold come first."""
     units = list(unit_ids)
     query = sa.select(CallTask).where(CallTask.unit_id.in_(units), CallTask.due_at <= now, _available(now))
-    rows = list((await session.scalars(query.order_by(CallTask.due_at, CallTask.created_at).limit(200))).all())
+    rows = list(
+        (await session.scalars(query.order_by(CallTask.due_at, CallTask.created_at).limit(200))).all()
+    )
     if user_id is not None:
         mine = await session.scalars(
             sa.select(CallTask)
@@ -96,7 +98,10 @@ async def claim(session: AsyncSession, task_id: uuid.UUID, *, user_id: uuid.UUID
         sa.update(CallTask)
         .where(
             CallTask.id == task_id,
-            sa.or_(_available(now), sa.and_(CallTask.status == CallStatus.CLAIMED, CallTask.claimed_by_id == user_id)),
+            sa.or_(
+                _available(now),
+                sa.and_(CallTask.status == CallStatus.CLAIMED, CallTask.claimed_by_id == user_id),
+            ),
         )
         .values(status=CallStatus.CLAIMED, claimed_by_id=user_id, claim_expires_at=now + CLAIM_TTL)
         .execution_options(synchronize_session=False)

@@ -35,8 +35,16 @@ async def make_world(session: AsyncSession, settings: Settings, *, ref: str = "K
     reg = await register_closure(
         session,
         unit_id=unit.id,
-        data=ClosureInput(client_ref=ref, closed_on=CLOSED_ON, reason="work", phone=phone, language=language,
-                          consent_on=CLOSED_ON, consent_channel="meeting", consent_given_by="client"),  # fmt: skip
+        data=ClosureInput(
+            client_ref=ref,
+            closed_on=CLOSED_ON,
+            reason="work",
+            phone=phone,
+            language=language,
+            consent_on=CLOSED_ON,
+            consent_channel="meeting",
+            consent_given_by="client",
+        ),
         phones=protector,
         actor_id=None,
         now=NOW - timedelta(days=31),

@@ -17,7 +17,9 @@ from surveys.conversations.models import Conversation
 from tests.surveys.world import NOW, World
 
 
-async def test_worker_job_expires_conversations(db_session: AsyncSession, settings: Settings, world: World) -> None:
+async def test_worker_job_expires_conversations(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
     await service.start_sms_follow_up(db_session, world.follow_up, now=NOW, settings=settings)
     await db_session.commit()
     engine = create_engine(settings.database_url)

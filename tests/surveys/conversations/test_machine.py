@@ -11,8 +11,13 @@ from surveys.questionnaires.answers import Choice, QuestionKind, QuestionSpec
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 QUESTIONS = (
-    QuestionSpec("status", QuestionKind.CHOICE, choices=tuple(Choice(i, v) for i, v in enumerate(
-        ("working", "studying", "both", "neither"), start=1))),  # fmt: skip
+    QuestionSpec(
+        "status",
+        QuestionKind.CHOICE,
+        choices=tuple(
+            Choice(i, v) for i, v in enumerate(("working", "studying", "both", "neither"), start=1)
+        ),
+    ),
     QuestionSpec("satisfaction", QuestionKind.SCALE),
     QuestionSpec("influence", QuestionKind.YES_NO),
     QuestionSpec("improve", QuestionKind.FREE_TEXT, allow_skip=True),
@@ -67,7 +72,10 @@ def test_invalid_reply_reprompts_twice_then_skips() -> None:
 def test_a_valid_reply_after_a_reprompt_is_accepted_and_resets_the_count() -> None:
     state, effects = _walk(["x", "2", "x", "x", "4"])
     records = [e for e in effects if isinstance(e, m.Record)]
-    assert [(r.question_key, r.parsed.value) for r in records] == [("status", "studying"), ("satisfaction", "4")]
+    assert [(r.question_key, r.parsed.value) for r in records] == [
+        ("status", "studying"),
+        ("satisfaction", "4"),
+    ]
     assert state.step == 2 and state.reprompts == 0
 
 

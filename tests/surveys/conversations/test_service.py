@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -22,11 +23,11 @@ from surveys.phone.models import CallTask
 from surveys.plans.models import FollowUpStatus
 from tests.surveys.world import NOW, World
 
-import uuid
-
 
 async def _bodies(session: AsyncSession) -> list[str]:
-    rows = await session.scalars(sa.select(SmsOutbox).order_by(SmsOutbox.created_at, SmsOutbox.idempotency_key))
+    rows = await session.scalars(
+        sa.select(SmsOutbox).order_by(SmsOutbox.created_at, SmsOutbox.idempotency_key)
+    )
     return [r.body for r in rows]
 
 
@@ -44,7 +45,9 @@ async def _conv(session: AsyncSession) -> Conversation:
     return conv
 
 
-async def test_start_queues_intro_and_question_one_once(db_session: AsyncSession, settings: Settings, world: World) -> None:
+async def test_start_queues_intro_and_question_one_once(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
     conv = await service.start_sms_follow_up(db_session, world.follow_up, now=NOW, settings=settings)
     again = await service.start_sms_follow_up(db_session, world.follow_up, now=NOW, settings=settings)
     await db_session.commit()
@@ -63,12 +66,17 @@ async def test_replies_walk_to_thank_you_with_answers_outcome_and_themes(
 ) -> None:
     await service.start_sms_follow_up(db_session, world.follow_up, now=NOW, settings=settings)
     await db_session.commit()
-    for i, text in enumerate(["1", "tja", "4", "5", "JA", "٣", "Att min handläggare trodde på mig", "0"], start=1):
+    for i, text in enumerate(
+        ["1", "tja", "4", "5", "JA", "٣", "Att min handläggare trodde på mig", "0"], start=1
+    ):
         await _reply(db_session, settings, world, text, i)
     conv = await _conv(db_session)
     assert not conv.is_open and conv.disposition is Disposition.COMPLETE
     bodies = await _bodies(db_session)
-    assert bodies[2] == "Fråga 2 av 7: Hur nöjd är du med stödet du fick av oss? Svara 1-5 (1 = inte alls nöjd, 5 = mycket nöjd)."
+    assert (
+        bodies[2]
+        == "Fråga 2 av 7: Hur nöjd är du med stödet du fick av oss? Svara 1-5 (1 = inte alls nöjd, 5 = mycket nöjd)."
+    )
     assert bodies[3].startswith("Vi förstod inte ditt svar. Svara med en siffra 1-5.")
     assert bodies[-1].startswith("Tack för dina svar!")
     answers = {a.question_key: a for a in await db_session.scalars(sa.select(Answer))}
@@ -77,17 +85,25 @@ async def test_replies_walk_to_thank_you_with_answers_outcome_and_themes(
     assert answers["improve"].skipped and answers["helped"].open_text_id is not None
     assert {a.mode.value for a in answers.values()} == {"sms"}
     text = await db_session.scalar(sa.select(OpenText))
-    assert text is not None and text.text_redacted == "Att min handläggare trodde på mig" and text.question_key == "helped"
+    assert (
+        text is not None
+        and text.text_redacted == "Att min handläggare trodde på mig"
+        and text.question_key == "helped"
+    )
     outcome = await db_session.scalar(sa.select(Outcome))
     assert outcome is not None and outcome.status is OutcomeStatus.WORKING and outcome.wave_days == 30
     await db_session.refresh(world.follow_up)
     assert world.follow_up.status is FollowUpStatus.DONE
 
 
-async def test_a_personnummer_in_free_text_is_never_stored(db_session: AsyncSession, settings: Settings, world: World) -> None:
+async def test_a_personnummer_in_free_text_is_never_stored(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
     await service.start_sms_follow_up(db_session, world.follow_up, now=NOW, settings=settings)
     await db_session.commit()
-    for i, text in enumerate(["2", "3", "3", "nej", "0", "Jag heter Anna, 19850412-1234, ring 070-123 45 67"], 1):
+    for i, text in enumerate(
+        ["2", "3", "3", "nej", "0", "Jag heter Anna, 19850412-1234, ring 070-123 45 67"], 1
+    ):
         await _reply(db_session, settings, world, text, i)
     stored = [t.text_redacted for t in await db_session.scalars(sa.select(OpenText))]
     stored += [c.summary for c in await db_session.scalars(sa.select(Case))]
@@ -109,7 +125,9 @@ async def test_ring_mig_and_crisis_words_open_cases_due_in_two_working_days(
     assert "vräkning" in cases[1].summary
 
 
-async def test_a_one_on_satisfaction_opens_a_low_score_case(db_session: AsyncSession, settings: Settings, world: World) -> None:
+async def test_a_one_on_satisfaction_opens_a_low_score_case(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
     await service.start_sms_follow_up(db_session, world.follow_up, now=NOW, settings=settings)
     await db_session.commit()
     await _reply(db_session, settings, world, "4", 1)
@@ -118,7 +136,9 @@ async def test_a_one_on_satisfaction_opens_a_low_score_case(db_session: AsyncSes
     assert case is not None and case.trigger is CaseTrigger.LOW_SCORE
 
 
-async def test_late_call_me_after_thank_you_still_opens_a_case(db_session: AsyncSession, settings: Settings, world: World) -> None:
+async def test_late_call_me_after_thank_you_still_opens_a_case(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
     await service.start_sms_follow_up(db_session, world.follow_up, now=NOW, settings=settings)
     await db_session.commit()
     for i, text in enumerate(["1", "4", "4", "ja", "4", "0", "0", "RING MIG"], 1):
@@ -127,7 +147,9 @@ async def test_late_call_me_after_thank_you_still_opens_a_case(db_session: Async
     assert (await db_session.scalar(sa.select(Case))).trigger is CaseTrigger.CALL_ME
 
 
-async def test_reminder_counts_from_the_actual_send_time(db_session: AsyncSession, settings: Settings, world: World) -> None:
+async def test_reminder_counts_from_the_actual_send_time(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
     await service.start_sms_follow_up(db_session, world.follow_up, now=NOW, settings=settings)
     await db_session.commit()
     assert await service.tick(db_session, now=NOW + timedelta(days=3), settings=settings) == 0  # still queued
@@ -142,7 +164,9 @@ async def test_reminder_counts_from_the_actual_send_time(db_session: AsyncSessio
     assert (await _bodies(db_session))[-1].startswith("Hej igen!")
 
 
-async def test_expiry_without_answers_goes_to_the_phone_queue(db_session: AsyncSession, settings: Settings, world: World) -> None:
+async def test_expiry_without_answers_goes_to_the_phone_queue(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
     await service.start_sms_follow_up(db_session, world.follow_up, now=NOW, settings=settings)
     await db_session.commit()
     await service.tick(db_session, now=NOW + timedelta(days=7), settings=settings)
@@ -153,10 +177,14 @@ async def test_expiry_without_answers_goes_to_the_phone_queue(db_session: AsyncS
     assert task is not None and task.reason == "sms_no_response" and task.unit_id == world.unit.id
 
 
-async def test_opt_out_ends_the_conversation_and_cancels_pending(db_session: AsyncSession, settings: Settings, world: World) -> None:
+async def test_opt_out_ends_the_conversation_and_cancels_pending(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
     await service.start_sms_follow_up(db_session, world.follow_up, now=NOW, settings=settings)
     await db_session.commit()
-    await SurveyInboundHandler(settings).handle_opt_out(db_session, world.phone_index, NOW + timedelta(hours=1))
+    await SurveyInboundHandler(settings).handle_opt_out(
+        db_session, world.phone_index, NOW + timedelta(hours=1)
+    )
     await db_session.commit()
     conv = await _conv(db_session)
     assert conv.disposition is Disposition.OPTED_OUT
@@ -165,7 +193,9 @@ async def test_opt_out_ends_the_conversation_and_cancels_pending(db_session: Asy
     assert await db_session.scalar(sa.select(sa.func.count()).select_from(CallTask)) == 0
 
 
-async def test_delivery_failure_makes_a_phone_task(db_session: AsyncSession, settings: Settings, world: World) -> None:
+async def test_delivery_failure_makes_a_phone_task(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
     conv = await service.start_sms_follow_up(db_session, world.follow_up, now=NOW, settings=settings)
     await db_session.commit()
     problem = DeliveryProblem(uuid.uuid4(), f"conversation:{conv.id}", "undelivered", 30003, "Ej nåbar", NOW)
@@ -176,7 +206,9 @@ async def test_delivery_failure_makes_a_phone_task(db_session: AsyncSession, set
     assert task is not None and task.reason == "sms_unreachable"
 
 
-async def test_reply_from_an_unknown_number_changes_nothing(db_session: AsyncSession, settings: Settings, world: World) -> None:
+async def test_reply_from_an_unknown_number_changes_nothing(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
     await service.start_sms_follow_up(db_session, world.follow_up, now=NOW, settings=settings)
     await db_session.commit()
     assert await service.handle_reply(db_session, "x" * 40, "ring mig", now=NOW, settings=settings) is None

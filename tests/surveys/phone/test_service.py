@@ -30,7 +30,9 @@ async def _task(session: AsyncSession, world: World) -> CallTask:
     return task
 
 
-async def test_due_calls_only_for_my_units_oldest_first(db_session: AsyncSession, settings: Settings, world: World) -> None:
+async def test_due_calls_only_for_my_units_oldest_first(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
     other = await make_world(db_session, settings, ref="K-200", phone="+46709876543")
     first = await _task(db_session, world)
     first.due_at = NOW - timedelta(days=2)
@@ -40,13 +42,17 @@ async def test_due_calls_only_for_my_units_oldest_first(db_session: AsyncSession
     await _task(db_session, other)
     mine = await service.due_calls(db_session, [world.unit.id], NOW)
     assert [t.id for t in mine] == [first.id]
-    later = await service.create_call_task(db_session, world.follow_up, reason="call_me", now=NOW + timedelta(hours=1))
+    later = await service.create_call_task(
+        db_session, world.follow_up, reason="call_me", now=NOW + timedelta(hours=1)
+    )
     assert [t.id for t in await service.due_calls(db_session, [world.unit.id], NOW + timedelta(hours=2))] == [
         first.id, later.id
     ]  # fmt: skip
 
 
-async def test_two_caseworkers_never_claim_the_same_call(db_session: AsyncSession, settings: Settings, world: World) -> None:
+async def test_two_caseworkers_never_claim_the_same_call(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
     task = await _task(db_session, world)
     users = [await make_user(db_session, Role.CASEWORKER, [world.unit]) for _ in range(4)]
     engine = create_engine(settings.database_url)
@@ -71,7 +77,9 @@ async def test_two_caseworkers_never_claim_the_same_call(db_session: AsyncSessio
     assert await service.claim(db_session, task.id, user_id=other.id, now=NOW + timedelta(hours=1))
 
 
-async def test_three_failed_attempts_make_the_call_unreachable(db_session: AsyncSession, settings: Settings, world: World) -> None:
+async def test_three_failed_attempts_make_the_call_unreachable(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
     task = await _task(db_session, world)
     user = await make_user(db_session, Role.CASEWORKER, [world.unit])
     now = NOW
@@ -85,11 +93,15 @@ async def test_three_failed_attempts_make_the_call_unreachable(db_session: Async
     assert world.follow_up.status is FollowUpStatus.DONE
 
 
-async def test_logging_needs_the_claim_and_a_future_call_back_time(db_session: AsyncSession, settings: Settings, world: World) -> None:
+async def test_logging_needs_the_claim_and_a_future_call_back_time(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
     task = await _task(db_session, world)
     user = await make_user(db_session, Role.CASEWORKER, [world.unit])
     with pytest.raises(Conflict):
-        await service.log_call(db_session, task, service.CallLog(CallOutcome.BUSY), user_id=user.id, now=NOW, secret="s")
+        await service.log_call(
+            db_session, task, service.CallLog(CallOutcome.BUSY), user_id=user.id, now=NOW, secret="s"
+        )
     await service.claim(db_session, task.id, user_id=user.id, now=NOW)
     with pytest.raises(InvalidInput, match="framtiden"):
         await service.log_call(db_session, task, service.CallLog(CallOutcome.CALL_BACK, call_back_at=NOW),
@@ -114,7 +126,12 @@ async def test_completed_call_stores_phone_answers_redacted_note_outcome_and_cas
     log = service.CallLog(
         CallOutcome.COMPLETED,
         consent=True,
-        answers={"status": "3", "satisfaction": "4", "influence": "ja", "helped": "Praktikplatsen, ring 0701234567"},
+        answers={
+            "status": "3",
+            "satisfaction": "4",
+            "influence": "ja",
+            "helped": "Praktikplatsen, ring 0701234567",
+        },
         note="Hon bad oss ringa 19900101-1239 senare",
         open_case=True,
         case_reason="Behöver hjälp med bostad",
