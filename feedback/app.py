@@ -28,6 +28,7 @@ from feedback.auth.session_store import DatabaseStore
 from feedback.clock import SystemClock
 from feedback.db import alchemy_config, create_engine, session_factory
 from feedback.errors import handle_exception
+from feedback.panel.controllers import ROUTES as PANEL_ROUTES
 from feedback.settings import Settings
 from feedback.system import MetricsController, health
 
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
         AuthController,
         InvitationController,
         AdminController,
+        *PANEL_ROUTES,
         create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
     ]
 

@@ -42,6 +42,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "surveys.plans.models",
     "surveys.outcomes.models",
     "notifications.models",
+    "feedback.panel.models",
 )
 
 NAMING_CONVENTION = {
