@@ -14,7 +14,7 @@ import feedback.db
 
 
 revision: str = '0301_panel'
-down_revision: str | Sequence[str] | None = '0101_notifications'
+down_revision: str | Sequence[str] | None = '0220_conversations'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
