@@ -217,6 +217,13 @@ class Codebook:
     @property
     def version(self) -> str:
         """Content hash of the base and the events: same content → same id in every process."""
+        cached = self.__dict__.get("_version")
+        if cached is None:
+            cached = self._compute_version()
+            object.__setattr__(self, "_version", cached)
+        return cached
+
+    def _compute_version(self) -> str:
         canon = json.dumps(
             {
                 "base": [t.to_dict() for t in self.base],

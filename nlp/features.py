@@ -13,7 +13,6 @@ Feature blocks (each TF-IDF with sublinear tf and its own L2 norm):
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -160,26 +159,26 @@ class Vocabulary:
         self, tokens: Sequence[Token], seed_counts: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """(column ids, values) of one document, without building a sparse matrix."""
-        cols: list[int] = []
-        vals: list[float] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
         for ids, idf, weight, offset in (
             (self.word_ids(tokens), self.word_idf, 1.0, 0),
             (self.char_ids(tokens), self.char_idf, self.char_weight, self.offsets[0]),
         ):
             if not ids:
                 continue
-            counts = Counter(ids)
-            block_cols = list(counts)
-            block_vals = [(1.0 + math.log(c)) * idf[i] for i, c in counts.items()]
-            norm = math.sqrt(sum(v * v for v in block_vals)) or 1.0
-            cols.extend(offset + i for i in block_cols)
-            vals.extend(weight * v / norm for v in block_vals)
-        seed_off = self.offsets[1]
-        for j, c in enumerate(seed_counts):
-            if c:
-                cols.append(seed_off + j)
-                vals.append(self.seed_scale * math.log1p(c))
-        return np.asarray(cols, dtype=np.int64), np.asarray(vals, dtype=np.float64)
+            u, c = np.unique(np.asarray(ids, dtype=np.int64), return_counts=True)
+            v = (1.0 + np.log(c)) * idf[u]
+            v *= weight / (np.sqrt(v @ v) or 1.0)
+            cols.append(u + offset)
+            vals.append(v)
+        nz = np.flatnonzero(seed_counts)
+        if len(nz):
+            cols.append(nz + self.offsets[1])
+            vals.append(self.seed_scale * np.log1p(np.asarray(seed_counts, dtype=np.float64)[nz]))
+        if not cols:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(cols), np.concatenate(vals)
 
     def readable(self, col: int) -> str | None:
         """A word/bigram feature as text (char and seed features are not shown as evidence)."""

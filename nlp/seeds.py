@@ -34,6 +34,14 @@ class SeedLexicon:
 
     def __post_init__(self) -> None:
         self._token_cache: dict[str, tuple[int, ...]] = {}
+        self._index_infix()
+
+    def _index_infix(self) -> None:
+        # needles by their first _MIN_INFIX letters: a token is checked at each position with one
+        # dict lookup instead of a substring search per needle
+        self._infix_by_prefix: dict[str, list[tuple[str, int]]] = {}
+        for needle, tid in self.infix:
+            self._infix_by_prefix.setdefault(needle[:_MIN_INFIX], []).append((needle, tid))
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -59,6 +67,7 @@ class SeedLexicon:
                     needle = stems[0] if len(stems[0]) >= _MIN_INFIX else toks[0].surface
                     if len(needle) >= _MIN_INFIX:
                         lex.infix.append((needle, tid))
+                        lex._infix_by_prefix.setdefault(needle[:_MIN_INFIX], []).append((needle, tid))
                     else:
                         lex.exact.setdefault(stems[0], set()).add(tid)
                 else:
@@ -71,9 +80,11 @@ class SeedLexicon:
             found = set(self.exact.get(tok.stem, ()))
             if tok.head:
                 found.update(self.exact.get(tok.head, ()))
-            for needle, tid in self.infix:
-                if needle in tok.surface:
-                    found.add(tid)
+            word, by_prefix = tok.surface, self._infix_by_prefix
+            for i in range(len(word) - _MIN_INFIX + 1):
+                for needle, tid in by_prefix.get(word[i : i + _MIN_INFIX], ()):
+                    if word.startswith(needle, i):
+                        found.add(tid)
             hit = tuple(sorted(found))
             if len(self._token_cache) > _CACHE_LIMIT:
                 self._token_cache.clear()

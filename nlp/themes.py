@@ -109,6 +109,7 @@ class Model:
 
     def __post_init__(self) -> None:
         self.seeds = SeedLexicon.from_codebook(self.codebook, self.keys)
+        self._codebook_version = self.codebook.version
         self._redact = _redactor()
         self._sent, self._clauses = _sentiment_fns()
 
@@ -129,7 +130,7 @@ class Model:
 
     @property
     def codebook_version(self) -> str:
-        return self.codebook.version
+        return self._codebook_version
 
     # ------------------------------------------------------------------ scoring
     def _probs(self, z: np.ndarray, seed_counts: np.ndarray) -> np.ndarray:
@@ -152,23 +153,24 @@ class Model:
     def _evidence(
         self, tokens: Sequence[Token], chosen: list[int], seed_ev: dict[int, list[str]], cols, vals
     ) -> dict[str, list[str]]:
-        surface = {}
+        """Matched seed words first, then the word/bigram features that pushed the score up most."""
+        cols = np.asarray(cols, dtype=np.int64)
+        vals = np.asarray(vals, dtype=np.float64)
+        word = cols < len(self.vocab.word_terms)  # char n-grams and seed columns are not readable
+        cols, vals = cols[word], vals[word]
+        surface: dict[str, str] = {}
         for t in tokens:
             surface.setdefault(t.stem, t.surface)
         out: dict[str, list[str]] = {}
-        n_word = len(self.vocab.word_terms)
         for k in chosen:
             terms = list(dict.fromkeys(seed_ev.get(k, ())))
-            if len(cols):
-                cols = np.asarray(cols)
-                contrib = np.asarray(vals) * self.coef[cols, k]
-                for j in np.lexsort((cols, -contrib)):  # ties broken by column: batch == single
+            if len(cols) and len(terms) < MAX_EVIDENCE:
+                contrib = vals * self.coef[cols, k]
+                for j in np.lexsort((cols, -contrib))[:MAX_EVIDENCE]:  # ties by column: batch == single
                     if contrib[j] <= 0 or len(terms) >= MAX_EVIDENCE:
                         break
-                    col = int(cols[j])
-                    if col >= n_word:
-                        continue
-                    text = " ".join(surface.get(s, s) for s in self.vocab.word_terms[col][2:].split(" "))
+                    stems = self.vocab.word_terms[int(cols[j])][2:].split(" ")
+                    text = " ".join(surface.get(s, s) for s in stems)
                     if text not in terms:
                         terms.append(text)
             out[self.keys[k]] = terms[:MAX_EVIDENCE]
@@ -242,9 +244,10 @@ class Model:
         x = self.vocab.transform(docs, counts)
         probs = self._probs(np.asarray(x @ self.coef) + self.intercept, counts)
         out = []
+        indptr, indices, data = x.indptr, x.indices, x.data
         for i, toks in enumerate(docs):
-            row = x.getrow(i) if self._decide(probs[i]) else None
-            cols, vals = (row.indices, row.data) if row is not None else ((), ())
+            lo, hi = indptr[i], indptr[i + 1]
+            cols, vals = indices[lo:hi], data[lo:hi]
             out.append(self._assemble(redacted[i], toks, probs[i], matches[i][1], cols, vals))
         return out
 

@@ -32,3 +32,21 @@ def test_batch_and_single_document_features_are_identical() -> None:
     assert np.isclose(np.linalg.norm(batch[0, :w_end]), 1.0)
     assert np.isclose(np.linalg.norm(batch[0, w_end:c_end]), vocab.char_weight)
     assert batch[0, w_end:c_end] @ batch[1, w_end:c_end] > 0
+
+
+def test_fast_compound_head_agrees_with_nlp_text() -> None:
+    from nlp import text
+    from nlp.analysis import compound_head
+
+    words = [
+        "försörjningsstödet",
+        "stödet",
+        "jobbcoachen",
+        "arbetsförmedlingen",
+        "plats",
+        "praktikplatsen",
+        "hej",
+    ]
+    words += [w + "en" for w in text.COMPOUND_HEADS] + ["xyz" + w for w in text.COMPOUND_HEADS]
+    for w in words:
+        assert compound_head(w) == text.compound_head(w), w
