@@ -174,4 +174,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     session-scoped browser lives; any ordinary test that calls ``asyncio.run`` afterwards would
     fail. Moving e2e items to the end (stable order otherwise) keeps both kinds independent.
     """
-    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None or "tests/e2e/" in item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Say in the log how many tests really ran on PostgreSQL (CI must show they did)."""
+    passed = [r for r in terminalreporter.stats.get("passed", []) if "postgres" in r.keywords]
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "postgres" in r.keywords]
+    if passed or skipped:
+        terminalreporter.write_line(
+            f"PostgreSQL ({make_url(POSTGRES_URL).render_as_string(hide_password=True)}): "
+            f"{len(passed)} tests passed, {len(skipped)} skipped"
+        )
