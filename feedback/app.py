@@ -80,7 +80,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
         if settings.start_worker_in_app:
             from feedback.worker import run_worker
 
-            worker_task = asyncio.create_task(run_worker(settings, stop, **overrides), name="dev-worker")
+            worker_task = asyncio.create_task(
+                run_worker(settings, stop, **{**overrides, "clock": app.state.clock}), name="dev-worker"
+            )
         try:
             yield
         finally:

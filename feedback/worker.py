@@ -34,12 +34,18 @@ def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[
     from feedback.auth.session_store import DatabaseStore
     from feedback.clock import SystemClock
     from surveys.conversations.jobs import run_conversation_tick
+    from surveys.plans.scheduler import scheduler_job
 
     store = DatabaseStore(sessionmaker)
     clock = overrides.get("clock") or SystemClock()
     return [
         Job("expire-web-sessions", store.delete_expired, 300.0),
         Job("survey-conversations", partial(run_conversation_tick, sessionmaker, settings, clock), 60.0),
+        Job(
+            "surveys-scheduler",
+            scheduler_job(settings, sessionmaker, clock, overrides.get("follow_up_starter")),
+            30.0,
+        ),
     ]
 
 
