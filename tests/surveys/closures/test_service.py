@@ -151,3 +151,47 @@ async def test_return_to_assistance_cancels_the_rest_and_is_an_outcome(db_sessio
         await register_return(
             db_session, reg.closure.id, returned_on=TODAY - timedelta(days=61), actor_id=None, now=NOW
         )
+
+
+async def test_phone_is_stored_encrypted_with_blind_index_and_mask(db_session, settings) -> None:
+    from surveys.closures.contact import VaultPhoneProtector
+
+    phones = VaultPhoneProtector(settings)
+    unit = await make_unit(db_session)
+    data = ClosureInput(client_ref="K-tel", closed_on=TODAY, reason="studies", phone="070-123 45 67")
+    await register_closure(
+        db_session, unit_id=unit.id, data=data, phones=phones, actor_id=None, now=NOW, min_gap_days=14
+    )
+    await db_session.commit()
+    client = await db_session.scalar(sa.select(Client))
+    assert "701234567" not in (client.phone_ciphertext or "")
+    assert phones.reveal(client.phone_ciphertext) == "+46701234567"
+    assert client.phone_masked == "+4670*****67" and len(client.phone_index) == 64
+    # the same number typed differently is the same number: nothing changes
+    again = await register_closure(
+        db_session,
+        unit_id=unit.id,
+        data=ClosureInput(client_ref="K-tel", closed_on=TODAY, reason="studies", phone="+46 70 123 45 67"),
+        phones=phones,
+        actor_id=None,
+        now=NOW,
+        min_gap_days=14,
+    )
+    assert not again.changed
+
+
+async def test_landline_is_refused_with_the_notifications_message(db_session, settings) -> None:
+    from surveys.closures.contact import VaultPhoneProtector
+
+    unit = await make_unit(db_session)
+    with pytest.raises(InvalidInput, match="mobilnummer") as info:
+        await register_closure(
+            db_session,
+            unit_id=unit.id,
+            data=ClosureInput(client_ref="K-x", closed_on=TODAY, reason="work", phone="08-123 456 78"),
+            phones=VaultPhoneProtector(settings),
+            actor_id=None,
+            now=NOW,
+            min_gap_days=14,
+        )
+    assert info.value.field == "phone"

@@ -111,6 +111,27 @@ async def test_gate_skips_with_a_logged_reason(db_session, flag, reason, caplog)
     assert reason in caplog.text
 
 
+async def test_gate_skips_an_opted_out_number(db_session, settings) -> None:
+    from notifications import optout
+    from surveys.closures.contact import VaultPhoneProtector
+
+    unit = await make_unit(db_session)
+    reg = await register_closure(
+        db_session,
+        unit_id=unit.id,
+        data=ClosureInput(client_ref="K-stop", closed_on=CLOSED, reason="work", phone="0701234567"),
+        phones=VaultPhoneProtector(settings),
+        actor_id=None,
+        now=REGISTERED,
+        min_gap_days=14,
+    )
+    client = await db_session.get(Client, reg.closure.client_id)
+    await optout.record_opt_out(db_session, client.phone_index, source="keyword", at=REGISTERED)
+    await db_session.commit()
+    result = await _tick(db_session, DAY_30, RecordingStarter())
+    assert result.skipped == {"opted_out": 1}
+
+
 async def test_gate_skips_a_reopened_case(db_session) -> None:
     unit = await make_unit(db_session)
     closure = await _closure(db_session, unit, "K-4")
