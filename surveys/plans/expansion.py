@@ -40,10 +40,10 @@ class Slot:
 
 
 DEFAULT_STEPS: tuple[StepSpec, ...] = (
-    StepSpec(30, "sms", "default", 7),
-    StepSpec(90, "sms", "default", 14),
-    StepSpec(180, "phone", "default", 21),
-    StepSpec(365, "status_sms", "status", 30),
+    StepSpec(30, "sms", "default_followup", 7),
+    StepSpec(90, "sms", "default_followup", 14),
+    StepSpec(180, "phone", "default_followup", 21),
+    StepSpec(365, "status_sms", "status_check", 30),
 )
 
 
