@@ -31,6 +31,7 @@ from feedback.errors import handle_exception
 from feedback.panel.controllers import ROUTES as PANEL_ROUTES
 from feedback.settings import Settings
 from feedback.system import MetricsController, health
+from feedback.wiring import inbound_handler, messaging_routes, start_messaging, stop_messaging
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         stop = asyncio.Event()
         worker_task: asyncio.Task[None] | None = None
+        start_messaging(settings)
         if settings.start_worker_in_app:
             from feedback.worker import run_worker
 
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
             if worker_task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(worker_task, timeout=15)
+            stop_messaging(settings)
             await engine.dispose()
 
     route_handlers: list[Any] = [
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
         AdminController,
         *PANEL_ROUTES,
         create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
+        *messaging_routes(settings),
     ]
 
     app = Litestar(
@@ -135,4 +139,5 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
     app.state.sessionmaker = sessionmaker
     app.state.overrides = overrides
     app.state.clock = overrides.get("clock") or SystemClock()
+    app.state.inbound_handler = inbound_handler(settings, **overrides)
     return app

@@ -71,6 +71,10 @@ class Settings:
     twilio_messaging_service_sid: str = ""
     twilio_api_base_url: str = ""  # only for the bundled fake Twilio (dev/test)
     sms_validity_period_s: int = 14400
+    twilio_timeout_s: float = 10.0
+    fake_twilio_port: int = 0  # in-process fake Twilio (sms_gateway "fake"); 0 = any free port
+    webhook_max_body_bytes: int = 65_536
+    bench_bare_endpoint: bool = False  # benchmarks only: adds a bare public endpoint as a baseline
     model_dir: Path = Path("var/models")
     retention_days: int = 365
     contact_min_gap_days: int = 14  # fatigue cap: at most one contact per N days (waves, panel, calls)
@@ -123,6 +127,10 @@ class Settings:
             twilio_messaging_service_sid=environ.get("TWILIO_MESSAGING_SERVICE_SID", ""),
             twilio_api_base_url=environ.get("FEEDBACK_TWILIO_API_BASE_URL", ""),
             sms_validity_period_s=_int(environ, "FEEDBACK_SMS_VALIDITY_PERIOD_S", 14400),
+            twilio_timeout_s=float(_int(environ, "FEEDBACK_TWILIO_TIMEOUT_S", 10)),
+            fake_twilio_port=_int(environ, "FEEDBACK_FAKE_TWILIO_PORT", 0),
+            webhook_max_body_bytes=_int(environ, "FEEDBACK_WEBHOOK_MAX_BODY_BYTES", 65_536),
+            bench_bare_endpoint=_bool(environ.get("FEEDBACK_BENCH_BARE_ENDPOINT"), False),
             model_dir=Path(environ.get("FEEDBACK_MODEL_DIR", "var/models")),
             retention_days=_int(environ, "FEEDBACK_RETENTION_DAYS", 365),
             contact_min_gap_days=_int(environ, "FEEDBACK_CONTACT_MIN_GAP_DAYS", 14),

@@ -1,0 +1,55 @@
+"""Composition of the messaging layer: which gateway sends, who handles replies, which routes exist.
+
+One place to change when a capability plugs in. The survey layer replaces
+``inbound_handler`` so that replies reach conversations; until then replies are stored and
+nothing else happens (``NullInboundHandler``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feedback.settings import Settings
+from notifications.gateways.factory import build_gateway, local_fake, stop_local_fake
+from notifications.ports import InboundHandler, NullInboundHandler, SmsGateway
+
+
+def inbound_handler(settings: Settings, **overrides: Any) -> InboundHandler:
+    """The registered owner of conversations (surveys registers its handler here)."""
+    if overrides.get("inbound_handler") is not None:
+        return overrides["inbound_handler"]  # type: ignore[no-any-return]
+    return NullInboundHandler()
+
+
+def sms_gateway(settings: Settings, **overrides: Any) -> SmsGateway:
+    """The gateway the dispatcher sends through (tests pass ``sms_gateway=`` to override)."""
+    return build_gateway(settings, **overrides)  # type: ignore[no-any-return]
+
+
+def messaging_routes(settings: Settings) -> list[Any]:
+    """Webhooks always; the dev phone page only with dev tools and the fake gateway."""
+    from notifications.webhooks import TwilioWebhookController
+
+    routes: list[Any] = [TwilioWebhookController]
+    if dev_phone_enabled(settings):
+        from feedback.dev_phone import DevPhoneController
+
+        routes.append(DevPhoneController)
+    if settings.bench_bare_endpoint:
+        from notifications.webhooks import bare_benchmark_endpoint
+
+        routes.append(bare_benchmark_endpoint)
+    return routes
+
+
+def dev_phone_enabled(settings: Settings) -> bool:
+    return settings.dev_tools and settings.is_dev and settings.sms_gateway == "fake"
+
+
+def start_messaging(settings: Settings) -> None:
+    """App/worker start-up: in fake mode, make sure the local fake Twilio is running."""
+    local_fake(settings)
+
+
+def stop_messaging(settings: Settings) -> None:
+    stop_local_fake()
