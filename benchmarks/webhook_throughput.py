@@ -39,7 +39,9 @@ sys.path.insert(0, str(ROOT))
 
 TOKEN = "bench-auth-token-0123456789abcdef"
 ACCOUNT = "AC" + "b" * 32
-POSTGRES_URL = os.environ.get("FEEDBACK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "FEEDBACK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
 
 
 def free_port() -> int:
@@ -159,7 +161,9 @@ def load_main(args: argparse.Namespace) -> None:
         hook = await _closed_loop(
             args.base_url, "/webhooks/twilio/sms", signed[: need // 2], args.concurrency, args.seconds
         )
-        steady = await _open_loop(args.base_url, "/webhooks/twilio/sms", signed[need // 2 :], args.rate, args.seconds)
+        steady = await _open_loop(
+            args.base_url, "/webhooks/twilio/sms", signed[need // 2 :], args.rate, args.seconds
+        )
         return {"bare": bare, "webhook": hook, "steady": steady}
 
     result = asyncio.run(run())

@@ -9,8 +9,8 @@ Twilio. Numbers are shown unmasked here on purpose: they are demo numbers on a d
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import httpx
 import msgspec
@@ -71,7 +71,9 @@ class DevPhoneController(Controller):
         settings = _settings(request)
         try:
             numbers = (await _fake_get(settings, {})).get("numbers", [])
-            conversation = (await _fake_get(settings, {"number": number})).get("messages", []) if number else []
+            conversation = (
+                (await _fake_get(settings, {"number": number})).get("messages", []) if number else []
+            )
         except httpx.HTTPError:
             numbers, conversation = [], []
             error = error or "Testtelefonen (den lokala Twilio-attrappen) svarar inte."

@@ -160,7 +160,9 @@ async def apply(
                 owner_ref=row.owner_ref,
                 kind="unreachable" if unreachable else fields.status,  # type: ignore[arg-type]
                 error_code=fields.error_code,
-                reason_sv=reason_for_code(fields.error_code) if fields.error_code else "Sms:et kom inte fram.",
+                reason_sv=reason_for_code(fields.error_code)
+                if fields.error_code
+                else "Sms:et kom inte fram.",
                 at=at,
             ),
         )

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, post
@@ -40,7 +41,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications import inbound as inbound_service
 from notifications import status_callbacks
 from notifications.gateways.factory import INBOUND_PATH, STATUS_PATH, twilio_credentials
-from notifications.signature import FORM_CONTENT_TYPE, FormPairs, MalformedForm, is_valid_signature, parse_form
+from notifications.signature import (
+    FORM_CONTENT_TYPE,
+    FormPairs,
+    MalformedForm,
+    is_valid_signature,
+    parse_form,
+)
 from notifications.signature import public_url as build_public_url
 
 log = logging.getLogger(__name__)
@@ -90,9 +97,16 @@ async def verified_form(request: Request[Any, Any, Any]) -> FormPairs:
         request.headers.get("x-twilio-signature"),
         request.headers.get("x-twilio-webhooks-signature-settings"),
     ):
-        log.warning("rejected Twilio webhook with a missing or invalid signature on %s", request.scope["path"])
+        log.warning(
+            "rejected Twilio webhook with a missing or invalid signature on %s", request.scope["path"]
+        )
         raise WebhookRejected(HTTP_403_FORBIDDEN, "Ogiltig signatur.")
     return form
+
+
+def _now(request: Request[Any, Any, Any]) -> datetime:
+    clock = getattr(request.app.state, "clock", None)
+    return clock.now() if clock is not None else datetime.now(UTC)
 
 
 def _session(request: Request[Any, Any, Any]) -> AsyncSession:
@@ -118,7 +132,7 @@ class TwilioWebhookController(Controller):
         settings = request.app.state.settings
         handler = request.app.state.inbound_handler
         async with _session(request) as session:
-            await inbound_service.receive(session, settings, handler, fields)
+            await inbound_service.receive(session, settings, handler, fields, now=_now(request))
             await session.commit()
         return _twiml()
 
@@ -134,7 +148,7 @@ class TwilioWebhookController(Controller):
         settings = request.app.state.settings
         handler = request.app.state.inbound_handler
         async with _session(request) as session:
-            await status_callbacks.apply(session, settings, handler, fields)
+            await status_callbacks.apply(session, settings, handler, fields, now=_now(request))
             await session.commit()
         return Response(content="", status_code=HTTP_204_NO_CONTENT)
 

@@ -112,7 +112,9 @@ def classify_failure(exc: BaseException) -> SendError:
             return RetryableSendError(
                 detail=f"no connection to Twilio ({type(exc).__name__})", retry_after_s=RETRY_AFTER_NETWORK_S
             )
-        return UnknownOutcomeError(detail=f"no answer from Twilio after the request was sent ({type(exc).__name__})")
+        return UnknownOutcomeError(
+            detail=f"no answer from Twilio after the request was sent ({type(exc).__name__})"
+        )
     return UnknownOutcomeError(detail=f"unexpected failure while sending ({type(exc).__name__})")
 
 
@@ -155,7 +157,9 @@ class TwilioGateway:
         except Exception as exc:
             raise classify_failure(exc) from exc
         segments = int(created.num_segments) if created.num_segments not in (None, "") else None
-        return SendResult(provider_sid=created.sid, provider_status=created.status or "queued", segments=segments)
+        return SendResult(
+            provider_sid=created.sid, provider_status=created.status or "queued", segments=segments
+        )
 
     async def send(self, message: OutboundSms) -> SendResult:
         """One POST to Twilio, run in a worker thread so the event loop keeps serving."""
@@ -181,10 +185,14 @@ class TwilioGateway:
         if not matches:
             return None
         if len(matches) > 1:
-            log.warning("find_sent for outbox %s matched %d messages; using the oldest", outbox_id, len(matches))
+            log.warning(
+                "find_sent for outbox %s matched %d messages; using the oldest", outbox_id, len(matches)
+            )
         oldest = min(matches, key=lambda m: m.date_created or sent_after)
         segments = int(oldest.num_segments) if oldest.num_segments not in (None, "") else None
-        return SendResult(provider_sid=oldest.sid, provider_status=oldest.status or "queued", segments=segments)
+        return SendResult(
+            provider_sid=oldest.sid, provider_status=oldest.status or "queued", segments=segments
+        )
 
     async def find_sent(
         self, *, to_e164: str, sent_after: datetime, outbox_id: object, body: str | None = None

@@ -63,7 +63,9 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
         yield test_client
 
 
-def inbound_params(body: str, *, sid: str | None = None, from_: str = PHONE, **extra: str) -> list[tuple[str, str]]:
+def inbound_params(
+    body: str, *, sid: str | None = None, from_: str = PHONE, **extra: str
+) -> list[tuple[str, str]]:
     sid = sid or "SM" + secrets.token_hex(16)
     params = [
         ("AccountSid", "AC" + "0" * 32),
@@ -95,7 +97,11 @@ async def post_signed(
     return await client.post(
         path,
         content=urllib.parse.urlencode(params).encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig, **(headers or {})},
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": sig,
+            **(headers or {}),
+        },
     )
 
 
@@ -168,7 +174,9 @@ async def test_malformed_bodies_are_4xx_not_500(
     client: AsyncTestClient[Litestar], content: bytes, content_type: str, status: int
 ) -> None:
     response = await client.post(
-        "/webhooks/twilio/sms", content=content, headers={"Content-Type": content_type, "X-Twilio-Signature": "x"}
+        "/webhooks/twilio/sms",
+        content=content,
+        headers={"Content-Type": content_type, "X-Twilio-Signature": "x"},
     )
     assert response.status_code == status
 
@@ -185,7 +193,9 @@ async def test_signed_but_incomplete_inbound_is_400(
 async def test_valid_inbound_is_stored_encrypted_and_handed_on(
     client: AsyncTestClient[Litestar], settings: Settings, db_session: AsyncSession, handler: RecordingHandler
 ) -> None:
-    response = await post_signed(client, settings, "/webhooks/twilio/sms", inbound_params("Det gick bra, tack"))
+    response = await post_signed(
+        client, settings, "/webhooks/twilio/sms", inbound_params("Det gick bra, tack")
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/xml")
     assert response.text.endswith("<Response/>")
@@ -240,7 +250,8 @@ async def test_stop_keywords_opt_out_with_one_confirmation(
     assert handler.opt_outs == [index] and handler.inbound == []
     [confirmation] = (await db_session.scalars(sa.select(SmsOutbox))).all()
     assert confirmation.body.startswith("Du får inga fler sms")
-    assert "STOP" in confirmation.body  # English second
+    assert confirmation.body.index("You will not get") > confirmation.body.index("Du får")  # English second
+    assert confirmation.ignore_opt_out and confirmation.status == "queued"
 
 
 async def test_twilio_opt_out_type_counts_even_for_other_words(
@@ -283,16 +294,18 @@ async def test_help_gets_help_text(
 async def make_outbox_row(session: AsyncSession, settings: Settings, **values: Any) -> SmsOutbox:
     from notifications import outbox
 
-    row = await outbox.enqueue(
+    row_id = await outbox.enqueue(
         session,
         idempotency_key=f"test:{uuid.uuid4()}",
         to_e164=PHONE,
         body="Hur går det? Svara 1-5.",
         kind="question",
-        due_at=datetime.now(UTC),
+        now=datetime.now(UTC),
         owner_ref="conversation:test",
         settings=settings,
     )
+    row = await session.get(SmsOutbox, row_id)
+    assert row is not None
     for name, value in values.items():
         setattr(row, name, value)
     await session.commit()
@@ -300,9 +313,19 @@ async def make_outbox_row(session: AsyncSession, settings: Settings, **values: A
 
 
 async def post_status(
-    client: AsyncTestClient[Litestar], settings: Settings, outbox_id: Any, sid: str, status: str, code: int | None = None
+    client: AsyncTestClient[Litestar],
+    settings: Settings,
+    outbox_id: Any,
+    sid: str,
+    status: str,
+    code: int | None = None,
 ) -> Any:
-    params = [("AccountSid", "AC" + "0" * 32), ("MessageSid", sid), ("MessageStatus", status), ("SmsSid", sid)]
+    params = [
+        ("AccountSid", "AC" + "0" * 32),
+        ("MessageSid", sid),
+        ("MessageStatus", status),
+        ("SmsSid", sid),
+    ]
     if code is not None:
         params.append(("ErrorCode", str(code)))
     return await post_signed(client, settings, f"/webhooks/twilio/status?o={outbox_id}", params)
@@ -312,12 +335,15 @@ async def test_status_duplicated_and_out_of_order_ends_delivered(
     client: AsyncTestClient[Litestar], settings: Settings, db_session: AsyncSession
 ) -> None:
     sid = "SM" + secrets.token_hex(16)
-    row = await make_outbox_row(db_session, settings, status="submitted", provider_sid=sid, provider_status="queued")
+    row = await make_outbox_row(
+        db_session, settings, status="sent", provider_sid=sid, provider_status="queued"
+    )
     for status in ("delivered", "sent", "delivered", "queued", "sent"):
         response = await post_status(client, settings, row.id, sid, status)
         assert response.status_code == 204
+    row_id = row.id
     db_session.expire_all()
-    row = await db_session.get(SmsOutbox, row.id)
+    row = await db_session.get(SmsOutbox, row_id)
     assert row.provider_status == "delivered" and row.status == "delivered"
     events = (await db_session.scalars(sa.select(SmsStatusEvent.status))).all()
     assert sorted(events) == ["delivered", "queued", "sent"]
@@ -329,23 +355,29 @@ async def test_callback_heals_an_unknown_outcome_and_learns_the_sid(
     row = await make_outbox_row(db_session, settings, status="unknown")
     sid = "SM" + secrets.token_hex(16)
     assert (await post_status(client, settings, row.id, sid, "sent")).status_code == 204
+    row_id = row.id
     db_session.expire_all()
-    row = await db_session.get(SmsOutbox, row.id)
+    row = await db_session.get(SmsOutbox, row_id)
     assert row.provider_sid == sid and row.status == "sent"
 
 
 @pytest.mark.parametrize("code", [30003, 30005, 30006])
 async def test_unreachable_codes_notify_the_owner(
-    client: AsyncTestClient[Litestar], settings: Settings, db_session: AsyncSession, handler: RecordingHandler, code: int
+    client: AsyncTestClient[Litestar],
+    settings: Settings,
+    db_session: AsyncSession,
+    handler: RecordingHandler,
+    code: int,
 ) -> None:
     sid = "SM" + secrets.token_hex(16)
-    row = await make_outbox_row(db_session, settings, status="submitted", provider_sid=sid)
+    row = await make_outbox_row(db_session, settings, status="sent", provider_sid=sid)
     await post_status(client, settings, row.id, sid, "sent")
     await post_status(client, settings, row.id, sid, "undelivered", code)
     await post_status(client, settings, row.id, sid, "undelivered", code)  # repeat: no second problem
+    row_id = row.id
     db_session.expire_all()
-    row = await db_session.get(SmsOutbox, row.id)
-    assert row.status == "undelivered" and row.error_code == code and row.last_error
+    row = await db_session.get(SmsOutbox, row_id)
+    assert row.status == "undelivered" and row.last_error_code == code and row.last_error_reason
     [problem] = handler.problems
     assert problem.kind == "unreachable" and problem.owner_ref == "conversation:test"
     assert problem.error_code == code and problem.reason_sv
@@ -355,7 +387,7 @@ async def test_21610_in_a_callback_opts_out(
     client: AsyncTestClient[Litestar], settings: Settings, db_session: AsyncSession, handler: RecordingHandler
 ) -> None:
     sid = "SM" + secrets.token_hex(16)
-    row = await make_outbox_row(db_session, settings, status="submitted", provider_sid=sid)
+    row = await make_outbox_row(db_session, settings, status="sent", provider_sid=sid)
     await post_status(client, settings, row.id, sid, "failed", 21610)
     index = PhoneVault.from_settings(settings).blind_index(PHONE)
     assert [e.phone_index for e in (await db_session.scalars(sa.select(SmsOptOutEvent))).all()] == [index]

@@ -26,7 +26,9 @@ from notifications.testing.fake_twilio import DEFAULT_AUTH_TOKEN
 
 @pytest.fixture
 def fake_settings(tmp_path: Path) -> Iterator[Settings]:
-    yield Settings(environment="test", sms_gateway="fake", public_url="http://127.0.0.1:9", model_dir=tmp_path)
+    yield Settings(
+        environment="test", sms_gateway="fake", public_url="http://127.0.0.1:9", model_dir=tmp_path
+    )
     stop_local_fake()
 
 

@@ -18,7 +18,7 @@ from notifications.errors import (
 )
 from notifications.gateways.twilio import TwilioConfig, TwilioGateway
 from notifications.ports import OutboundSms
-from notifications.testing.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Fault, FakeTwilio
+from notifications.testing.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio, Fault
 
 TO = "+46701234567"
 FROM = "+46700000000"
