@@ -60,20 +60,20 @@ def _idf(df: np.ndarray, n_docs: int) -> np.ndarray:
     return (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float64)
 
 
-def _block(rows: list[list[int]], idf: np.ndarray, weight: float = 1.0) -> sp.csr_matrix:
+def _block(flat: list[int], lengths: list[int], idf: np.ndarray, weight: float = 1.0) -> sp.csr_matrix:
     """Counts → sublinear tf × idf → row L2 norm, all vectorised over the whole batch."""
-    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum([len(r) for r in rows])
-    indices = np.fromiter((i for r in rows for i in r), dtype=np.int32, count=int(indptr[-1]))
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    indices = np.array(flat, dtype=np.int32)
     data = np.ones(len(indices), dtype=np.float64)
-    m = sp.csr_matrix((data, indices, indptr), shape=(len(rows), len(idf)))
+    m = sp.csr_matrix((data, indices, indptr), shape=(len(lengths), len(idf)))
     m.sum_duplicates()
     m.data = (1.0 + np.log(m.data)) * idf[m.indices]
-    sq = np.asarray(m.multiply(m).sum(axis=1)).ravel()
+    per_row = np.diff(m.indptr)
+    sq = np.bincount(np.repeat(np.arange(len(lengths)), per_row), weights=m.data**2, minlength=len(lengths))
     norms = np.sqrt(sq)
     norms[norms == 0] = 1.0
-    scale = np.repeat(weight / norms, np.diff(m.indptr))
-    m.data *= scale
+    m.data *= np.repeat(weight / norms, per_row)
     return m
 
 
@@ -92,11 +92,14 @@ class Vocabulary:
     def __post_init__(self) -> None:
         self.word_index = {t: i for i, t in enumerate(self.word_terms)}
         self.char_index = {t: i for i, t in enumerate(self.char_terms)}
-        self._char_cache: dict[str, list[int]] = {}
+        self.bigram_index = {
+            tuple(t[2:].split(" ", 1)): i for i, t in enumerate(self.word_terms) if t.startswith("b:")
+        }
+        self._tok_cache: dict[str, tuple[list[int], list[int]]] = {}
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
-        state["_char_cache"] = {}
+        state["_tok_cache"] = {}
         return state
 
     @property
@@ -127,43 +130,75 @@ class Vocabulary:
         )
 
     # ------------------------------------------------------------------ ids per document
-    def _char_ids(self, surface: str) -> list[int]:
-        ids = self._char_cache.get(surface)
-        if ids is None:
-            index = self.char_index
-            ids = [index[g] for g in char_ngrams(surface) if g in index]
-            if len(self._char_cache) > _CACHE_LIMIT:
-                self._char_cache.clear()
-            self._char_cache[surface] = ids
-        return ids
+    def _token_ids(self, tok: Token) -> tuple[list[int], list[int]]:
+        """(unigram + compound-head ids, char n-gram ids) of one word, cached by surface form."""
+        hit = self._tok_cache.get(tok.surface)
+        if hit is None:
+            windex, cindex = self.word_index, self.char_index
+            uni = [i for i in (windex.get(f"w:{tok.stem}"),) if i is not None]
+            if tok.head and tok.head != tok.stem:
+                head = windex.get(f"w:{tok.head}")
+                if head is not None:
+                    uni.append(head)
+            hit = (uni, [cindex[g] for g in char_ngrams(tok.surface) if g in cindex])
+            if len(self._tok_cache) > _CACHE_LIMIT:
+                self._tok_cache.clear()
+            self._tok_cache[tok.surface] = hit
+        return hit
+
+    def _doc_ids(self, tokens: Sequence[Token], word: list[int], char: list[int]) -> None:
+        """Append the document's word and char ids to ``word`` and ``char``."""
+        get_bigram = self.bigram_index.get
+        prev = None
+        for tok in tokens:
+            uni, chars = self._token_ids(tok)
+            word.extend(uni)
+            char.extend(chars)
+            if prev is not None:
+                b = get_bigram((prev, tok.stem))
+                if b is not None:
+                    word.append(b)
+            prev = tok.stem
 
     def word_ids(self, tokens: Sequence[Token]) -> list[int]:
-        index = self.word_index
-        return [i for i in (index.get(t) for t in word_terms(tokens)) if i is not None]
+        word: list[int] = []
+        self._doc_ids(tokens, word, [])
+        return word
 
     def char_ids(self, tokens: Sequence[Token]) -> list[int]:
-        out: list[int] = []
-        for t in tokens:
-            out.extend(self._char_ids(t.surface))
-        return out
+        char: list[int] = []
+        self._doc_ids(tokens, [], char)
+        return char
 
     # ------------------------------------------------------------------ matrices
     def transform(self, docs: Sequence[Sequence[Token]], seed_counts: np.ndarray) -> sp.csr_matrix:
         """Feature matrix for a batch: [word | char × weight | log1p(seed hits)]."""
-        word = _block([self.word_ids(d) for d in docs], self.word_idf)
-        char = _block([self.char_ids(d) for d in docs], self.char_idf, self.char_weight)
+        word: list[int] = []
+        char: list[int] = []
+        wlen: list[int] = []
+        clen: list[int] = []
+        for d in docs:
+            w0, c0 = len(word), len(char)
+            self._doc_ids(d, word, char)
+            wlen.append(len(word) - w0)
+            clen.append(len(char) - c0)
+        wblock = _block(word, wlen, self.word_idf)
+        cblock = _block(char, clen, self.char_idf, self.char_weight)
         seed = sp.csr_matrix(self.seed_scale * np.log1p(seed_counts.astype(np.float64)))
-        return sp.hstack([word, char, seed], format="csr")
+        return sp.hstack([wblock, cblock, seed], format="csr")
 
     def transform_one(
         self, tokens: Sequence[Token], seed_counts: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """(column ids, values) of one document, without building a sparse matrix."""
+        word: list[int] = []
+        char: list[int] = []
+        self._doc_ids(tokens, word, char)
         cols: list[np.ndarray] = []
         vals: list[np.ndarray] = []
         for ids, idf, weight, offset in (
-            (self.word_ids(tokens), self.word_idf, 1.0, 0),
-            (self.char_ids(tokens), self.char_idf, self.char_weight, self.offsets[0]),
+            (word, self.word_idf, 1.0, 0),
+            (char, self.char_idf, self.char_weight, self.offsets[0]),
         ):
             if not ids:
                 continue

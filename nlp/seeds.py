@@ -93,19 +93,24 @@ class SeedLexicon:
 
     def match(self, tokens: Sequence[Token]) -> tuple[np.ndarray, dict[int, list[str]]]:
         """Hit counts per theme (phrases count double) and the matched surface words per theme."""
-        counts = np.zeros(len(self.keys), dtype=np.float64)
+        counts = [0.0] * len(self.keys)
         evidence: dict[int, list[str]] = {}
-        stems = [t.stem for t in tokens]
+        phrases, cache = self.phrases, self._token_cache
+        stems = None
         for i, tok in enumerate(tokens):
-            for tid in self.token_themes(tok):
+            tids = cache.get(tok.surface)
+            for tid in tids if tids is not None else self.token_themes(tok):
                 counts[tid] += 1
                 evidence.setdefault(tid, []).append(tok.surface)
-            for phrase, tid in self.phrases.get(tok.stem, ()):
-                n = len(phrase)
-                if tuple(stems[i : i + n]) == phrase:
-                    counts[tid] += 2
-                    evidence.setdefault(tid, []).append(" ".join(t.surface for t in tokens[i : i + n]))
-        return counts, evidence
+            candidates = phrases.get(tok.stem)
+            if candidates:
+                stems = stems or [t.stem for t in tokens]
+                for phrase, tid in candidates:
+                    n = len(phrase)
+                    if tuple(stems[i : i + n]) == phrase:
+                        counts[tid] += 2
+                        evidence.setdefault(tid, []).append(" ".join(t.surface for t in tokens[i : i + n]))
+        return np.array(counts), evidence
 
     def counts_many(self, docs: Sequence[Sequence[Token]]) -> np.ndarray:
         out = np.zeros((len(docs), len(self.keys)), dtype=np.float64)

@@ -154,21 +154,26 @@ class Model:
         self, tokens: Sequence[Token], chosen: list[int], seed_ev: dict[int, list[str]], cols, vals
     ) -> dict[str, list[str]]:
         """Matched seed words first, then the word/bigram features that pushed the score up most."""
-        cols = np.asarray(cols, dtype=np.int64)
-        vals = np.asarray(vals, dtype=np.float64)
-        word = cols < len(self.vocab.word_terms)  # char n-grams and seed columns are not readable
-        cols, vals = cols[word], vals[word]
-        surface: dict[str, str] = {}
-        for t in tokens:
-            surface.setdefault(t.stem, t.surface)
         out: dict[str, list[str]] = {}
+        need = [k for k in chosen if len(set(seed_ev.get(k, ()))) < MAX_EVIDENCE]
+        contrib = None
+        if need and len(cols):
+            cols = np.asarray(cols, dtype=np.int64)
+            word = cols < len(self.vocab.word_terms)  # char n-grams and seed columns are not readable
+            cols = cols[word]
+            contrib = np.asarray(vals, dtype=np.float64)[word, None] * self.coef[np.ix_(cols, need)]
+        surface: dict[str, str] | None = None
         for k in chosen:
             terms = list(dict.fromkeys(seed_ev.get(k, ())))
-            if len(cols) and len(terms) < MAX_EVIDENCE:
-                contrib = vals * self.coef[cols, k]
-                for j in np.lexsort((cols, -contrib))[:MAX_EVIDENCE]:  # ties by column: batch == single
-                    if contrib[j] <= 0 or len(terms) >= MAX_EVIDENCE:
+            if contrib is not None and k in need and len(cols):
+                ck = contrib[:, need.index(k)]
+                for j in np.lexsort((cols, -ck))[:MAX_EVIDENCE]:  # ties by column: batch == single
+                    if ck[j] <= 0 or len(terms) >= MAX_EVIDENCE:
                         break
+                    if surface is None:
+                        surface = {}
+                        for t in tokens:
+                            surface.setdefault(t.stem, t.surface)
                     stems = self.vocab.word_terms[int(cols[j])][2:].split(" ")
                     text = " ".join(surface.get(s, s) for s in stems)
                     if text not in terms:
@@ -212,7 +217,7 @@ class Model:
 
     def assign(self, text: str) -> Assignment:
         """Redact, analyse and theme one answer (tens of microseconds; safe to call inline)."""
-        redacted = self._redact(text)
+        redacted = str(self._redact(text))
         tokens = analyse(redacted)
         probs, seed_ev, (cols, vals) = self.score_tokens(tokens)
         return self._assemble(redacted, tokens, probs, seed_ev, cols, vals)
@@ -237,7 +242,8 @@ class Model:
         return out
 
     def _assign_chunk(self, texts: Sequence[str]) -> list[Assignment]:
-        redacted = [self._redact(t) for t in texts]
+        redact = self._redact
+        redacted = [str(redact(t)) for t in texts]
         docs = [analyse(t) for t in redacted]
         matches = [self.seeds.match(d) for d in docs]
         counts = np.array([m[0] for m in matches]).reshape(len(docs), len(self.keys))
