@@ -75,6 +75,8 @@ class Settings:
     fake_twilio_port: int = 0  # in-process fake Twilio (sms_gateway "fake"); 0 = any free port
     webhook_max_body_bytes: int = 65_536
     bench_bare_endpoint: bool = False  # benchmarks only: adds a bare public endpoint as a baseline
+    sms_rate_segments_per_s: float = 0.0  # per sender and worker; 0 = no limit
+    sms_reconcile_grace_s: int = 1800  # wait this long before trusting "provider has no record"
     model_dir: Path = Path("var/models")
     retention_days: int = 365
     contact_min_gap_days: int = 14  # fatigue cap: at most one contact per N days (waves, panel, calls)
@@ -131,6 +133,8 @@ class Settings:
             fake_twilio_port=_int(environ, "FEEDBACK_FAKE_TWILIO_PORT", 0),
             webhook_max_body_bytes=_int(environ, "FEEDBACK_WEBHOOK_MAX_BODY_BYTES", 65_536),
             bench_bare_endpoint=_bool(environ.get("FEEDBACK_BENCH_BARE_ENDPOINT"), False),
+            sms_rate_segments_per_s=float(_int(environ, "FEEDBACK_SMS_RATE_SEGMENTS_PER_S", 0)),
+            sms_reconcile_grace_s=_int(environ, "FEEDBACK_SMS_RECONCILE_GRACE_S", 1800),
             model_dir=Path(environ.get("FEEDBACK_MODEL_DIR", "var/models")),
             retention_days=_int(environ, "FEEDBACK_RETENTION_DAYS", 365),
             contact_min_gap_days=_int(environ, "FEEDBACK_CONTACT_MIN_GAP_DAYS", 14),

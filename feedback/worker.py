@@ -33,12 +33,14 @@ def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[
 
     from feedback.auth.session_store import DatabaseStore
     from feedback.clock import SystemClock
+    from notifications.jobs import sms_jobs
+    from surveys.conversations.inbound import SurveyInboundHandler
     from surveys.conversations.jobs import run_conversation_tick
     from surveys.plans.scheduler import scheduler_job
 
     store = DatabaseStore(sessionmaker)
     clock = overrides.get("clock") or SystemClock()
-    return [
+    jobs = [
         Job("expire-web-sessions", store.delete_expired, 300.0),
         Job("survey-conversations", partial(run_conversation_tick, sessionmaker, settings, clock), 60.0),
         Job(
@@ -47,12 +49,15 @@ def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[
             30.0,
         ),
     ]
+    sms = {"inbound_handler": SurveyInboundHandler(settings), "clock": clock, **overrides}
+    jobs += [Job(t.name, t.run, t.interval_s) for t in sms_jobs(settings, sessionmaker, **sms)]
+    return jobs
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event, **overrides: Any) -> None:
     engine = create_engine(settings.database_url)
     sessionmaker = session_factory(engine)
-    jobs = build_jobs(settings, sessionmaker, **overrides)
+    jobs = build_jobs(settings, sessionmaker, **{"stop": stop, **overrides})
     next_run = dict.fromkeys((job.name for job in jobs), 0.0)
     loop = asyncio.get_running_loop()
     log.info("worker started with jobs: %s", ", ".join(job.name for job in jobs))
