@@ -12,7 +12,6 @@ from typing import Any
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -24,6 +23,7 @@ from litestar.template.config import TemplateConfig
 from feedback.admin.controllers import AdminController
 from feedback.auth.controllers import AuthController, InvitationController
 from feedback.auth.middleware import retrieve_user
+from feedback.auth.session_backend import RotatingSessionConfig
 from feedback.auth.session_store import DatabaseStore
 from feedback.clock import SystemClock
 from feedback.db import alchemy_config, create_engine, session_factory
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
     sessionmaker = session_factory(engine)
     db_config = alchemy_config(settings, engine)
 
-    session_config = ServerSideSessionConfig(
+    session_config = RotatingSessionConfig(
         key="uppf_session",
         max_age=settings.session_max_age_s,
         secure=settings.cookie_secure,

@@ -17,6 +17,7 @@ from feedback.auth import audit, invitations, services, throttle
 from feedback.auth.guards import current_user, requires_login
 from feedback.auth.middleware import session_payload
 from feedback.auth.models import ROLE_LABELS_SV, Role
+from feedback.auth.session_backend import rotate_session
 from feedback.errors import InvalidInput
 
 START_PAGES = {
@@ -107,6 +108,7 @@ class AuthController(Controller):
         await db_session.commit()
         request.clear_session()
         request.set_session(session_payload(user))
+        rotate_session(request)
         return Redirect(path=safe_next(data.next), status_code=303)
 
     @post("/logout", guards=[requires_login], status_code=303)
@@ -140,6 +142,7 @@ class AuthController(Controller):
         await db_session.commit()
         # The new password ends every other session of this user; this one continues.
         request.set_session(session_payload(user))
+        rotate_session(request)
         return Template("auth/password.html", context={"error": None, "field": None, "done": True})
 
     @get("/", guards=[requires_login], name="home")
@@ -193,4 +196,5 @@ class InvitationController(Controller):
         await db_session.commit()
         request.clear_session()
         request.set_session(session_payload(user))
+        rotate_session(request)
         return Redirect(path="/", status_code=303)

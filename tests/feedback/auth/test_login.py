@@ -50,3 +50,19 @@ async def test_no_plaintext_password_in_database(client: AsyncTestClient, db_ses
     user = await make_user(db_session, Role.CASEWORKER, [unit])
     assert user.password_hash and user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
+
+
+async def test_login_gets_a_fresh_session_id(client: AsyncTestClient, db_session: AsyncSession) -> None:
+    """No session fixation: a session id planted before login is never the authenticated one."""
+    unit = await make_unit(db_session)
+    attacker = await make_user(db_session, Role.PANEL_MEMBER, [unit])
+    victim = await make_user(db_session, Role.MANAGER, [unit])
+    await login(client, attacker)
+    planted = client.cookies["uppf_session"]
+    await login(client, victim)  # the victim logs in with the planted cookie in their browser
+    fresh = client.cookies["uppf_session"]
+    assert fresh != planted
+    assert "inloggad som enhetschef" in (await client.get("/")).text
+    client.cookies.clear()
+    client.cookies.set("uppf_session", planted)
+    assert (await client.get("/", follow_redirects=False)).status_code == 303  # the old id is dead
