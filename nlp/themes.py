@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -226,20 +226,24 @@ class Model:
         self, texts: Iterable[str], progress: Callable[[int], None] | None = None
     ) -> list[Assignment]:
         """Theme a batch with one sparse matrix product per chunk (same results as ``assign``)."""
-        out: list[Assignment] = []
+        return list(self.assign_iter(texts, progress))
+
+    def assign_iter(
+        self, texts: Iterable[str], progress: Callable[[int], None] | None = None
+    ) -> Iterator[Assignment]:
+        """Like ``assign_many`` but yields chunk by chunk, so a million answers need not fit in memory."""
         chunk: list[str] = []
         for text in texts:
             chunk.append(text)
             if len(chunk) >= _BATCH:
-                out.extend(self._assign_chunk(chunk))
+                yield from self._assign_chunk(chunk)
                 if progress:
                     progress(len(chunk))
                 chunk = []
         if chunk:
-            out.extend(self._assign_chunk(chunk))
+            yield from self._assign_chunk(chunk)
             if progress:
                 progress(len(chunk))
-        return out
 
     def _assign_chunk(self, texts: Sequence[str]) -> list[Assignment]:
         redact = self._redact

@@ -61,9 +61,11 @@ def assign(settings: Settings, input_path: Path, output_path: Path, details: boo
 
     rows = _read(input_path, ("text",))
     model = _model(settings)
-    with tqdm(total=len(rows), unit="svar", disable=len(rows) < 5000, file=sys.stderr) as bar:
-        results = model.assign_many([r["text"] for r in rows], progress=bar.update)
-    with open(output_path, "w", encoding="utf-8") as out:
+    with (
+        tqdm(total=len(rows), unit="svar", disable=len(rows) < 5000, file=sys.stderr) as bar,
+        open(output_path, "w", encoding="utf-8") as out,
+    ):
+        results = model.assign_iter((r["text"] for r in rows), progress=bar.update)
         for row, a in zip(rows, results, strict=True):
             line: dict[str, Any] = {"id": row["id"], "themes": list(a.themes), "sentiment": a.sentiment}
             if details:
