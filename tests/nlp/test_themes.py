@@ -118,3 +118,23 @@ def test_current_model_directory(tmp_path) -> None:
     assert load_current(tmp_path).version == m.version
     save_current(train([LabelledAnswer("x", "praktik", ("stod_till_arbete",)), *load_dev()]), tmp_path)
     assert load_current(tmp_path).version != m.version
+
+
+def test_assign_iter_streams_the_same_results(model: Model) -> None:
+    texts = [a.text for a in load_dev()[:30]]
+    it = model.assign_iter(texts)
+    assert not isinstance(it, list)
+    assert [a.themes for a in it] == [a.themes for a in model.assign_many(texts)]
+
+
+def test_each_theme_mention_gets_the_polarity_of_its_clause(model: Model, monkeypatch) -> None:
+    def clauses(text: str) -> list[tuple[str, str]]:
+        return [("Bra bemötande", "pos"), ("men det tog evigheter att få ett beslut", "neg")]
+
+    monkeypatch.setattr(model, "_clauses", clauses)
+    monkeypatch.setattr(model, "_sent", lambda text: "neu")
+    a = model.assign("Bra bemötande men det tog evigheter att få ett beslut")
+    assert {"bemotande", "handlaggning"} <= set(a.themes), a
+    assert a.theme_sentiments["bemotande"] == "pos"
+    assert a.theme_sentiments["handlaggning"] == "neg"
+    assert a.sentiment == "neu"
