@@ -53,3 +53,38 @@ def test_bad_values_are_reported() -> None:
         Settings.from_env({"FEEDBACK_RETENTION_DAYS": "ett år"})
     with pytest.raises(SettingsError, match="FEEDBACK_SMS_GATEWAY"):
         Settings.from_env({"FEEDBACK_SMS_GATEWAY": "pigeon"})
+
+
+def test_login_and_invitation_settings_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "FEEDBACK_LOGIN_MAX_FAILURES": "3",
+            "FEEDBACK_LOGIN_LOCK_MINUTES": "30",
+            "FEEDBACK_INVITATION_TTL_HOURS": "24",
+        }
+    )
+    assert (settings.login_max_failures, settings.login_lock_minutes, settings.invitation_ttl_hours) == (
+        3,
+        30,
+        24,
+    )
+    defaults = Settings.from_env({})
+    assert (defaults.login_max_failures, defaults.login_lock_minutes, defaults.invitation_ttl_hours) == (
+        5,
+        15,
+        72,
+    )
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    """The README's configuration table lists every FEEDBACK_*/TWILIO_* variable the code reads."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    names = set(
+        re.findall(r'"((?:FEEDBACK|TWILIO)_[A-Z0-9_]+)"', (root / "feedback/settings.py").read_text())
+    )
+    readme = (root / "README.md").read_text()
+    missing = sorted(n for n in names if f"`{n}`" not in readme)
+    assert names and not missing, f"add these to the README configuration table: {missing}"
