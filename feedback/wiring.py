@@ -1,8 +1,7 @@
 """Composition of the messaging layer: which gateway sends, who handles replies, which routes exist.
 
-One place to change when a capability plugs in. The survey layer replaces
-``inbound_handler`` so that replies reach conversations; until then replies are stored and
-nothing else happens (``NullInboundHandler``).
+One place to change when a capability plugs in: replies, delivery problems and opt-outs go
+to the survey layer's ``SurveyInboundHandler`` (conversations), in the webhook and the worker.
 """
 
 from __future__ import annotations
@@ -11,14 +10,16 @@ from typing import Any
 
 from feedback.settings import Settings
 from notifications.gateways.factory import build_gateway, local_fake, stop_local_fake
-from notifications.ports import InboundHandler, NullInboundHandler, SmsGateway
+from notifications.ports import InboundHandler, SmsGateway
 
 
 def inbound_handler(settings: Settings, **overrides: Any) -> InboundHandler:
-    """The registered owner of conversations (surveys registers its handler here)."""
+    """The registered owner of conversations: the survey layer (tests may override)."""
     if overrides.get("inbound_handler") is not None:
         return overrides["inbound_handler"]  # type: ignore[no-any-return]
-    return NullInboundHandler()
+    from surveys.conversations.inbound import SurveyInboundHandler
+
+    return SurveyInboundHandler(settings)
 
 
 def sms_gateway(settings: Settings, **overrides: Any) -> SmsGateway:

@@ -33,8 +33,8 @@ def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[
 
     from feedback.auth.session_store import DatabaseStore
     from feedback.clock import SystemClock
+    from feedback.wiring import inbound_handler
     from notifications.jobs import sms_jobs
-    from surveys.conversations.inbound import SurveyInboundHandler
     from surveys.conversations.jobs import run_conversation_tick
     from surveys.plans.scheduler import scheduler_job
 
@@ -49,7 +49,7 @@ def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[
             30.0,
         ),
     ]
-    sms = {"inbound_handler": SurveyInboundHandler(settings), "clock": clock, **overrides}
+    sms = {**overrides, "inbound_handler": inbound_handler(settings, **overrides), "clock": clock}
     jobs += [Job(t.name, t.run, t.interval_s) for t in sms_jobs(settings, sessionmaker, **sms)]
     return jobs
 
