@@ -25,6 +25,8 @@ from feedback.auth.controllers import AuthController, InvitationController
 from feedback.auth.middleware import retrieve_user
 from feedback.auth.session_backend import RotatingSessionConfig
 from feedback.auth.session_store import DatabaseStore
+from feedback.caseworker.cases import CasesController
+from feedback.caseworker.phone import PhoneQueueController
 from feedback.clock import SystemClock
 from feedback.db import alchemy_config, create_engine, session_factory
 from feedback.errors import handle_exception
@@ -102,6 +104,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
         InvitationController,
         AdminController,
         *PANEL_ROUTES,
+        PhoneQueueController,
+        CasesController,
         create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
         *messaging_routes(settings),
     ]

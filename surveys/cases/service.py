@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -108,3 +109,72 @@ async def take_case(session: AsyncSession, case: Case, *, user_id: uuid.UUID) ->
     case.owner_id = user_id
     await session.flush()
     return case
+
+
+def local_today(now: datetime) -> date:
+    """Today in Stockholm (due dates are calendar days there)."""
+    return now.astimezone(STOCKHOLM).date()
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Swedish working days after ``start`` up to and including ``end`` (0 when end <= start)."""
+    count = 0
+    current = start
+    while current < end:
+        current += timedelta(days=1)
+        if current.weekday() < 5 and not is_holiday(current):
+            count += 1
+    return count
+
+
+@dataclass(frozen=True)
+class CaseAge:
+    """One open case as a manager sees it: no personal data, only unit, reason, owner and age."""
+
+    case_id: uuid.UUID
+    unit_id: uuid.UUID
+    trigger: CaseTrigger
+    source: str
+    owner_id: uuid.UUID | None
+    opened_at: datetime
+    due_on: date
+    age_days: int  # calendar days since opened (Stockholm dates)
+    overdue_working_days: int  # working days past due_on (0 when not overdue)
+
+    @property
+    def overdue(self) -> bool:
+        return self.overdue_working_days > 0
+
+
+async def open_case_ages(
+    session: AsyncSession, unit_ids: Iterable[uuid.UUID], now: datetime
+) -> list[CaseAge]:
+    """Open cases in ``unit_ids``, oldest first, with age and SLA status (for the managers' report).
+
+    Read-only and free of personal data: the summary and the client are deliberately left out.
+    """
+    today = local_today(now)
+    rows = await session.scalars(
+        sa.select(Case)
+        .where(Case.unit_id.in_(list(unit_ids)), Case.status == CaseStatus.OPEN)
+        .order_by(Case.opened_at, Case.id)
+    )
+    return [
+        CaseAge(
+            case_id=case.id,
+            unit_id=case.unit_id,
+            trigger=case.trigger,
+            source=case.source,
+            owner_id=case.owner_id,
+            opened_at=case.opened_at,
+            due_on=case.due_on,
+            age_days=(today - local_today(_aware(case.opened_at))).days,
+            overdue_working_days=working_days_between(case.due_on, today),
+        )
+        for case in rows
+    ]
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they are stored as UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
