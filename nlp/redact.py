@@ -1,0 +1,396 @@
+"""Redact personal data from Swedish free text before anything else sees it.
+
+Runs first on every open answer (SMS reply, phone note, panel reflection, case note); the text
+pipeline (nlp.text) drops the placeholders. What is replaced, and by what:
+
+==================  ================  ====================================================
+kind                placeholder       how it is found
+==================  ================  ====================================================
+``personnummer``    ``[PERSONNUMMER]``  10 or 12 digits (``YYMMDD-NNNN``, ``YYYYMMDDNNNN``, ``+``
+                                      for 100+, space or no separator) with a real month and
+                                      day (samordningsnummer: day + 60). Luhn-valid numbers
+                                      always; Luhn-invalid ones too when the shape leaves no
+                                      doubt (a separator, or the century digits) — a mistyped
+                                      personnummer is still a personnummer.
+``telefon``         ``[TELEFON]``     phonenumbers' matcher (region SE, valid numbers) plus
+                                      a pattern for Swedish shapes it may reject
+                                      (``070-123 45 67``, ``+46 (0)70…``, ``0046…``)
+``e-post``          ``[E-POST]``      ``local@domain.tld``
+``adress``          ``[ADRESS]``      street names ending in -gatan/-vägen/-gränd/-torget/-allén …
+                                      with a house number (``Storgatan 12B``, ``lgh 1102``), a
+                                      capitalised street name without one, and postcodes with
+                                      a town (``123 45 Ort``)
+``namn``            ``[NAMN]``        first names and surnames from a shipped list
+                                      (data/names_sv.txt) and context cues ("min handläggare
+                                      X", "heter X", "kontakta X", "hon X", "mvh X", titles),
+                                      surname shapes (-sson, -qvist, -ström …) next to a name
+``nummer``          ``[NUMMER]``      any other run of 9 or more digits (account, case or
+                                      reference numbers carry no theme meaning)
+==================  ================  ====================================================
+
+False positives matter too: names that are also everyday words ("Inga", "Klara", "Liv", "Berg",
+"Per", "Tom", "Ville"; data/names_ambiguous_sv.txt) are only redacted with evidence
+(capitalised inside a sentence, next to another name, or after a cue), and organisations
+("Arbetsförmedlingen", "Försäkringskassan", "Socialtjänsten", "Kommunen") and place names are
+never names.
+
+Speed: precompiled patterns, frozenset look-ups, and phonenumbers' (slow) matcher only when the
+text has at least 7 digits; a typical SMS answer takes well under 0.1 ms.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import phonenumbers
+
+__all__ = [
+    "KINDS",
+    "PLACEHOLDERS",
+    "Redaction",
+    "Span",
+    "is_personnummer",
+    "luhn_ok",
+    "redact",
+    "redact_spans",
+]
+
+_DATA = Path(__file__).with_name("data")
+
+PLACEHOLDERS: dict[str, str] = {
+    "personnummer": "[PERSONNUMMER]",
+    "telefon": "[TELEFON]",
+    "e-post": "[E-POST]",
+    "adress": "[ADRESS]",
+    "namn": "[NAMN]",
+    "nummer": "[NUMMER]",
+}
+KINDS: tuple[str, ...] = tuple(PLACEHOLDERS)
+# When two findings overlap, the one with the lower rank wins.
+_RANK = {"e-post": 0, "personnummer": 1, "telefon": 2, "adress": 3, "nummer": 4, "namn": 5}
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One finding: ``text[start:end]`` of the *original* text is personal data of ``kind``."""
+
+    start: int
+    end: int
+    kind: str
+
+    @property
+    def placeholder(self) -> str:
+        return PLACEHOLDERS[self.kind]
+
+
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    """The redacted text and what was found (positions refer to the original text)."""
+
+    text: str
+    spans: tuple[Span, ...]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Findings per kind, for audit logs (never the values themselves)."""
+        return dict(Counter(s.kind for s in self.spans))
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# ------------------------------------------------------------------ word lists
+def _read_lines(name: str) -> list[str]:
+    out = []
+    for line in (_DATA / name).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            out.append(line)
+    return out
+
+
+@cache
+def _lists() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
+    """(all names lower-cased, surnames lower-cased, ambiguous lower-cased, function words)."""
+    names: set[str] = set()
+    surnames: set[str] = set()
+    for line in _read_lines("names_sv.txt"):
+        name, _, kinds = line.partition("\t")
+        low = name.casefold()
+        names.add(low)
+        if "s" in kinds:
+            surnames.add(low)
+    ambiguous = {n.casefold() for n in _read_lines("names_ambiguous_sv.txt")}
+    function_words = {w.casefold() for w in _read_lines("stopwords_sv.txt")}
+    return frozenset(names), frozenset(surnames), frozenset(ambiguous), frozenset(function_words)
+
+
+# Never names, whatever the context: organisations, services, places and words that follow cues.
+_NOT_NAMES = frozenset(
+    w.casefold()
+    for w in """
+    Arbetsförmedlingen Arbetsförmedling AF Försäkringskassan Försäkringskassa FK Socialtjänsten
+    Socialtjänst Socialen Soc Kommunen Kommun Region Regionen Skatteverket Migrationsverket CSN
+    Kronofogden Kronofogdemyndigheten Polisen Vården Vårdcentralen Psykiatrin Beroendevården
+    Jobbtorget Jobbtorg Komvux Vuxenutbildningen SFI Samhall Navigator Ungdomsmottagningen
+    Försörjningsstöd Försörjningsstödet Ekonomiskt Bistånd Biståndet IFO Socialsekreteraren
+    Handläggaren Handläggare Jobbcoachen Coachen Arbetskonsulenten Läkaren Doktorn Tolken
+    Chefen Mamma Pappa Mamman Pappan Barnen Sambo Sambon Frun Mannen Killen Tjejen
+    ICA Coop Lidl Willys Hemköp Systembolaget IKEA Postnord Telia Tele2 Telenor Swish BankID
+    Sverige Stockholm Göteborg Malmö Uppsala Västerås Örebro Linköping Helsingborg Jönköping
+    Norrköping Lund Umeå Gävle Borås Mölndal Södertälje Eskilstuna Karlstad Halmstad Växjö
+    Sundsvall Luleå Trollhättan Östersund Borlänge Falun Kalmar Kristianstad Skövde Uddevalla
+    Nyköping Karlskrona Varberg Landskrona Motala Kiruna Visby Gotland Skåne Norrland Rinkeby
+    Rosengård Angered Husby Tensta Hammarkullen Biskopsgården Gottsunda Vivalla Navestad
+    Somalia Syrien Irak Iran Afghanistan Eritrea Turkiet Polen Finland Norge Danmark
+    Måndag Tisdag Onsdag Torsdag Fredag Lördag Söndag Januari Februari Mars April Juni Juli
+    Augusti September Oktober November December Jul Påsk Midsommar
+    Hej Hejsan Tack Mvh Bra Okej OK Ja Nej Vi Ni Du Jag Hon Han Hen De Dom Man Sol Gud Allah
+    """.split()
+)
+
+# Words after which a capitalised (or listed) word is taken to be a name.
+_CUE_WORDS = frozenset(
+    """
+    handläggare handläggaren handläggarn handläggarna socialsekreterare socialsekreteraren
+    socialsekreterarn soc-sekreterare jobbcoach jobbcoachen coach coachen arbetskonsulent
+    arbetskonsulenten kontaktperson kontaktpersonen kurator kuratorn läkare läkaren doktor
+    doktorn dr sjuksköterskan tolken chef chefen enhetschef enhetschefen mentor mentorn
+    handledare handledaren lärare läraren praktikhandledare praktikhandledaren
+    heter hette kallas kontakta kontaktade ring ringde ringa ringt mejla maila sms:a fråga
+    fru herr hr mvh hälsningar hälsning vänliga tack hej hejsan
+    """.split()
+)
+# Cues that only hold when the next word is capitalised ("hon Anna" vs "hon var").
+_WEAK_CUES = frozenset("hon han med av till och min mitt mina vår er träffade hos".split())
+_SURNAME_SHAPE = re.compile(r"(?:sson|qvist|kvist|ström|gren|berg|lund|holm|stedt|stad|ander|ius)$")
+
+# ------------------------------------------------------------------ patterns
+_HAS_DIGIT = re.compile(r"\d")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+_PNR = re.compile(
+    r"(?<![\d+])(?P<c>(?:18|19|20)\d{2}|\d{2})(?P<m>\d{2})(?P<d>\d{2})\s?(?P<sep>[-+–])?\s?(?P<s>\d{4})(?!\d)"
+)
+# Swedish national and international shapes; phonenumbers does the validation where it can.
+_PHONE = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)\s?46\s?(?:\(0\)\s?)?[1-9]|0[1-9])(?:[\s\-/]?\d){6,9}(?!\d)"
+    r"|(?<![\w+])\+\s?[1-9](?:[\s\-]?\d){7,13}(?!\d)"
+)
+_LONG_NUMBER = re.compile(r"(?<![\w])\d(?:[\s\-./]?\d){8,}(?!\d)")
+_STREET_SUFFIX = (
+    r"(?:gatan|gata|vägen|väg|gränd|gränden|allén|allé|alleen|stigen|backe|backen|torget|torg|kajen"
+    r"|esplanaden|promenaden|slingan|stråket|leden|parken|plan|platsen)"
+)
+_HOUSE_NO = r"\d{1,4}(?:[A-Za-z]|\s[A-H])?(?![\wåäöÅÄÖ])(?:\s*,?\s*(?:lgh|lägenhet)\.?\s*\d{3,4})?"
+_UNIT_AFTER = (
+    r"(?!\s*(?:dagar|dag|veckor|vecka|v\b|gånger|ggr|timmar|timme|tim|h\b|år|månader|mån|st\b|kr|kronor"
+    r"|personer|pers|%|procent|min|minuter|sek)\b)"
+)
+_STREET_NUMBERED = re.compile(
+    r"(?<![\wåäöÅÄÖ])(?:(?:[Nn]orra|[Ss]ödra|[Öö]stra|[Vv]ästra|[Gg]amla|[Ll]illa|[Ss]tora|[Nn]ya)\s)?"
+    r"(?P<street>[A-Za-zÅÄÖåäöéÉ]{2,}"
+    + _STREET_SUFFIX
+    + r")\s+"
+    + _HOUSE_NO
+    + _UNIT_AFTER
+    + r"(?![\d:.,]\d)",
+)
+_STREET_NAMED = re.compile(
+    r"(?<![\wåäöÅÄÖ])(?:(?:Norra|Södra|Östra|Västra|Gamla|Lilla|Stora|Nya)\s)?"
+    r"(?P<street>[A-ZÅÄÖ][a-zåäöé]{2,}"
+    r"(?:gatan|vägen|gränd|gränden|allén|stigen|backe|backen|torget|kajen|esplanaden|promenaden|slingan|stråket))"
+    r"(?![\wåäö])"
+)
+_POSTCODE = re.compile(
+    r"(?<![\d\w])(?:SE-?\s?)?[1-9]\d{2}\s?\d{2}(?!\d)\s+[A-ZÅÄÖ][a-zåäöé]+(?:[\s-][A-ZÅÄÖ][a-zåäöé]+)?"
+)
+_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]+(?:-[A-Za-zÀ-ÖØ-öø-ÿ]+)*")
+_SENTENCE_PUNCT = frozenset('.!?:;\n"”(')
+# After a sentence-initial ambiguous name, these verbs show it is a person ("Klara sa att …").
+_PERSON_VERBS = frozenset(
+    """sa sade ringde ringer hjälpte hjälper lyssnade lyssnar skrev svarade förklarade tyckte
+    gav fixade ordnade berättade frågade sms:ade mejlade lovade brydde fattade förstod""".split()
+)
+_NON_STREET_WORDS = frozenset({"plan", "planen", "platsen", "parken", "leden", "backen"})
+
+
+# ------------------------------------------------------------------ personnummer
+def luhn_ok(digits: str) -> bool:
+    """Luhn checksum over a string of digits (the last digit is the check digit)."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _date_ok(month: str, day: str) -> bool:
+    m, d = int(month), int(day)
+    if not 1 <= m <= 12:
+        return False
+    return 1 <= d <= 31 or 61 <= d <= 91  # samordningsnummer: day + 60
+
+
+def is_personnummer(text: str) -> bool:
+    """True if ``text`` is a Luhn-valid personnummer or samordningsnummer in any usual format."""
+    m = _PNR.fullmatch(text.strip())
+    if not m or not _date_ok(m["m"], m["d"]):
+        return False
+    return luhn_ok(m["c"][-2:] + m["m"] + m["d"] + m["s"])
+
+
+def _personnummer(text: str, out: list[Span]) -> None:
+    for m in _PNR.finditer(text):
+        if not _date_ok(m["m"], m["d"]):
+            continue
+        century = len(m["c"]) == 4
+        if luhn_ok(m["c"][-2:] + m["m"] + m["d"] + m["s"]) or m["sep"] or century:
+            out.append(Span(m.start(), m.end(), "personnummer"))
+
+
+# ------------------------------------------------------------------ phone numbers
+def _phones(text: str, out: list[Span]) -> None:
+    for m in phonenumbers.PhoneNumberMatcher(text, "SE"):
+        out.append(Span(m.start, m.end, "telefon"))
+    for m in _PHONE.finditer(text):
+        out.append(Span(m.start(), m.end(), "telefon"))
+
+
+# ------------------------------------------------------------------ addresses
+def _addresses(text: str, out: list[Span]) -> None:
+    for m in _STREET_NUMBERED.finditer(text):
+        street = m["street"].casefold()
+        if street in _NON_STREET_WORDS or street.endswith(("arbetsplatsen", "praktikplatsen")):
+            continue
+        # lower-case compounds on -plan/-platsen/-parken/-leden are everyday words ("handlingsplan 2")
+        if m["street"][0].islower() and street.endswith(("plan", "platsen", "parken", "leden")):
+            continue
+        out.append(Span(m.start(), m.end(), "adress"))
+    for m in _STREET_NAMED.finditer(text):
+        if m["street"].casefold() not in _NOT_NAMES:
+            out.append(Span(m.start(), m.end(), "adress"))
+    for m in _POSTCODE.finditer(text):
+        out.append(Span(m.start(), m.end(), "adress"))
+
+
+# ------------------------------------------------------------------ names
+def _names(text: str, out: list[Span]) -> None:
+    names, surnames, ambiguous, function_words = _lists()
+    words = list(_WORD.finditer(text))
+    n = len(words)
+    is_name = [False] * n
+    lows = [w.group().casefold() for w in words]
+    for i, w in enumerate(words):
+        tok = w.group()
+        low = lows[i]
+        if low in _NOT_NAMES:
+            continue
+        cap = tok[0].isupper()
+        acronym = len(tok) > 1 and tok.isupper()
+        prev = lows[i - 1] if i else ""
+        gap_ok = i > 0 and _adjacent(text, words[i - 1].end(), w.start())
+        cue = gap_ok and prev in _CUE_WORDS
+        weak_cue = gap_ok and prev in _WEAK_CUES
+        initial = cap and _initial(text, w.start())
+        base = low[:-1] if low.endswith("s") and len(low) > 3 else None  # genitive: "Annas"
+        listed = low in names or (cap and base is not None and base in names and base not in ambiguous)
+        if listed and not acronym:
+            if low not in ambiguous:
+                is_name[i] = True
+            elif cap and (not initial or cue):
+                is_name[i] = True
+            elif cap and i + 1 < n and lows[i + 1] in _PERSON_VERBS:
+                is_name[i] = True
+            elif cue and prev not in ("tack", "hej", "hejsan", "vänliga", "ring", "ringa", "fråga"):
+                is_name[i] = True
+            continue
+        if not cap or acronym or low in function_words or len(low) < 2:
+            continue
+        if cue or (weak_cue and not initial):
+            is_name[i] = True
+        elif not initial and _SURNAME_SHAPE.search(low) and len(low) >= 6:
+            is_name[i] = True
+    # pairs: a capitalised word next to a name ("Anna Xyzberg", "Klara Andersson")
+    for _ in range(2):
+        for i in range(n):
+            if is_name[i]:
+                continue
+            tok = words[i].group()
+            low = lows[i]
+            if not tok[0].isupper() or low in function_words or tok.isupper():
+                continue
+            if low in _NOT_NAMES and low not in surnames:
+                continue
+            left = i > 0 and is_name[i - 1] and _adjacent(text, words[i - 1].end(), words[i].start())
+            right = i + 1 < n and is_name[i + 1] and _adjacent(text, words[i].end(), words[i + 1].start())
+            if (left and (low in surnames or low not in function_words)) or (right and low in names):
+                is_name[i] = True
+    for i in range(n):
+        if is_name[i]:
+            out.append(Span(words[i].start(), words[i].end(), "namn"))
+
+
+def _initial(text: str, start: int) -> bool:
+    """Is the word at ``start`` the first of a sentence (or of the text)?"""
+    j = start - 1
+    while j >= 0 and text[j] in " \t\r":
+        j -= 1
+    return j < 0 or text[j] in _SENTENCE_PUNCT
+
+
+def _adjacent(text: str, end: int, start: int) -> bool:
+    gap = text[end:start]
+    return len(gap) <= 3 and gap.strip(" \t,/-") == ""
+
+
+# ------------------------------------------------------------------ driver
+def redact_spans(text: str) -> Redaction:
+    """Find personal data in ``text`` and return the redacted text with what was found."""
+    if not text:
+        return Redaction(text or "", ())
+    found: list[Span] = []
+    if "@" in text:
+        for m in _EMAIL.finditer(text):
+            found.append(Span(m.start(), m.end(), "e-post"))
+    if _HAS_DIGIT.search(text):
+        _personnummer(text, found)
+        if sum(ch.isdigit() for ch in text) >= 7:
+            _phones(text, found)
+            for m in _LONG_NUMBER.finditer(text):
+                found.append(Span(m.start(), m.end(), "nummer"))
+        _addresses(text, found)
+    else:
+        for m in _STREET_NAMED.finditer(text):
+            if m["street"].casefold() not in _NOT_NAMES:
+                found.append(Span(m.start(), m.end(), "adress"))
+    _names(text, found)
+    if not found:
+        return Redaction(text, ())
+    # resolve overlaps: higher-priority kinds win, then the longer span
+    found.sort(key=lambda s: (_RANK[s.kind], -(s.end - s.start), s.start))
+    taken: list[Span] = []
+    for s in found:
+        if all(s.end <= t.start or s.start >= t.end for t in taken):
+            taken.append(s)
+    taken.sort(key=lambda s: s.start)
+    parts: list[str] = []
+    pos = 0
+    for s in taken:
+        parts.append(text[pos : s.start])
+        parts.append(PLACEHOLDERS[s.kind])
+        pos = s.end
+    parts.append(text[pos:])
+    return Redaction("".join(parts), tuple(taken))
+
+
+def redact(text: str) -> str:
+    """``text`` with personal data replaced by placeholders such as ``[NAMN]`` and ``[TELEFON]``."""
+    return redact_spans(text).text
