@@ -27,8 +27,9 @@ from feedback.auth.session_backend import RotatingSessionConfig
 from feedback.auth.session_store import DatabaseStore
 from feedback.caseworker.cases import CasesController
 from feedback.caseworker.phone import PhoneQueueController
-from feedback.clock import SystemClock
+from feedback.clock import OffsetClock, SystemClock
 from feedback.db import alchemy_config, create_engine, session_factory
+from feedback.devtools import clock as devclock
 from feedback.errors import handle_exception
 from feedback.panel.controllers import ROUTES as PANEL_ROUTES
 from feedback.settings import Settings
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         stop = asyncio.Event()
         worker_task: asyncio.Task[None] | None = None
+        if devclock.enabled(settings) and isinstance(app.state.clock, OffsetClock):
+            await devclock.sync(app.state.clock, sessionmaker)  # a restart keeps the travelled time
         start_messaging(settings)
         if settings.start_worker_in_app:
             from feedback.worker import run_worker
@@ -109,6 +112,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
         create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
         *messaging_routes(settings),
     ]
+    if devclock.enabled(settings):
+        from feedback.devtools.controller import DevClockController
+
+        route_handlers.append(DevClockController)
 
     app = Litestar(
         route_handlers=route_handlers,
@@ -142,6 +149,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     app.state.overrides = overrides
-    app.state.clock = overrides.get("clock") or SystemClock()
+    # Dev tools: an OffsetClock the admin can move ("Testklocka"), shared with the in-process worker.
+    app.state.clock = overrides.get("clock") or (
+        OffsetClock() if devclock.enabled(settings) else SystemClock()
+    )
     app.state.inbound_handler = inbound_handler(settings, **overrides)
     return app

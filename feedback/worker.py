@@ -39,8 +39,17 @@ def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[
     from surveys.plans.scheduler import scheduler_job
 
     store = DatabaseStore(sessionmaker)
-    clock = overrides.get("clock") or SystemClock()
-    jobs = [
+    from feedback.clock import OffsetClock
+    from feedback.devtools import clock as devclock
+
+    clock = overrides.get("clock")
+    jobs: list[Job] = []
+    if clock is None and devclock.enabled(settings):
+        # A separate worker process follows the web app's "Testklocka" through the database.
+        clock = OffsetClock()
+        jobs.append(Job("dev-clock-sync", partial(devclock.sync, clock, sessionmaker), 2.0))
+    clock = clock or SystemClock()
+    jobs += [
         Job("expire-web-sessions", store.delete_expired, 300.0),
         Job("survey-conversations", partial(run_conversation_tick, sessionmaker, settings, clock), 60.0),
         Job(

@@ -1,0 +1,1 @@
+"""Development-only tools (time travel). Mounted only with FEEDBACK_DEV_TOOLS in development."""
