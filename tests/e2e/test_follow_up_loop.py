@@ -1,0 +1,233 @@
+"""The issue's done-when story in Chromium: closure → clock +30 d → SMS loop → phone queue → case.
+
+Everything runs through the real stack: the live server (``feedback serve`` with the worker in
+the web process), the real twilio client pointed at the bundled fake Twilio, replies arriving as
+signed webhooks (typed on the dev phone page, or posted by the fake's inbound poster), the admin's
+"Testklocka" and the caseworker's pages. Waiting is always "poll until true or time out".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from feedback.demo import DEMO_PASSWORD
+from tests.e2e.support import ROOT, LiveServer, assert_no_axe_violations, free_port, login
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = "admin@demo.uppfoljning.se"
+CASEWORKER = "handlaggare@demo.uppfoljning.se"
+ANSWERS = "+46701110001"  # walks the whole questionnaire, then asks to be called
+STOPS = "+46701110002"  # writes STOPP
+SILENT = "+46701110003"  # never answers → phone queue
+TIMEOUT_S = 30.0
+
+
+@pytest.fixture(scope="module")
+def live_server_env() -> dict[str, str]:
+    # The worker runs inside the web process and shares its clock; the fake Twilio listens on a
+    # port we know, so the test can read what it "delivered".
+    return {"FEEDBACK_WORKER_IN_APP": "1", "FEEDBACK_FAKE_TWILIO_PORT": str(free_port())}
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout_s: float = TIMEOUT_S) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+        time.sleep(0.2)
+
+
+class Phones:
+    """The fake Twilio's view: what each number received, and replies posted as signed webhooks."""
+
+    def __init__(self, server: LiveServer) -> None:
+        self.base = f"http://127.0.0.1:{server.env['FEEDBACK_FAKE_TWILIO_PORT']}"
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def received(self, number: str) -> list[str]:
+        url = f"{self.base}/_fake/messages?{urllib.parse.urlencode({'number': number})}"
+        with self.opener.open(url, timeout=5) as response:
+            rows = json.loads(response.read())["messages"]
+        return [m["body"] for m in rows if m["direction"] == "out"]
+
+    def wait_for_text(self, number: str, fragment: str, after: int = 0) -> int:
+        """Wait until a message containing ``fragment`` arrives after the first ``after``; return count."""
+
+        def check() -> int:
+            bodies = self.received(number)
+            return len(bodies) if any(fragment in b for b in bodies[after:]) else 0
+
+        return int(wait_for(check, f"an SMS to {number} containing {fragment!r}"))
+
+    def reply(self, number: str, body: str) -> None:
+        """The fake's inbound poster: signs and posts the reply to the app's webhook."""
+        data = urllib.parse.urlencode({"From": number, "Body": body}).encode()
+        request = urllib.request.Request(f"{self.base}/_fake/inbound", data=data, method="POST")
+        with self.opener.open(request, timeout=20) as response:
+            assert json.loads(response.read())["app_status"] == 200
+
+
+def db_rows(server: LiveServer, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    path = server.database_url.split("///", 1)[1]
+    with sqlite3.connect(path, timeout=10) as db:
+        return list(db.execute(sql, params).fetchall())
+
+
+def seed_closures(server: LiveServer) -> None:
+    """Register three closures through the closures service in the server's database."""
+    args = ["fsd", CASEWORKER, f"E2E-A1={ANSWERS}", f"E2E-B2={STOPS}", f"E2E-C3={SILENT}"]
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.e2e.seed_closures", *args],
+        cwd=ROOT,
+        env={**os.environ, **server.env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def reply_on_dev_phone(page: Any, number: str, body: str) -> None:
+    page.goto(f"/dev/phone/?number={urllib.parse.quote(number)}")
+    page.get_by_label("Från nummer").fill(number)
+    page.get_by_label("Svar").fill(body)
+    page.get_by_role("button", name="Skicka svar").click()
+    page.wait_for_load_state("domcontentloaded")
+    assert "Svaret skickades." in page.get_by_role("status").inner_text()
+
+
+def move_clock(page: Any, button: str, days: str | None = None) -> str:
+    page.goto("/dev/clock/")
+    if days is not None:
+        page.get_by_label("Antal dagar").fill(days)
+    page.get_by_role("button", name=button, exact=True).click()
+    page.wait_for_load_state("domcontentloaded")
+    return str(page.get_by_role("status").inner_text())
+
+
+def test_closure_sms_loop_phone_queue_and_case(page: Any, browser: Any, live_server: LiveServer) -> None:
+    phones = Phones(live_server)
+    seed_closures(live_server)
+    login(page, ADMIN, DEMO_PASSWORD)
+
+    # Nothing is sent before the first wave is due.
+    page.goto("/dev/clock/")
+    assert_no_axe_violations(page)
+    assert phones.received(ANSWERS) == []
+
+    # +30 days (and into the weekday sending window): the first SMS goes out through Twilio's client.
+    assert "3 uppföljningar startade" in move_clock(page, "Flytta klockan 30 dagar")
+    move_clock(page, "Flytta klockan till nästa vardag kl. 10")
+    for number in (ANSWERS, STOPS, SILENT):
+        phones.wait_for_text(number, "Fråga 1 av 7")
+    assert any("Svara STOPP" in body for body in phones.received(ANSWERS))
+
+    # Replies typed on the dev phone page arrive as signed webhooks and walk the conversation.
+    seen = len(phones.received(ANSWERS))
+    reply_on_dev_phone(page, ANSWERS, "3")
+    seen = phones.wait_for_text(ANSWERS, "Fråga 2 av 7", seen)
+    reply_on_dev_phone(page, ANSWERS, "kanske")  # invalid → re-prompt
+    seen = phones.wait_for_text(ANSWERS, "Vi förstod inte ditt svar", seen)
+    assert "Svara med en siffra 1-5" in phones.received(ANSWERS)[-1]
+    for answer, next_text in (
+        ("4", "Fråga 3 av 7"),
+        ("5", "Fråga 4 av 7"),
+        ("ja", "Fråga 5 av 7"),
+        ("0", "Fråga 6 av 7"),
+        ("Praktikplatsen och min handläggare", "Fråga 7 av 7"),
+        ("0", "Tack för dina svar"),
+    ):
+        phones.reply(ANSWERS, answer)  # the fake's inbound poster (signed like Twilio)
+        seen = phones.wait_for_text(ANSWERS, next_text, seen)
+    assert db_rows(
+        live_server, "SELECT disposition FROM sms_conversation WHERE is_open = 0 AND answered >= 5"
+    )
+    reply_on_dev_phone(page, ANSWERS, "Ring mig gärna")  # after the thank-you: opens a case
+
+    # STOPP ends the other conversation; nothing more is asked.
+    stops_seen = len(phones.received(STOPS))
+    phones.reply(STOPS, "STOPP")
+    wait_for(
+        lambda: db_rows(live_server, "SELECT 1 FROM sms_conversation WHERE disposition = 'opted_out'"),
+        "the STOPP conversation to end as opted out",
+    )
+    assert not any("Fråga 2 av 7" in b for b in phones.received(STOPS)[stops_seen:])
+
+    # A week later the silent person's conversation expires and goes to the phone queue.
+    assert "8 dagar" in move_clock(page, "Flytta klockan", days="8")
+    wait_for(
+        lambda: db_rows(live_server, "SELECT 1 FROM call_task WHERE reason = 'sms_no_response'"),
+        "a phone follow-up for the silent person",
+    )
+
+    # The caseworker works the call in the queue.
+    context = browser.new_context(
+        base_url=live_server.base_url, locale="sv-SE", timezone_id="Europe/Stockholm"
+    )
+    context.set_default_timeout(15_000)
+    worker = context.new_page()
+    try:
+        login(worker, CASEWORKER, DEMO_PASSWORD)
+        worker.goto("/caseworker/calls/")
+        assert_no_axe_violations(worker)
+        queue = worker.locator("#due-calls")
+        assert "Svarade inte på sms" in queue.inner_text()
+        assert SILENT not in worker.content()  # the number only on the claimed call page
+        queue.get_by_role("button", name=re.compile("^Ta samtalet")).first.click()
+        worker.wait_for_load_state("domcontentloaded")
+        assert worker.get_by_role("heading", name="Uppföljningssamtal").is_visible()
+        assert worker.locator("#phone-number").inner_text() == SILENT
+        assert db_rows(live_server, "SELECT 1 FROM audit_event WHERE action = 'contact.read'")
+        assert_no_axe_violations(worker)
+        worker.get_by_role("group", name="Vill personen svara?").get_by_label("Ja, vill svara").check()
+        worker.get_by_role("group", name=re.compile("^Fråga 1:")).get_by_label("1 = arbetar").check()
+        worker.get_by_role("group", name=re.compile("^Fråga 2:")).get_by_label("4", exact=True).check()
+        worker.get_by_role("group", name=re.compile("^Fråga 4:")).get_by_label("Ja", exact=True).check()
+        worker.get_by_label(re.compile("^Fråga 6:")).fill("Att någon ringde och frågade hur det gick")
+        worker.get_by_role("group", name="Hur gick samtalet?").get_by_label("Svarade på frågorna").check()
+        worker.get_by_label("Anteckning").fill("Nöjd, jobbar heltid. Nås på 070-111 00 03.")
+        worker.get_by_role("button", name="Spara samtalet").click()
+        worker.wait_for_load_state("domcontentloaded")
+        assert "Samtalet är loggat." in worker.get_by_role("status").inner_text()
+        assert db_rows(live_server, "SELECT status FROM call_task WHERE reason = 'sms_no_response'") == [
+            ("done",)
+        ]
+        modes = db_rows(live_server, "SELECT question_key, mode FROM survey_answer WHERE mode = 'phone'")
+        assert sorted(k for k, _ in modes) == ["helped", "influence", "satisfaction", "status"]
+        assert not db_rows(live_server, "SELECT 1 FROM open_text WHERE text_redacted LIKE '%111 00 03%'")
+
+        # The "ring mig" reply is an open case for the unit, due in two working days.
+        worker.goto("/caseworker/cases/")
+        assert_no_axe_violations(worker)
+        cases = worker.locator("#open-cases")
+        assert "Vill bli uppringd" in cases.inner_text()
+        cases.get_by_role("link", name=re.compile("Visa ärendet.*Vill bli uppringd")).click()
+        worker.wait_for_load_state("domcontentloaded")
+        assert "Personen bad om att bli uppringd." in worker.content()
+        assert_no_axe_violations(worker)
+        worker.get_by_label("Vad gjordes?").fill("Ringde upp och bokade ett möte.")
+        worker.get_by_role("button", name="Stäng ärendet").click()
+        worker.wait_for_load_state("domcontentloaded")
+        assert "Ärendet är stängt." in worker.get_by_role("status").inner_text()
+        assert db_rows(live_server, "SELECT status FROM survey_case WHERE \"trigger\" = 'call_me'") == [
+            ("closed",)
+        ]
+    finally:
+        context.close()
