@@ -43,6 +43,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "surveys.outcomes.models",
     "notifications.models",
     "feedback.panel.models",
+    "feedback.reports.models",
     "feedback.devtools.models",
 )
 

@@ -84,3 +84,70 @@ class OpenTextTheme(Base):
     origin: Mapped[str] = mapped_column(sa.String(16), default="model")  # model | manager | rule
 
     open_text: Mapped[OpenText] = relationship(back_populates="themes")
+
+
+# ---------------------------------------------------------------- durable human decisions
+class CodebookEventRow(Base):
+    """One manager decision about the codebook (rename, merge, split, add, retire, add_seeds).
+
+    The shipped seed codebook plus these rows in ``seq`` order *is* the current codebook
+    (``nlp.codebook.Codebook``); nothing is ever overwritten, so a retrain or re-clustering
+    replays every decision instead of losing it.
+    """
+
+    __tablename__ = "theme_codebook_event"
+
+    seq: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnswerLabel(Base):
+    """A manager's theme labels for one answer: they win over the model, always.
+
+    Keys are stored as given and resolved through the current codebook when applied, so a label
+    given before a merge follows the merged theme.
+    """
+
+    __tablename__ = "theme_answer_label"
+
+    open_text_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("open_text.id", ondelete="CASCADE"), primary_key=True
+    )
+    theme_keys: Mapped[list[Any]] = mapped_column(default=list)
+    by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ThemeProposal(Base):
+    """A theme proposed by discovery (``nlp.discover``), kept until a manager decides on it."""
+
+    __tablename__ = "theme_proposal"
+
+    proposal_id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    label_sv: Mapped[str] = mapped_column(sa.String(200))
+    label_terms: Mapped[list[Any]] = mapped_column(default=list)
+    n_respondents: Mapped[int] = mapped_column(default=0)
+    size: Mapped[int] = mapped_column(default=0)
+    quotes: Mapped[list[Any]] = mapped_column(default=list)  # [{"id", "text"}] redacted
+    member_ids: Mapped[list[Any]] = mapped_column(default=list)  # open_text ids
+    # the units whose answers it was found in: only managers of all of them see it (quotes)
+    unit_ids: Mapped[list[Any]] = mapped_column(default=list)
+    proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProposalDecision(Base):
+    """accept | merge | rename | reject on a proposal; fed back into every later discovery run."""
+
+    __tablename__ = "theme_proposal_decision"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    proposal_id: Mapped[str] = mapped_column(sa.String(32), index=True)
+    action: Mapped[str] = mapped_column(sa.String(8))
+    label_terms: Mapped[list[Any]] = mapped_column(default=list)
+    key: Mapped[str | None] = mapped_column(sa.String(64))
+    label_sv: Mapped[str | None] = mapped_column(sa.String(200))
+    by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
