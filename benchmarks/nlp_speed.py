@@ -7,6 +7,7 @@ Every size runs in a fresh subprocess so its peak RSS (``ru_maxrss``) is that si
 Each figure has a baseline measured in the same run:
   vectorize_<n>_s        cached Snowball stems      vs  vectorize_<n>_nostem_s (no stemming)
   assign_<n>_s           batch incl. redaction      vs  assign_<n>_noredact_s
+  redact_<n>_s           nlp.redact alone over the same corpus (the difference of the two above)
   assign_single_p95_ms   own array scorer incl. redaction  vs  assign_single_sklearn_p95_ms
                          (scikit-learn TfidfVectorizer + LogisticRegression per answer, no redaction);
                          assign_single_cpu_p95_ms is the same loop in thread CPU time, which
@@ -96,6 +97,10 @@ def child(n: int, single: int, with_discover: bool) -> dict[str, float]:
     out["assign_cpu_s"] = time.process_time() - c
     out["assign_themed_share"] = n_themed / len(docs)
     redact = model._redact
+    t = time.perf_counter()
+    n_redacted = sum(redact(d) != d for d in docs)
+    out["redact_s"] = time.perf_counter() - t
+    out["redact_changed_share"] = n_redacted / len(docs)
     model._redact = lambda s: s
     t = time.perf_counter()
     sum(1 for _ in model.assign_iter(docs))
@@ -218,6 +223,10 @@ def main() -> None:
         print(f"vectorize_{lab}_nostem_s: {r['vectorize_nostem_s']:.2f} s")
         print(f"assign_{lab}_s: {r['assign_s']:.2f} s")
         print(f"assign_{lab}_noredact_s: {r['assign_noredact_s']:.2f} s")
+        print(f"redact_{lab}_s: {r['redact_s']:.2f} s")
+        print(
+            f"# redact_{lab}: nlp.redact alone; {r['redact_changed_share']:.1%} of answers had something redacted"
+        )
         print(
             f"# assign_{lab}: {r['assign_cpu_s']:.2f} s CPU time; {r['assign_themed_share']:.0%} got a theme"
         )

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -114,24 +115,32 @@ def _read_lines(name: str) -> list[str]:
 
 
 @cache
-def _lists() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
-    """(all names lower-cased, surnames lower-cased, ambiguous lower-cased, function words)."""
+def _lists() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
+    """(names, surnames, ambiguous names, names that are words in lower case, function words),
+    all lower-cased."""
     names: set[str] = set()
     surnames: set[str] = set()
     for line in _read_lines("names_sv.txt"):
         name, _, kinds = line.partition("\t")
-        low = name.casefold()
+        low = name.lower()
         names.add(low)
         if "s" in kinds:
             surnames.add(low)
-    ambiguous = {n.casefold() for n in _read_lines("names_ambiguous_sv.txt")}
-    function_words = {w.casefold() for w in _read_lines("stopwords_sv.txt")}
-    return frozenset(names), frozenset(surnames), frozenset(ambiguous), frozenset(function_words)
+    ambiguous = {n.lower() for n in _read_lines("names_ambiguous_sv.txt")}
+    lower_words = {w.lower() for w in _read_lines("names_lowercase_words_sv.txt")} | ambiguous
+    function_words = {w.lower() for w in _read_lines("stopwords_sv.txt")}
+    return (
+        frozenset(names),
+        frozenset(surnames),
+        frozenset(ambiguous),
+        frozenset(lower_words),
+        frozenset(function_words),
+    )
 
 
 # Never names, whatever the context: organisations, services, places and words that follow cues.
 _NOT_NAMES = frozenset(
-    w.casefold()
+    w.lower()
     for w in """
     Arbetsförmedlingen Arbetsförmedling AF Försäkringskassan Försäkringskassa FK Socialtjänsten
     Socialtjänst Socialen Soc Kommunen Kommun Region Regionen Skatteverket Migrationsverket CSN
@@ -140,6 +149,9 @@ _NOT_NAMES = frozenset(
     Försörjningsstöd Försörjningsstödet Ekonomiskt Bistånd Biståndet IFO Socialsekreteraren
     Handläggaren Handläggare Jobbcoachen Coachen Arbetskonsulenten Läkaren Doktorn Tolken
     Chefen Mamma Pappa Mamman Pappan Barnen Sambo Sambon Frun Mannen Killen Tjejen
+    Rusta Matcha Lernia Manpower Randstad Adecco Uniflex Jobbspår Nystartsjobb Extratjänst
+    Lönebidrag Introduktionsjobb Etableringsprogrammet Etableringen Fas Steg Kom Kvinnojouren
+    Stadsmissionen Frälsningsarmén Röda Korset Kyrkan Moskén Budget Skuldrådgivningen
     ICA Coop Lidl Willys Hemköp Systembolaget IKEA Postnord Telia Tele2 Telenor Swish BankID
     Sverige Stockholm Göteborg Malmö Uppsala Västerås Örebro Linköping Helsingborg Jönköping
     Norrköping Lund Umeå Gävle Borås Mölndal Södertälje Eskilstuna Karlstad Halmstad Växjö
@@ -166,8 +178,9 @@ _CUE_WORDS = frozenset(
     """.split()
 )
 # Cues that only hold when the next word is capitalised ("hon Anna" vs "hon var").
-_WEAK_CUES = frozenset("hon han med av till och min mitt mina vår er träffade hos".split())
-_SURNAME_SHAPE = re.compile(r"(?:sson|qvist|kvist|ström|gren|berg|lund|holm|stedt|stad|ander|ius)$")
+_WEAK_CUES = frozenset("hon han min träffade".split())
+# Place names share -berg/-stad/-holm/-lund, so those count only next to a first name (pair rule).
+_SURNAME_SHAPE = re.compile(r"(?:sson|qvist|kvist|ström|gren|stedt|ius)$")
 
 # ------------------------------------------------------------------ patterns
 _HAS_DIGIT = re.compile(r"\d")
@@ -183,7 +196,7 @@ _PHONE = re.compile(
 _LONG_NUMBER = re.compile(r"(?<![\w])\d(?:[\s\-./]?\d){8,}(?!\d)")
 _STREET_SUFFIX = (
     r"(?:gatan|gata|vägen|väg|gränd|gränden|allén|allé|alleen|stigen|backe|backen|torget|torg|kajen"
-    r"|esplanaden|promenaden|slingan|stråket|leden|parken|plan|platsen)"
+    r"|esplanaden|promenaden|slingan|stråket)"
 )
 _HOUSE_NO = r"\d{1,4}(?:[A-Za-z]|\s[A-H])?(?![\wåäöÅÄÖ])(?:\s*,?\s*(?:lgh|lägenhet)\.?\s*\d{3,4})?"
 _UNIT_AFTER = (
@@ -195,6 +208,14 @@ _STREET_NUMBERED = re.compile(
     r"(?P<street>[A-Za-zÅÄÖåäöéÉ]{2,}"
     + _STREET_SUFFIX
     + r")\s+"
+    + _HOUSE_NO
+    + _UNIT_AFTER
+    + r"(?![\d:.,]\d)",
+)
+# two words: "Gamla vägen 12", "Ekbackens gränd 3", "Norra Esplanaden 9", "Sergels torg 1"
+_STREET_TWO_WORDS = re.compile(
+    r"(?<![\wåäöÅÄÖ])(?P<first>[A-ZÅÄÖ][a-zåäöé]+)\s(?:[Vv]ägen|[Vv]äg|[Gg]atan|[Gg]ata|[Gg]ränd|[Tt]org|[Tt]orget"
+    r"|[Aa]llé|[Aa]llén|[Bb]acke|[Ee]splanaden|[Pp]lan|[Kk]aj|[Ss]tig|[Pp]romenad|[Pp]ark|[Ss]tråket)\s+"
     + _HOUSE_NO
     + _UNIT_AFTER
     + r"(?![\d:.,]\d)",
@@ -215,7 +236,8 @@ _PERSON_VERBS = frozenset(
     """sa sade ringde ringer hjälpte hjälper lyssnade lyssnar skrev svarade förklarade tyckte
     gav fixade ordnade berättade frågade sms:ade mejlade lovade brydde fattade förstod""".split()
 )
-_NON_STREET_WORDS = frozenset({"plan", "planen", "platsen", "parken", "leden", "backen"})
+_FUNCTION_CAPS = frozenset("hela halva på i till från vi de jag hon han den det en ett samma andra".split())
+_NON_STREET_WORDS = frozenset({"backen", "backe"})
 
 
 # ------------------------------------------------------------------ personnummer
@@ -268,12 +290,12 @@ def _phones(text: str, out: list[Span]) -> None:
 def _addresses(text: str, out: list[Span]) -> None:
     for m in _STREET_NUMBERED.finditer(text):
         street = m["street"].casefold()
-        if street in _NON_STREET_WORDS or street.endswith(("arbetsplatsen", "praktikplatsen")):
-            continue
-        # lower-case compounds on -plan/-platsen/-parken/-leden are everyday words ("handlingsplan 2")
-        if m["street"][0].islower() and street.endswith(("plan", "platsen", "parken", "leden")):
+        if street in _NON_STREET_WORDS:
             continue
         out.append(Span(m.start(), m.end(), "adress"))
+    for m in _STREET_TWO_WORDS.finditer(text):
+        if m["first"].casefold() not in _FUNCTION_CAPS:
+            out.append(Span(m.start(), m.end(), "adress"))
     for m in _STREET_NAMED.finditer(text):
         if m["street"].casefold() not in _NOT_NAMES:
             out.append(Span(m.start(), m.end(), "adress"))
@@ -282,60 +304,67 @@ def _addresses(text: str, out: list[Span]) -> None:
 
 
 # ------------------------------------------------------------------ names
+_GREETING_CUES = frozenset(("tack", "hej", "hejsan", "vänliga", "ring", "ringa", "fråga"))
+
+
 def _names(text: str, out: list[Span]) -> None:
-    names, surnames, ambiguous, function_words = _lists()
-    words = list(_WORD.finditer(text))
-    n = len(words)
-    is_name = [False] * n
-    lows = [w.group().casefold() for w in words]
-    for i, w in enumerate(words):
-        tok = w.group()
+    names, surnames, ambiguous, lower_words, function_words = _lists()
+    matches = list(_WORD.finditer(text))
+    toks = [m.group() for m in matches]
+    lows = [t.lower() for t in toks]
+    n = len(toks)
+    marked: set[int] = set()
+
+    def cue_before(i: int, cues: frozenset[str]) -> bool:
+        return i > 0 and lows[i - 1] in cues and _adjacent(text, matches[i - 1].end(), matches[i].start())
+
+    for i, tok in enumerate(toks):
         low = lows[i]
-        if low in _NOT_NAMES:
+        if not tok[0].isupper():
+            # lower case (common in SMS): a listed name unless it is also an everyday word,
+            # which needs a cue ("heter liv")
+            if low in names and (
+                low not in lower_words or (cue_before(i, _CUE_WORDS) and lows[i - 1] not in _GREETING_CUES)
+            ):
+                marked.add(i)
             continue
-        cap = tok[0].isupper()
-        acronym = len(tok) > 1 and tok.isupper()
-        prev = lows[i - 1] if i else ""
-        gap_ok = i > 0 and _adjacent(text, words[i - 1].end(), w.start())
-        cue = gap_ok and prev in _CUE_WORDS
-        weak_cue = gap_ok and prev in _WEAK_CUES
-        initial = cap and _initial(text, w.start())
-        base = low[:-1] if low.endswith("s") and len(low) > 3 else None  # genitive: "Annas"
-        listed = low in names or (cap and base is not None and base in names and base not in ambiguous)
-        if listed and not acronym:
-            if low not in ambiguous:
-                is_name[i] = True
-            elif cap and (not initial or cue):
-                is_name[i] = True
-            elif cap and i + 1 < n and lows[i + 1] in _PERSON_VERBS:
-                is_name[i] = True
-            elif cue and prev not in ("tack", "hej", "hejsan", "vänliga", "ring", "ringa", "fråga"):
-                is_name[i] = True
+        if low in _NOT_NAMES or (len(tok) > 1 and tok.isupper()):
             continue
-        if not cap or acronym or low in function_words or len(low) < 2:
+        cue = cue_before(i, _CUE_WORDS)
+        initial = _initial(text, matches[i].start())
+        base = low[:-1] if low[-1] == "s" and len(low) > 3 else ""  # genitive: "Annas"
+        if low in names or (base in names and base not in ambiguous):
+            if low not in ambiguous or not initial or cue or (i + 1 < n and lows[i + 1] in _PERSON_VERBS):
+                marked.add(i)
             continue
-        if cue or (weak_cue and not initial):
-            is_name[i] = True
-        elif not initial and _SURNAME_SHAPE.search(low) and len(low) >= 6:
-            is_name[i] = True
-    # pairs: a capitalised word next to a name ("Anna Xyzberg", "Klara Andersson")
+        if low in function_words or len(low) < 2:
+            continue
+        if cue or (not initial and cue_before(i, _WEAK_CUES)):
+            marked.add(i)
+        elif not initial and len(low) >= 6 and _SURNAME_SHAPE.search(low):
+            marked.add(i)
+    if not marked:
+        return
+    # pairs: a capitalised word right next to a name ("Anna Xyzberg", "Klara Andersson", "Berg, Anna")
     for _ in range(2):
         for i in range(n):
-            if is_name[i]:
+            if i in marked:
                 continue
-            tok = words[i].group()
-            low = lows[i]
-            if not tok[0].isupper() or low in function_words or tok.isupper():
+            tok, low = toks[i], lows[i]
+            if not tok[0].isupper() or low in function_words or (len(tok) > 1 and tok.isupper()):
                 continue
             if low in _NOT_NAMES and low not in surnames:
                 continue
-            left = i > 0 and is_name[i - 1] and _adjacent(text, words[i - 1].end(), words[i].start())
-            right = i + 1 < n and is_name[i + 1] and _adjacent(text, words[i].end(), words[i + 1].start())
-            if (left and (low in surnames or low not in function_words)) or (right and low in names):
-                is_name[i] = True
-    for i in range(n):
-        if is_name[i]:
-            out.append(Span(words[i].start(), words[i].end(), "namn"))
+            if i - 1 in marked and _adjacent(text, matches[i - 1].end(), matches[i].start(), low in names):
+                marked.add(i)
+            elif (
+                i + 1 in marked
+                and low in names
+                and _adjacent(text, matches[i].end(), matches[i + 1].start(), True)
+            ):
+                marked.add(i)
+    for i in sorted(marked):
+        out.append(Span(matches[i].start(), matches[i].end(), "namn"))
 
 
 def _initial(text: str, start: int) -> bool:
@@ -346,14 +375,19 @@ def _initial(text: str, start: int) -> bool:
     return j < 0 or text[j] in _SENTENCE_PUNCT
 
 
-def _adjacent(text: str, end: int, start: int) -> bool:
+def _adjacent(text: str, end: int, start: int, comma: bool = True) -> bool:
+    """Only spaces, a hyphen or a slash (and, if ``comma``, a comma) between two words."""
     gap = text[end:start]
-    return len(gap) <= 3 and gap.strip(" \t,/-") == ""
+    return len(gap) <= 3 and gap.strip(" \t,/-" if comma else " \t/-") == ""
 
 
 # ------------------------------------------------------------------ driver
-def redact_spans(text: str) -> Redaction:
-    """Find personal data in ``text`` and return the redacted text with what was found."""
+def redact_spans(text: str, kinds: Iterable[str] | None = None) -> Redaction:
+    """Find personal data in ``text`` and return the redacted text with what was found.
+
+    ``kinds`` limits what is replaced (e.g. ``{"personnummer"}`` for text the writer alone reads);
+    by default every kind in ``KINDS`` is.
+    """
     if not text:
         return Redaction(text or "", ())
     found: list[Span] = []
@@ -372,6 +406,12 @@ def redact_spans(text: str) -> Redaction:
             if m["street"].casefold() not in _NOT_NAMES:
                 found.append(Span(m.start(), m.end(), "adress"))
     _names(text, found)
+    if kinds is not None:
+        wanted = frozenset(kinds)
+        unknown = wanted - set(KINDS)
+        if unknown:
+            raise ValueError(f"unknown kinds: {sorted(unknown)}")
+        found = [s for s in found if s.kind in wanted]
     if not found:
         return Redaction(text, ())
     # resolve overlaps: higher-priority kinds win, then the longer span
@@ -391,6 +431,6 @@ def redact_spans(text: str) -> Redaction:
     return Redaction("".join(parts), tuple(taken))
 
 
-def redact(text: str) -> str:
+def redact(text: str, kinds: Iterable[str] | None = None) -> str:
     """``text`` with personal data replaced by placeholders such as ``[NAMN]`` and ``[TELEFON]``."""
-    return redact_spans(text).text
+    return redact_spans(text, kinds).text

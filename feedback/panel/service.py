@@ -34,6 +34,13 @@ def local_today(now: datetime) -> date:
     return now.astimezone(STOCKHOLM).date()
 
 
+def _without_personnummer(text: str) -> str:
+    """The member's own words, kept for the member, but never with a personnummer in them."""
+    from nlp.redact import redact
+
+    return redact(text, kinds=("personnummer",))
+
+
 def source_ref(reflection_id: uuid.UUID) -> str:
     return f"reflection:{reflection_id}"
 
@@ -183,11 +190,13 @@ async def save_reflection(
         raise InvalidInput("Välj hur viktigt det är på en skala 1–5.", field="importance")
     reflection = own.get(prompt_index)
     if reflection is None:
-        reflection = Reflection(round_id=round_id, member_id=user.id, prompt_index=prompt_index, text=text)
+        reflection = Reflection(
+            round_id=round_id, member_id=user.id, prompt_index=prompt_index, text=_without_personnummer(text)
+        )
         session.add(reflection)
     if reflection.quote_consent != quote_consent:
         reflection.consent_changed_at = now
-    reflection.text = text
+    reflection.text = _without_personnummer(text)
     reflection.importance = importance
     reflection.quote_consent = quote_consent
     await session.flush()

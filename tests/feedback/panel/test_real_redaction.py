@@ -1,0 +1,45 @@
+"""Panel reflections go through the real nlp.redact: the manager-visible copy has no name,
+number or personnummer, and the member's own stored text keeps no personnummer either."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback.panel import service
+from feedback.panel.models import Reflection
+from feedback.themes.models import OpenText
+from tests.feedback.panel.test_service import KEY, NOW, _people, _round
+
+TEXT = "Min handläggare Anna Berg lyssnade. Mitt pnr är 19850412-1238, ring mig på 070-123 45 67."
+
+
+async def test_reflection_is_stored_without_personnummer_and_registered_fully_redacted(
+    db_session: AsyncSession,
+) -> None:
+    unit_a, _, manager, member, _ = await _people(db_session)
+    panel_round = await _round(db_session, manager, unit_a.id)
+    reflection = await service.save_reflection(
+        db_session,
+        user=member,
+        round_id=panel_round.id,
+        prompt_index=0,
+        text=TEXT,
+        importance=3,
+        quote_consent=False,
+        now=NOW,
+        pseudonym_key=KEY,
+    )
+    await db_session.commit()
+    row = await db_session.scalar(
+        sa.select(OpenText).where(OpenText.source_ref == f"reflection:{reflection.id}")
+    )
+    assert row is not None
+    assert row.text_redacted == (
+        "Min handläggare [NAMN] [NAMN] lyssnade. Mitt pnr är [PERSONNUMMER], ring mig på [TELEFON]."
+    )
+    own = await db_session.scalar(sa.select(Reflection.text).where(Reflection.id == reflection.id))
+    assert own == "Min handläggare Anna Berg lyssnade. Mitt pnr är [PERSONNUMMER], ring mig på 070-123 45 67."
+    # nothing in any stored text column holds the personnummer
+    for value in [row.text_redacted, own]:
+        assert "850412" not in value and "1238" not in value
