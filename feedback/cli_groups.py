@@ -7,7 +7,9 @@ import click
 
 def GROUPS() -> list[click.Command]:
     commands: list[click.Command] = []
+    from feedback.intake_cli import import_closures_command
     from feedback.themes.cli import themes
 
     commands.append(themes)
+    commands.append(import_closures_command)
     return commands

@@ -60,12 +60,14 @@ class ClosureInput:
     closed_on: date | str
     reason: ClosureReason | str
     phone: str | None = None
-    language: Language | str = Language.SV
+    # None: keep what an existing client has (a CSV without the column must not clear a flag a
+    # caseworker set); a new client gets Swedish and no flags.
+    language: Language | str | None = Language.SV
     consent_on: date | str | None = None
     consent_channel: ConsentChannel | str | None = None
     consent_given_by: ConsentGivenBy | str | None = None
-    do_not_contact: bool = False
-    protected_identity: bool = False
+    do_not_contact: bool | None = False
+    protected_identity: bool | None = False
 
 
 @dataclass
@@ -144,7 +146,7 @@ async def register_closure(
     if closed_on > today:
         raise InvalidInput("Avslutsdatumet kan inte ligga i framtiden.", field="closed_on")
     reason = parse_reason(data.reason)
-    language = parse_language(data.language)
+    language = parse_language(data.language) if data.language is not None else None
     consent_on = parse_date(
         data.consent_on, field_name="consent_on", label="datum för samtycke", required=False
     )
@@ -168,11 +170,13 @@ async def register_closure(
     if client is None:
         client = Client(unit_id=unit_id, client_ref=client_ref)
         session.add(client)
-    updates: dict[str, object] = {
-        "language": language,
-        "do_not_contact": bool(data.do_not_contact),
-        "protected_identity": bool(data.protected_identity),
-    }
+    updates: dict[str, object] = {}
+    if language is not None or created_client:
+        updates["language"] = language or Language.SV
+    for flag in ("do_not_contact", "protected_identity"):
+        value = getattr(data, flag)
+        if value is not None or created_client:
+            updates[flag] = bool(value)
     if consent_on is not None:
         updates |= {
             "consent_on": consent_on,
