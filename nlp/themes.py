@@ -60,7 +60,7 @@ def _label(value: Any) -> str | None:
     else:
         v = getattr(value, "label", None) or getattr(value, "polarity", None) or str(value)
     v = str(v).lower()
-    return {"negative": "neg", "positive": "pos", "neutral": "neu", "mixed": "neu"}.get(v, v[:3])
+    return {"negative": "neg", "positive": "pos", "neutral": "neu", "mixed": "mix"}.get(v, v[:3])
 
 
 @dataclass(frozen=True)
@@ -182,21 +182,18 @@ class Model:
         return out
 
     def _sentiments(self, text: str, themes: Sequence[str], evidence: Mapping[str, list[str]]):
-        overall = _label(self._sent(text)) if self._sent else None
-        per_theme: dict[str, str] = {}
-        if self._clauses is not None and any(k != FALLBACK_KEY for k in themes):
+        """Answer polarity and, per theme, the polarity of the clauses holding its evidence."""
+        result = self._sent(text) if self._sent else None
+        overall = _label(result) or "neu"
+        if not any(k != FALLBACK_KEY for k in themes):
+            return overall, {k: overall for k in themes}
+        clauses = getattr(result, "clauses", None)
+        if clauses is None and self._clauses is not None:
             clauses = list(self._clauses(text) or ())
-            for key in themes:
-                terms = [t.casefold() for t in evidence.get(key, ())]
-                for clause in clauses:
-                    ctext = clause[0] if isinstance(clause, tuple | list) else getattr(clause, "text", "")
-                    if any(term in str(ctext).casefold() for term in terms):
-                        per_theme[key] = _label(clause) or "neu"
-                        break
-        overall = overall or "neu"
-        for key in themes:
-            per_theme.setdefault(key, overall)
-        return overall, per_theme
+        from nlp.sentiment import mention_sentiments
+
+        per_theme = mention_sentiments(clauses or (), {k: evidence.get(k, []) for k in themes}, overall)
+        return overall, {k: _label(v) or overall for k, v in per_theme.items()}
 
     def _assemble(self, redacted, tokens, probs, seed_ev, cols, vals) -> Assignment:
         chosen = self._decide(probs)

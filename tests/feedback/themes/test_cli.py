@@ -44,7 +44,7 @@ def test_assign_trains_a_model_on_first_use_and_writes_the_contract(tmp_path: Pa
     assert set(rows[0]) == {"id", "themes", "sentiment"}
     assert "stod_till_arbete" in rows[0]["themes"] and rows[1]["themes"] == ["annat"]
     assert "bemotande" in rows[2]["themes"]
-    assert all(r["sentiment"] in {"neg", "neu", "pos"} for r in rows)
+    assert all(r["sentiment"] in {"neg", "neu", "pos", "mix"} for r in rows)
 
 
 def test_assign_rejects_bad_input_with_a_message(tmp_path: Path, env) -> None:
