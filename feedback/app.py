@@ -33,6 +33,7 @@ from feedback.devtools import clock as devclock
 from feedback.errors import handle_exception
 from feedback.panel.controllers import ROUTES as PANEL_ROUTES
 from feedback.settings import Settings
+from feedback.themes.controllers import ROUTES as THEME_ROUTES
 from feedback.system import MetricsController, health
 from feedback.wiring import inbound_handler, messaging_routes, start_messaging, stop_messaging
 
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
         InvitationController,
         AdminController,
         *PANEL_ROUTES,
+        *THEME_ROUTES,
         PhoneQueueController,
         CasesController,
         create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
