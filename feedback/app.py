@@ -33,8 +33,8 @@ from feedback.devtools import clock as devclock
 from feedback.errors import handle_exception
 from feedback.panel.controllers import ROUTES as PANEL_ROUTES
 from feedback.settings import Settings
-from feedback.themes.controllers import ROUTES as THEME_ROUTES
 from feedback.system import MetricsController, health
+from feedback.themes.controllers import ROUTES as THEME_ROUTES
 from feedback.wiring import inbound_handler, messaging_routes, start_messaging, stop_messaging
 
 PACKAGE_DIR = Path(__file__).resolve().parent
