@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.guards import current_user, requires_role
 from feedback.auth.models import Role, User
-from feedback.caseworker.common import PRIVATE_HEADERS, unit_names
+from feedback.caseworker.common import PRIVATE_HEADERS, client_refs, unit_names
 from feedback.errors import DomainError
 from surveys.cases import service
 from surveys.cases.models import TRIGGER_LABELS_SV, Case, CaseStatus
@@ -54,11 +54,15 @@ class CasesController(Controller):
         user = current_user(request)
         today = service.local_today(request.app.state.clock.now())
         cases = await service.list_cases(db_session, user.unit_ids)
+        closures = {c.id: c.client_id for c in await db_session.scalars(
+            sa.select(Closure).where(Closure.id.in_([case.closure_id for case in cases])))}  # fmt: skip
+        refs = await client_refs(db_session, closures.values())
         return Template(
             "caseworker/cases.html",
             context={
                 "cases": cases,
                 "units": await unit_names(db_session, [c.unit_id for c in cases]),
+                "refs": {case.id: refs.get(closures.get(case.closure_id), "–") for case in cases},
                 "owners": await _user_names(db_session, [c.owner_id for c in cases]),
                 "triggers": TRIGGER_LABELS_SV,
                 "today": today,

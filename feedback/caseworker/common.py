@@ -63,3 +63,14 @@ async def unit_names(session: AsyncSession, unit_ids: Iterable[uuid.UUID]) -> di
 def form_value(form: Any, key: str) -> str:
     value = form.get(key)
     return value if isinstance(value, str) else ""
+
+
+async def client_refs(session: AsyncSession, client_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The case-system reference per client (pseudonymous; never contact data)."""
+    from surveys.closures.models import Client
+
+    ids = list(set(client_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(sa.select(Client.id, Client.client_ref).where(Client.id.in_(ids)))
+    return {row.id: row.client_ref or "–" for row in rows}

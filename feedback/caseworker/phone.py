@@ -21,6 +21,7 @@ from feedback.auth.guards import current_user, requires_role
 from feedback.auth.models import Role
 from feedback.caseworker.common import (
     PRIVATE_HEADERS,
+    client_refs,
     form_value,
     parse_int,
     parse_local_datetime,
@@ -94,6 +95,7 @@ class PhoneQueueController(Controller):
                 "mine": [t for t in tasks if _holds(t, user.id, now)],
                 "tasks": [t for t in tasks if not _holds(t, user.id, now)],
                 "units": names,
+                "refs": await client_refs(session, [t.client_id for t in tasks]),
                 "reasons": REASON_LABELS_SV,
                 "outcomes": OUTCOME_LABELS_SV,
                 "notice": notice,

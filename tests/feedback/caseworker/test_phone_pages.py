@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from collections.abc import AsyncIterator
 
 import pytest
@@ -208,3 +209,26 @@ async def test_only_caseworkers_reach_the_queue(
     await login(client, manager)
     assert (await client.get("/caseworker/calls/")).status_code == 403
     assert (await client.get("/caseworker/cases/")).status_code == 403
+
+
+async def test_an_expired_claim_goes_back_to_the_queue(
+    app: Litestar, client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings, world: World
+) -> None:
+    task = await _task(db_session, world)
+    first = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    await login(client, first)
+    await form_post(client, f"/caseworker/calls/{task.id}/claim", {})
+    queue = await client.get("/caseworker/calls/")
+    assert "Samtal du har tagit" in queue.text and "Fortsätt samtalet" in queue.text and "K-100" in queue.text
+    app.state.clock.advance(service.CLAIM_TTL + timedelta(minutes=1))
+    expired = await client.get(f"/caseworker/calls/{task.id}")
+    assert "Du har inte längre samtalet." in expired.text
+    logged = await form_post(client, f"/caseworker/calls/{task.id}/log", {"outcome": "busy"})
+    assert "Du har inte längre samtalet." in logged.text
+    await db_session.refresh(task)
+    assert task.attempts == 0
+    # Someone else may now take it.
+    second = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    await login(client, second)
+    taken = await form_post(client, f"/caseworker/calls/{task.id}/claim", {}, follow_redirects=False)
+    assert taken.headers["location"] == f"/caseworker/calls/{task.id}"
