@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -212,7 +212,11 @@ async def test_only_caseworkers_reach_the_queue(
 
 
 async def test_an_expired_claim_goes_back_to_the_queue(
-    app: Litestar, client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings, world: World
+    app: Litestar,
+    client: AsyncTestClient[Litestar],
+    db_session: AsyncSession,
+    settings: Settings,
+    world: World,
 ) -> None:
     task = await _task(db_session, world)
     first = await make_user(db_session, Role.CASEWORKER, [world.unit])
