@@ -1,0 +1,333 @@
+"""Survey sections of the theme report: SKR shares, waves, the closure cohort, sustained outcomes.
+
+Each section is suppressed on its own (they count different things: answers to scale questions,
+follow-ups, closures), with every total it shows part of the same ``protect`` system.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback.auth.models import Unit
+from feedback.reports.filters import STOCKHOLM, ReportFilters
+from feedback.reports.suppression import Line, protect, suppress_series, suppress_table
+from surveys.answers.models import Answer
+from surveys.closures.models import (
+    FOLLOWED_UP_REASONS,
+    LANGUAGE_LABELS_SV,
+    REASON_LABELS_SV,
+    Client,
+    Closure,
+)
+from surveys.conversations.machine import DISPOSITION_LABELS_SV
+from surveys.conversations.models import Conversation
+from surveys.phone.models import CallTask
+from surveys.plans.models import FollowUp, FollowUpStatus
+
+QUESTION_LABELS_SV = {
+    "satisfaction": "Nöjd med stödet (helhetssyn)",
+    "respect": "Lyssnad på och respekterad (bemötande)",
+    "influence": "Fick vara med och bestämma (delaktighet)",
+    "cooperation": "Bra samarbete med andra (samverkan)",
+}
+WAVE_LABELS_SV = {30: "1 månad", 90: "3 månader", 180: "6 månader", 365: "12 månader"}
+DISPOSITIONS = ("complete", "partial", "no_response", "refused", "opted_out", "unreachable", "skipped")
+DISPOSITION_SV = {**{str(k): v for k, v in DISPOSITION_LABELS_SV.items()}, "skipped": "Ej kontaktad"}
+ANSWERED = ("complete", "partial")
+CALL_TO_DISPOSITION = {
+    "completed": "complete",
+    "declined": "refused",
+    "no_answer": "no_response",
+    "busy": "no_response",
+    "wrong_number": "unreachable",
+}
+HORIZONS = ((1, 30), (3, 91), (6, 182), (12, 365))
+
+
+async def build(
+    session: AsyncSession, filters: ReportFilters, units: list[uuid.UUID] | None, *, now: datetime
+) -> dict[str, Any]:
+    return {
+        "skr": await skr_shares(session, filters, units),
+        "waves": await waves(session, filters, units),
+        "cohort": await cohort(session, filters, units),
+        "sustained": await sustained(session, filters, units, today=now.astimezone(STOCKHOLM).date()),
+    }
+
+
+def _answer_conditions(filters: ReportFilters, units: list[uuid.UUID] | None) -> list[Any]:
+    conds: list[Any] = [Answer.answered_at >= filters.start_utc, Answer.answered_at < filters.end_utc]
+    if units is not None:
+        conds.append(Answer.unit_id.in_(units))
+    if filters.channel in ("sms", "phone"):
+        conds.append(Answer.mode == filters.channel)
+    if filters.wave_days is not None:
+        conds.append(Answer.wave_days == filters.wave_days)
+    return conds
+
+
+def _closure_conditions(filters: ReportFilters, units: list[uuid.UUID] | None) -> list[Any]:
+    conds: list[Any] = []
+    if units is not None:
+        conds.append(Closure.unit_id.in_(units))
+    if filters.closure_reason:
+        conds.append(Closure.reason == filters.closure_reason)
+    if filters.language:
+        conds.append(Client.language == filters.language)
+    return conds
+
+
+async def skr_shares(
+    session: AsyncSession, filters: ReportFilters, units: list[uuid.UUID] | None
+) -> list[dict[str, Any]]:
+    """SKR "andel positiva svar": positive / (positive + negative); "vet inte" is outside the base."""
+    if filters.channel == "panel":
+        return []
+    category = sa.case(
+        (Answer.dont_know.is_(True), "dont_know"), (Answer.is_positive.is_(True), "pos"), else_="neg"
+    ).label("category")
+    query = (
+        sa.select(Answer.question_key, category, sa.func.count(sa.distinct(Answer.closure_id)))
+        .join(Closure, Closure.id == Answer.closure_id)
+        .join(Client, Client.id == Closure.client_id)
+        .where(*_answer_conditions(filters, units), *_closure_conditions(filters, units))
+        .where(sa.or_(Answer.is_positive.is_not(None), Answer.dont_know.is_(True)))
+        .group_by(Answer.question_key, category)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for key, cat, people in await session.execute(query):
+        counts.setdefault(key, {})[cat] = int(people)
+    out = []
+    for key in sorted(
+        counts, key=lambda k: (list(QUESTION_LABELS_SV).index(k) if k in QUESTION_LABELS_SV else 99, k)
+    ):
+        c = counts[key]
+        pos, neg = c.get("pos", 0), c.get("neg", 0)
+        series = suppress_series({"pos": pos, "neg": neg}, total=pos + neg)
+        dont_know = suppress_series({"dk": c.get("dont_know", 0)})
+        shown_pos, base = series.values["pos"], series.total
+        out.append(
+            {
+                "question_key": key,
+                "label": QUESTION_LABELS_SV.get(key, key),
+                "positive": shown_pos,
+                "base": base,
+                "share": (shown_pos / base) if shown_pos is not None and base else None,
+                "dont_know": dont_know.values["dk"],
+            }
+        )
+    return out
+
+
+async def waves(
+    session: AsyncSession, filters: ReportFilters, units: list[uuid.UUID] | None
+) -> dict[str, Any]:
+    """Follow-ups due in the period by wave and disposition; response rate per wave."""
+    if filters.channel == "panel":
+        return {"rows": [], "columns": [], "totals": {}, "grand_total": None}
+    query = (
+        sa.select(
+            FollowUp.wave_days,
+            FollowUp.status,
+            Conversation.disposition,
+            Conversation.is_open,
+            CallTask.last_outcome,
+            sa.func.count(),
+        )
+        .select_from(FollowUp)
+        .join(Closure, Closure.id == FollowUp.closure_id)
+        .join(Client, Client.id == Closure.client_id)
+        .outerjoin(Conversation, Conversation.follow_up_id == FollowUp.id)
+        .outerjoin(CallTask, CallTask.follow_up_id == FollowUp.id)
+        .where(FollowUp.due_on >= filters.date_from, FollowUp.due_on <= filters.date_to)
+        .where(FollowUp.status.in_([FollowUpStatus.DONE, FollowUpStatus.SKIPPED, FollowUpStatus.STARTED]))
+        .where(*_closure_conditions(filters, units))
+        .group_by(
+            FollowUp.wave_days,
+            FollowUp.status,
+            Conversation.disposition,
+            Conversation.is_open,
+            CallTask.last_outcome,
+        )
+    )
+    if units is not None:
+        query = query.where(FollowUp.unit_id.in_(units))
+    if filters.wave_days is not None:
+        query = query.where(FollowUp.wave_days == filters.wave_days)
+    counts: dict[tuple[int, str], int] = {}
+    for wave, status, disposition, _is_open, call_outcome, n in await session.execute(query):
+        if call_outcome is not None and str(call_outcome) in CALL_TO_DISPOSITION:
+            bucket = CALL_TO_DISPOSITION[str(call_outcome)]  # the phone step has the final word
+        elif disposition is not None:
+            bucket = str(disposition)
+        elif status == FollowUpStatus.SKIPPED:
+            bucket = "skipped"
+        else:
+            continue  # still in progress: not counted yet
+        counts[(int(wave), bucket)] = counts.get((int(wave), bucket), 0) + int(n)
+    wave_keys = sorted({w for w, _ in counts})
+    if not wave_keys:
+        return {"rows": [], "columns": [], "totals": {}, "grand_total": None}
+    row_totals = {w: sum(n for (ww, _), n in counts.items() if ww == w) for w in wave_keys}
+    col_totals = {d: sum(n for (_, dd), n in counts.items() if dd == d) for d in DISPOSITIONS}
+    table = suppress_table(
+        counts,
+        wave_keys,
+        list(DISPOSITIONS),
+        row_totals=row_totals,
+        col_totals=col_totals,
+        grand_total=sum(row_totals.values()),
+    )
+    rows = []
+    for w in wave_keys:
+        cells = {d: table.cell(w, d) for d in DISPOSITIONS}
+        answered = [cells[d] for d in ANSWERED]
+        total = table.row_totals[w]
+        contacted = None if total is None or cells["skipped"] is None else total - cells["skipped"]
+        rate = None
+        if None not in answered and contacted:
+            rate = sum(a for a in answered if a is not None) / contacted
+        rows.append(
+            {
+                "wave": w,
+                "label": WAVE_LABELS_SV.get(w, f"{w} dagar"),
+                "cells": cells,
+                "total": total,
+                "response_rate": rate,
+            }
+        )
+    return {
+        "rows": rows,
+        "columns": [{"key": d, "label": DISPOSITION_SV[d]} for d in DISPOSITIONS],
+        "totals": table.col_totals,
+        "grand_total": table.grand_total,
+    }
+
+
+async def cohort(
+    session: AsyncSession, filters: ReportFilters, units: list[uuid.UUID] | None
+) -> dict[str, Any]:
+    """Closures in the period (the cohort) vs those who answered, by unit, reason and language.
+
+    All three breakdowns share the column totals and the grand total, so they are protected as
+    one system of lines.
+    """
+    answered = sa.select(Answer.closure_id).where(*_answer_conditions(filters, units)).distinct().subquery()
+    responded = sa.case((answered.c.closure_id.is_not(None), "resp"), else_="non")
+    query = (
+        sa.select(Closure.unit_id, Closure.reason, Client.language, responded, sa.func.count())
+        .join(Client, Client.id == Closure.client_id)
+        .outerjoin(answered, answered.c.closure_id == Closure.id)
+        .where(Closure.closed_on >= filters.date_from, Closure.closed_on <= filters.date_to)
+        .where(*_closure_conditions(filters, units))
+        .group_by(Closure.unit_id, Closure.reason, Client.language, responded)
+    )
+    if filters.channel == "panel":
+        return {"breakdowns": [], "total": {}}
+    raw = [(u, str(r), str(lang), resp, int(n)) for u, r, lang, resp, n in await session.execute(query)]
+    names = {u: n for u, n in await session.execute(sa.select(Unit.id, Unit.name))}
+    dims = {
+        "unit": ("Enhet", lambda row: names.get(row[0], "?")),
+        "reason": ("Avslutsorsak", lambda row: REASON_LABELS_SV.get(row[1], row[1])),  # type: ignore[call-overload]
+        "language": ("Språk", lambda row: LANGUAGE_LABELS_SV.get(row[2], row[2])),  # type: ignore[call-overload]
+    }
+    values: dict[tuple[str, ...], int] = {}
+    lines: list[Line[tuple[str, ...]]] = []
+    totals = {
+        "resp": sum(r[4] for r in raw if r[3] == "resp"),
+        "non": sum(r[4] for r in raw if r[3] == "non"),
+    }
+    values[("T", "resp")], values[("T", "non")] = totals["resp"], totals["non"]
+    values[("T", "all")] = totals["resp"] + totals["non"]
+    lines.append(Line((("T", "resp"), ("T", "non")), ("T", "all")))
+    order: dict[str, list[str]] = {}
+    for dim, (_, label_of) in dims.items():
+        labels: list[str] = []
+        for row in raw:
+            label = label_of(row)
+            if label not in labels:
+                labels.append(label)
+            key = (dim, label, row[3])
+            values[key] = values.get(key, 0) + row[4]
+        order[dim] = sorted(labels)
+        for label in labels:
+            values.setdefault((dim, label, "resp"), 0)
+            values.setdefault((dim, label, "non"), 0)
+            values[(dim, label, "all")] = values[(dim, label, "resp")] + values[(dim, label, "non")]
+            lines.append(Line(((dim, label, "resp"), (dim, label, "non")), (dim, label, "all")))
+        for col in ("resp", "non", "all"):
+            lines.append(Line(tuple((dim, label, col) for label in labels), ("T", col)))
+    hidden = protect(values, lines)
+
+    def shown(key: tuple[str, ...]) -> int | None:
+        return None if key in hidden else values[key]
+
+    def rate(resp: int | None, whole: int | None) -> float | None:
+        return resp / whole if resp is not None and whole else None
+
+    breakdowns = []
+    for dim, (title, _) in dims.items():
+        rows = [
+            {
+                "label": label,
+                "cohort": shown((dim, label, "all")),
+                "respondents": shown((dim, label, "resp")),
+                "non_respondents": shown((dim, label, "non")),
+                "response_rate": rate(shown((dim, label, "resp")), shown((dim, label, "all"))),
+            }
+            for label in order[dim]
+        ]
+        breakdowns.append({"key": dim, "title": title, "rows": rows})
+    total = {
+        "cohort": shown(("T", "all")),
+        "respondents": shown(("T", "resp")),
+        "non_respondents": shown(("T", "non")),
+        "response_rate": rate(shown(("T", "resp")), shown(("T", "all"))),
+    }
+    return {"breakdowns": breakdowns, "total": total}
+
+
+async def sustained(
+    session: AsyncSession, filters: ReportFilters, units: list[uuid.UUID] | None, *, today: date
+) -> list[dict[str, Any]]:
+    """Closures to work or studies not returned to assistance 1/3/6/12 months after closing.
+
+    12 months is comparable with Kolada's "ej återaktualiserade ett år efter avslut". A closure
+    counts at a horizon when that horizon's date falls in the period (and has passed), so a yearly
+    report measures the 12-month outcome of the closures from the year before.
+    """
+    if filters.channel == "panel":
+        return []
+    reasons = [filters.closure_reason] if filters.closure_reason else [str(r) for r in FOLLOWED_UP_REASONS]
+    query = (
+        sa.select(Closure.closed_on, Closure.returned_on)
+        .join(Client, Client.id == Closure.client_id)
+        .where(
+            Closure.closed_on >= filters.date_from - timedelta(days=365), Closure.closed_on <= filters.date_to
+        )
+        .where(Closure.reason.in_(reasons))
+        .where(*_closure_conditions(filters, units))
+    )
+    rows = list(await session.execute(query))
+    out = []
+    for months, days in HORIZONS:
+        last = min(filters.date_to, today)
+        eligible = [(c, r) for c, r in rows if filters.date_from <= c + timedelta(days=days) <= last]
+        kept = sum(1 for c, r in eligible if r is None or r > c + timedelta(days=days))
+        series = suppress_series({"kept": kept, "returned": len(eligible) - kept}, total=len(eligible))
+        shown_kept, base = series.values["kept"], series.total
+        out.append(
+            {
+                "months": months,
+                "base": base,
+                "sustained": shown_kept,
+                "returned": series.values["returned"],
+                "share": shown_kept / base if shown_kept is not None and base else None,
+            }
+        )
+    return out
