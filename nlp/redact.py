@@ -161,6 +161,7 @@ _NOT_NAMES = frozenset(
     Somalia Syrien Irak Iran Afghanistan Eritrea Turkiet Polen Finland Norge Danmark
     Måndag Tisdag Onsdag Torsdag Fredag Lördag Söndag Januari Februari Mars April Juni Juli
     Augusti September Oktober November December Jul Påsk Midsommar
+    Allihopa Allihop Allesammans Alla Snälla Kära Gode Goda Igen Själv Hälsningar
     Hej Hejsan Tack Mvh Bra Okej OK Ja Nej Vi Ni Du Jag Hon Han Hen De Dom Man Sol Gud Allah
     """.split()
 )
@@ -304,6 +305,12 @@ def _addresses(text: str, out: list[Span]) -> None:
 
 
 # ------------------------------------------------------------------ names
+# "X var/är …" at the start of a sentence shows a person, unless X is an adjective or determiner
+# ("Inga var hemma", "Klara besked", "Frisk var jag inte").
+_COPULAS = frozenset(("var", "är", "blev"))
+_NOT_WITH_COPULA = frozenset(
+    "inga mina dina sanna hans klara rosa stark frisk modig rask flink urban juni maj del max liv bo dag mark hall".split()
+)
 _GREETING_CUES = frozenset(("tack", "hej", "hejsan", "vänliga", "ring", "ringa", "fråga"))
 
 
@@ -334,7 +341,14 @@ def _names(text: str, out: list[Span]) -> None:
         initial = _initial(text, matches[i].start())
         base = low[:-1] if low[-1] == "s" and len(low) > 3 else ""  # genitive: "Annas"
         if low in names or (base in names and base not in ambiguous):
-            if low not in ambiguous or not initial or cue or (i + 1 < n and lows[i + 1] in _PERSON_VERBS):
+            nxt = lows[i + 1] if i + 1 < n else ""
+            if (
+                low not in ambiguous
+                or not initial
+                or cue
+                or nxt in _PERSON_VERBS
+                or (nxt in _COPULAS and low not in _NOT_WITH_COPULA)
+            ):
                 marked.add(i)
             continue
         if low in function_words or len(low) < 2:
@@ -345,6 +359,9 @@ def _names(text: str, out: list[Span]) -> None:
             marked.add(i)
     if not marked:
         return
+    # the same capitalised word elsewhere in the answer is the same person ("Berg … Anna Berg")
+    seen = {toks[i] for i in marked if toks[i][0].isupper()}
+    marked.update(i for i, tok in enumerate(toks) if tok in seen)
     # pairs: a capitalised word right next to a name ("Anna Xyzberg", "Klara Andersson", "Berg, Anna")
     for _ in range(2):
         for i in range(n):

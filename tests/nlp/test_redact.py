@@ -36,3 +36,46 @@ def test_luhn_and_personnummer_shape() -> None:
     assert not luhn_ok("8112189875")
     assert is_personnummer("811218-9876")
     assert not is_personnummer("811218-9875")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # names that are also words: redacted with evidence, kept without
+        ("Berg var min handläggare, Anna Berg alltså.", "[NAMN] var min handläggare, [NAMN] [NAMN] alltså."),
+        ("Per ringde varje vecka.", "[NAMN] ringde varje vecka."),
+        ("Inga var hemma.", "Inga var hemma."),
+        ("Bo är viktigt för mig.", "Bo är viktigt för mig."),
+        ("Jag heter liv.", "Jag heter [NAMN]."),
+        ("hälsningar inga", "hälsningar [NAMN]"),
+        # cues, genitive, surnames, unknown names after a cue
+        ("Handläggaren Stig var bra.", "Handläggaren [NAMN] var bra."),
+        ("Annas handläggare var bättre än min.", "[NAMN] handläggare var bättre än min."),
+        ("Dr Persson skrev intyget.", "Dr [NAMN] skrev intyget."),
+        ("Jag träffade Xiaoming på SFI.", "Jag träffade [NAMN] på SFI."),
+        ("Hon heter Ewa-Lena Nordqvist-Öberg.", "Hon heter [NAMN] [NAMN]."),
+        ("tack till elin och sara", "tack till [NAMN] och [NAMN]"),
+        # greetings and organisations are not names
+        ("Hej Allihopa! Tack Snälla ni.", "Hej Allihopa! Tack Snälla ni."),
+        ("Praktik på Willys, sen Postnord via Manpower.", "Praktik på Willys, sen Postnord via Manpower."),
+        ("Jag flyttade till Skellefteå och pendlar till Falkenberg.", None),
+    ],
+)
+def test_names_in_context(text: str, expected: str | None) -> None:
+    assert redact(text) == (text if expected is None else expected)
+
+
+def test_kinds_limits_what_is_replaced() -> None:
+    text = "Anna, 811218-9876, 070-123 45 67"
+    assert redact(text, kinds=("personnummer",)) == "Anna, [PERSONNUMMER], 070-123 45 67"
+    with pytest.raises(ValueError, match="unknown"):
+        redact(text, kinds=("skonummer",))
+
+
+def test_long_adversarial_input_is_fast() -> None:
+    import time
+
+    text = ("a" * 3000 + " ") * 3 + "Storgatan" * 200 + " 12 " + "0" * 500 + "@" + "x." * 500
+    t = time.perf_counter()
+    redact(text)
+    assert time.perf_counter() - t < 0.5
