@@ -33,6 +33,7 @@ Why it works this way (see shared/design/notifications.md §4):
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import random
 import socket
@@ -58,7 +59,7 @@ from notifications.errors import (
 )
 from notifications.models import OptOutAction, OptOutSource, OutboxStatus, SmsOptOutEvent, SmsOutbox
 from notifications.phone import PhoneVault
-from notifications.ports import DeliveryProblem, InboundHandler, OutboundSms, SmsGateway
+from notifications.ports import DeliveryProblem, InboundHandler, OutboundSms, SendResult, SmsGateway
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,8 @@ REASON_INTERNAL = "Ett internt fel hindrade utskicket."
 class DispatchConfig:
     batch_size: int = 50
     lease_s: float = 120.0
-    concurrency: int = 4
+    concurrency: int = 8  # sends in flight per worker (each in a thread: the twilio client is sync)
+    record_every: int = 25  # accepted sends recorded per transaction
     rate_segments_per_s: float = 0.0  # 0 = no rate limit
     backoff_base_s: float = 30.0
     backoff_cap_s: float = 3600.0
@@ -314,19 +316,30 @@ class Dispatcher:
             return stats
         stats.claimed += len(claimed)
         lease_end = self.clock.now() + timedelta(seconds=self.config.lease_s)
-        pending = list(claimed)
+        pending = collections.deque(claimed)
+        accepted: list[tuple[ClaimedMessage, SendResult]] = []
 
         async def worker() -> None:
             while pending:
-                message = pending.pop(0)
+                message = pending.popleft()
                 # Leave a margin so no send starts after our lease could have been expired by others.
                 if self._stopping() or self.clock.now() >= lease_end - timedelta(seconds=15):
-                    pending.insert(0, message)
+                    pending.appendleft(message)
                     return
-                outcome = await self._send_one(message)
+                outcome = await self._send_one(message, accepted)
                 setattr(stats, outcome, getattr(stats, outcome) + 1)
+                if len(accepted) >= self.config.record_every:
+                    batch = accepted[:]
+                    accepted.clear()
+                    await self._record_sent_many(batch)
 
-        await asyncio.gather(*(worker() for _ in range(max(1, self.config.concurrency))))
+        try:
+            await asyncio.gather(*(worker() for _ in range(max(1, self.config.concurrency))))
+        finally:
+            # Accepted sends are recorded together (one transaction); if the process dies before
+            # this, the rows stay ``sending`` and the lease expiry + reconciler find them.
+            if accepted:
+                await self._record_sent_many(accepted)
         if pending:
             stats.released += await self._release([m.id for m in pending])
         return stats
@@ -420,7 +433,11 @@ class Dispatcher:
             SmsOutbox.claimed_by == self.worker_id,
         )
 
-    async def _send_one(self, message: ClaimedMessage) -> str:
+    async def _send_one(
+        self, message: ClaimedMessage, accepted: list[tuple[ClaimedMessage, SendResult]] | None = None
+    ) -> str:
+        """Send one claimed row; failures are recorded at once, successes appended to ``accepted``
+        (recorded in bulk by the caller) or recorded at once when ``accepted`` is None."""
         try:
             to_e164 = self.vault.decrypt(message.to_encrypted)
         except ValueError:
@@ -449,6 +466,9 @@ class Dispatcher:
         except Exception as exc:  # a bug in a gateway: the POST may have happened
             log.exception("gateway raised an unexpected error for outbox %s", message.id)
             return await self._record_unknown(message, None, REASON_INTERNAL, type(exc).__name__)
+        if accepted is not None:
+            accepted.append((message, result))
+            return "sent"
         return await self._record_sent(message, result.provider_sid, result.provider_status)
 
     # -- recording outcomes (each its own short transaction)
@@ -485,6 +505,61 @@ class Dispatcher:
                 )
             await session.commit()
         return "sent"
+
+    async def _record_sent_many(self, accepted: Sequence[tuple[ClaimedMessage, SendResult]]) -> None:
+        """Record several accepted sends in one transaction (two executemany statements).
+
+        The first moves rows still ``sending``/``unknown`` to ``sent``; the second fills in the
+        SID and clears the lease on rows a status callback already moved on (it never changes
+        their status), exactly like :meth:`_record_sent` for one row.
+        """
+        if not accepted:
+            return
+        now = self.clock.now()
+        table = SmsOutbox.__table__
+        params = [
+            {"oid": message.id, "sid": result.provider_sid, "pstatus": result.provider_status}
+            for message, result in accepted
+        ]
+        to_sent = (
+            sa.update(table)
+            .where(
+                table.c.id == sa.bindparam("oid"),
+                # Not IN (...): an expanding IN cannot be used with executemany.
+                sa.or_(table.c.status == OutboxStatus.SENDING, table.c.status == OutboxStatus.UNKNOWN),
+            )
+            .values(
+                status=OutboxStatus.SENT.value,
+                provider_sid=sa.bindparam("sid"),
+                provider_status=sa.func.coalesce(table.c.provider_status, sa.bindparam("pstatus")),
+                sent_at=now,
+                lease_until=None,
+                last_error_code=None,
+                last_error_reason=None,
+                updated_at=now,
+            )
+        )
+        link = (
+            sa.update(table)
+            .where(
+                table.c.id == sa.bindparam("oid"),
+                sa.or_(
+                    table.c.lease_until.is_not(None),
+                    table.c.sent_at.is_(None),
+                    table.c.provider_sid.is_(None),
+                ),
+            )
+            .values(
+                sent_at=sa.func.coalesce(table.c.sent_at, now),
+                provider_sid=sa.func.coalesce(table.c.provider_sid, sa.bindparam("sid")),
+                lease_until=None,
+            )
+        )
+        async with self.sessionmaker() as session:
+            connection = await session.connection()
+            await connection.execute(to_sent, params)
+            await connection.execute(link, [{"oid": p["oid"], "sid": p["sid"]} for p in params])
+            await session.commit()
 
     async def _record_failed(self, message: ClaimedMessage, exc: SendError) -> str:
         now = self.clock.now()

@@ -307,7 +307,7 @@ class FakeTwilio:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> FakeTwilio:
         handler = type("_BoundHandler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer((self.host, self._requested_port), handler)
+        self._server = _Server((self.host, self._requested_port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="fake-twilio", daemon=True
@@ -641,6 +641,12 @@ class FakeTwilio:
             "start": page * page_size,
             "uri": page_uri(page),
         }
+
+
+class _Server(ThreadingHTTPServer):
+    # The stdlib default backlog (5) resets connections when several workers send at once,
+    # which a client sees as "dropped after the POST" (unknown outcome) - not what Twilio does.
+    request_queue_size = 256
 
 
 class _Handler(BaseHTTPRequestHandler):
