@@ -33,6 +33,7 @@ from feedback.devtools import clock as devclock
 from feedback.errors import handle_exception
 from feedback.panel.controllers import ROUTES as PANEL_ROUTES
 from feedback.reports.controllers import ROUTES as REPORT_ROUTES
+from feedback.reports.review_controllers import ROUTES as REVIEW_ROUTES
 from feedback.settings import Settings
 from feedback.system import MetricsController, health
 from feedback.themes.controllers import ROUTES as THEME_ROUTES
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
         *PANEL_ROUTES,
         *THEME_ROUTES,
         *REPORT_ROUTES,
+        *REVIEW_ROUTES,
         PhoneQueueController,
         CasesController,
         create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
