@@ -26,6 +26,7 @@ from feedback.auth.middleware import retrieve_user
 from feedback.auth.session_backend import RotatingSessionConfig
 from feedback.auth.session_store import DatabaseStore
 from feedback.caseworker.cases import CasesController
+from feedback.caseworker.closures import ClosuresController
 from feedback.caseworker.phone import PhoneQueueController
 from feedback.clock import OffsetClock, SystemClock
 from feedback.db import alchemy_config, create_engine, session_factory
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
         *REVIEW_ROUTES,
         PhoneQueueController,
         CasesController,
+        ClosuresController,
         create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
         *messaging_routes(settings),
     ]

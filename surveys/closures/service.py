@@ -278,8 +278,13 @@ async def register_return(
         raise InvalidInput("Återaktualiseringen kan inte ligga före avslutsdatumet.", field="returned_on")
     if when > plans.local_date(now):
         raise InvalidInput("Datumet kan inte ligga i framtiden.", field="returned_on")
+    from surveys.closures.changes import stop_contact
+
     closure.returned_on = when
-    await plans.cancel_open(session, closure.id, "case_reopened")
+    # The rest of the plan, a conversation in progress, unsent texts and queued calls all stop.
+    await stop_contact(
+        session, reason="case_reopened", now=now, closure_id=closure.id, include_scheduled=True
+    )
     await record_return(session, closure, returned_on=when, actor_id=actor_id, now=now)
     await session.flush()
     return closure
