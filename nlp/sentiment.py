@@ -187,22 +187,30 @@ def _word_entry(word: str) -> tuple[str, float, float] | None:
     return None
 
 
+@lru_cache(maxsize=2**17)
+def _word_info(word: str) -> tuple[str, bool, tuple[str, float, float] | None]:
+    """(stem, starts a phrase?, entry) of one word: one cache lookup per word and answer."""
+    st = _text.stem(word)
+    return st, st in lexicon().phrases, _word_entry(word)
+
+
 def _items(words: Sequence[str]) -> list[tuple[int, str, float]]:
     """(position, kind, weight) for each lexicon hit; phrases win over their words."""
     lex = lexicon()
-    stems = [_text.stem(w) for w in words]
+    info = [_word_info(w) for w in words]
     out: list[tuple[int, str, float]] = []
     i = 0
     while i < len(words):
-        cands = lex.phrases.get(stems[i])
-        if cands:
+        if info[i][1]:
+            stems = [x[0] for x in info]
+            cands = lex.phrases[stems[i]]
             hit = next((c for c in cands if tuple(stems[i : i + len(c[0])]) == c[0]), None)
             if hit is not None:
                 if hit[2] != 0.0 or hit[1] != "P":
                     out.append((i, hit[1], hit[2]))
                 i += len(hit[0])
                 continue
-        entry = _word_entry(words[i])
+        entry = info[i][2]
         if entry is not None:
             kind, weight, mult = entry
             out.append((i, kind, weight * mult))
@@ -304,6 +312,11 @@ def clause_sentiments(text: str) -> list[Clause]:
     return list(_analyse(text).clauses)
 
 
+@lru_cache(maxsize=2**14)
+def _term_words(term: str) -> frozenset[str]:
+    return frozenset(_text.tokens(term))
+
+
 def _clause_words(clause: Any) -> frozenset[str]:
     words = getattr(clause, "words", None)
     if words:
@@ -335,7 +348,7 @@ def mention_sentiments(
     for key, terms in evidence.items():
         hits: list[int] = []
         for term in terms:
-            tw = frozenset(_text.tokens(term))
+            tw = _term_words(term)
             if tw:
                 hits = [i for i, ws in enumerate(words) if tw <= ws]
                 if hits:
