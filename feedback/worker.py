@@ -25,6 +25,7 @@ class Job:
     name: str
     run: JobFn
     interval_s: float
+    close: Callable[[], Any] | None = None  # called once when the worker stops
 
 
 def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[Job]:
@@ -58,6 +59,10 @@ def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[
             30.0,
         ),
     ]
+    from feedback.themes.jobs import INTERVAL_S, ThemingJob
+
+    theming = overrides.get("theming_job") or ThemingJob(settings, sessionmaker, now=clock.now)
+    jobs.append(Job("theme-open-text", theming.tick, INTERVAL_S, theming.close))
     sms = {**overrides, "inbound_handler": inbound_handler(settings, **overrides), "clock": clock}
     jobs += [Job(t.name, t.run, t.interval_s) for t in sms_jobs(settings, sessionmaker, **sms)]
     return jobs
@@ -88,5 +93,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event, **overrides: Any) 
             except TimeoutError:
                 pass
     finally:
+        for job in jobs:
+            if job.close is not None:
+                try:
+                    await asyncio.to_thread(job.close)
+                except Exception:
+                    log.exception("closing worker job %s failed", job.name)
         await engine.dispose()
         log.info("worker stopped")

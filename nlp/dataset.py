@@ -7,6 +7,7 @@ always replaces the dev label for that id — so the rule lives in one place.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -96,3 +97,16 @@ def combine_labels(
         themes = tuple(t for t in themes if t != FALLBACK_KEY) or (FALLBACK_KEY,)
         out.append(LabelledAnswer(a.id, a.text, themes, a.source, a.weight, a.sentiment))
     return out
+
+
+def labels_digest(manager_labels: Iterable[LabelledAnswer | Mapping[str, Any]]) -> str:
+    """A content hash of manager labels (id and themes): tells whether a model saw the current ones.
+
+    ``nlp.themes.train`` records it in the manifest; the app compares it with the labels it
+    stores to decide whether the current model is out of date.
+    """
+    lines = []
+    for item in manager_labels:
+        a = item if isinstance(item, LabelledAnswer) else LabelledAnswer.from_dict(item, "manager")
+        lines.append(f"{a.id}\t{','.join(sorted(a.themes))}")
+    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:16]

@@ -23,7 +23,7 @@ import numpy as np
 from nlp import analysis
 from nlp.analysis import Token, analyse
 from nlp.codebook import FALLBACK_KEY, Codebook, load_codebook
-from nlp.dataset import LabelledAnswer, combine_labels, load_dev
+from nlp.dataset import LabelledAnswer, combine_labels, labels_digest, load_dev
 from nlp.features import Vocabulary
 from nlp.seeds import SeedLexicon
 from nlp.training import FitResult, fit_arrays
@@ -355,6 +355,7 @@ def train(
     human labels).
     """
     codebook = codebook or load_codebook()
+    manager_labels = list(manager_labels)
     answers = combine_labels(labelled, manager_labels, codebook)
     keys = codebook.model_keys
     seeds = SeedLexicon.from_codebook(codebook, keys)
@@ -373,6 +374,7 @@ def train(
         "train_ids_sha256": hashlib.sha256("\n".join(sorted(a.id for a in answers)).encode()).hexdigest(),
         "thresholds": {k: round(float(t), 4) for k, t in zip(keys, fit.thresholds, strict=True)},
         "self_training": bool(self_training and len(unlabelled)),
+        "manager_labels_digest": labels_digest(manager_labels),
     }
     return Model(
         codebook=codebook,

@@ -7,6 +7,7 @@ training) runs in a worker thread so the event loop stays free.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,42 +21,76 @@ from feedback.themes.models import OpenText, OpenTextTheme, ThemingStatus
 from nlp.codebook import FALLBACK_KEY, Codebook
 
 BATCH = 500
+log = logging.getLogger(__name__)
+
+
+MAX_ATTEMPTS = 5
 
 
 async def theme_rows(session: AsyncSession, model: Any, rows: list[OpenText], *, now: datetime) -> int:
     """Assign themes and sentiment to ``rows`` (already redacted text); manager labels win."""
     if not rows:
         return 0
-    codebook = await current_codebook(session)
     texts = [r.text_redacted for r in rows]
     assignments = await anyio.to_thread.run_sync(model.assign_many, texts)
-    labels = await labelled_keys(session, [r.id for r in rows], codebook)
-    ids = [r.id for r in rows]
-    await session.execute(sa.delete(OpenTextTheme).where(OpenTextTheme.open_text_id.in_(ids)))
-    for row, a in zip(rows, assignments, strict=True):
+    return await store_assignments(session, rows, [a.to_dict() for a in assignments], now=now)
+
+
+async def store_assignments(
+    session: AsyncSession,
+    rows: list[OpenText],
+    results: list[dict[str, Any]],
+    *,
+    now: datetime,
+    codebook: Codebook | None = None,
+) -> int:
+    """Store what the model said for each row (``Assignment.to_dict()`` shapes), manager labels first.
+
+    Per row: its ``open_text_theme`` rows (score, per-mention sentiment, evidence terms, origin
+    ``model`` or ``manager``), the answer's sentiment and the model and codebook versions. A
+    result ``{"error": …}`` leaves the row ``pending`` for a retry (``attempts`` counts tries)
+    until ``MAX_ATTEMPTS``, then marks it ``failed``; it never holds up the other rows.
+    Returns the number of rows themed.
+    """
+    if not rows:
+        return 0
+    codebook = codebook or await current_codebook(session)
+    ok = [(r, a) for r, a in zip(rows, results, strict=True) if "error" not in a]
+    for row, a in zip(rows, results, strict=True):
+        if "error" in a:
+            row.attempts += 1
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status = ThemingStatus.FAILED
+            log.warning("theming open_text %s failed (attempt %d): %s", row.id, row.attempts, a["error"])
+    labels = await labelled_keys(session, [r.id for r, _ in ok], codebook)
+    ids = [r.id for r, _ in ok]
+    if ids:
+        await session.execute(sa.delete(OpenTextTheme).where(OpenTextTheme.open_text_id.in_(ids)))
+    for row, a in ok:
         if row.id in labels:
             keys, origin = labels[row.id], "manager"
         else:
-            keys, origin = codebook.resolve_labels(a.themes) or [FALLBACK_KEY], "model"
+            keys, origin = codebook.resolve_labels(a["themes"]) or [FALLBACK_KEY], "model"
+        per_theme = a.get("theme_sentiments") or {}
         for key in keys:
             session.add(
                 OpenTextTheme(
                     open_text_id=row.id,
                     theme_key=key,
-                    score=float(a.scores.get(key, 1.0)),
-                    sentiment=a.theme_sentiments.get(key),
-                    evidence=list(a.evidence.get(key, [])),
+                    score=float(a["scores"].get(key, 1.0)),
+                    sentiment=per_theme.get(key, a.get("sentiment")),
+                    evidence=list(a["evidence"].get(key, [])),
                     origin=origin,
                 )
             )
-        row.sentiment = a.sentiment
-        row.model_version = a.model_version
+        row.sentiment = a.get("sentiment")
+        row.model_version = a.get("model_version")
         row.codebook_version = codebook.version
         row.status = ThemingStatus.THEMED
         row.themed_at = now
         row.attempts += 1
     await session.flush()
-    return len(rows)
+    return len(ok)
 
 
 async def theme_pending(session: AsyncSession, model: Any, *, now: datetime, limit: int = BATCH) -> int:
