@@ -105,23 +105,50 @@ async def theme_pending(session: AsyncSession, model: Any, *, now: datetime, lim
     return await theme_rows(session, model, rows, now=now)
 
 
-def _train(codebook: Codebook, labels: list[dict[str, Any]], model_dir: Path) -> Any:
-    from nlp.dataset import load_dev
-    from nlp.themes import load_model, save_current, train
-
-    model = train(load_dev(), codebook, manager_labels=labels)
-    return load_model(save_current(model, model_dir))
+_pools: dict[str, Any] = {}
 
 
-async def retrain(session: AsyncSession, *, model_dir: str | Path, now: datetime) -> Any:
+def shared_pool(model_dir: str | Path) -> Any:
+    """A lazily started one-process spawn pool for this model directory (one per process)."""
+    import atexit
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from feedback.themes import pool
+
+    key = str(Path(model_dir))
+    if key not in _pools:
+        _pools[key] = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=pool.init,
+            initargs=(key,),
+        )
+        atexit.register(_pools[key].shutdown, wait=False, cancel_futures=True)
+    return _pools[key]
+
+
+async def retrain(
+    session: AsyncSession, *, model_dir: str | Path, now: datetime, executor: Any = None
+) -> Any:
     """Train on the shipped data + every manager label under the current codebook, then re-theme.
 
-    Returns the new model. Every stored answer is re-themed with it (in batches) and the rules
-    are re-applied, so the manager's edits survive and merged themes stay merged.
+    Training runs in a process pool (``executor``, by default a shared spawn pool), never on the
+    event loop. Returns the new model. Every stored answer is re-themed with it (in batches) and
+    the rules are re-applied, so the manager's edits survive and merged themes stay merged.
     """
+    import asyncio
+
+    from feedback.themes import pool
+    from nlp.themes import load_model
+
     codebook = await current_codebook(session)
     labels = await manager_labels(session)
-    model = await anyio.to_thread.run_sync(_train, codebook, labels, Path(model_dir))
+    loop = asyncio.get_running_loop()
+    info = await loop.run_in_executor(
+        executor or shared_pool(model_dir), pool.ensure_model, codebook.to_dict(), labels, True
+    )
+    model = await anyio.to_thread.run_sync(load_model, Path(model_dir) / info["model_version"])
     await session.execute(sa.update(OpenText).values(status=ThemingStatus.PENDING, attempts=0))
     while await theme_pending(session, model, now=now):
         pass
