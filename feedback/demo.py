@@ -29,7 +29,9 @@ DemoStep = Callable[[AsyncSession, Settings], Awaitable[list[str]]]
 
 
 def feature_steps() -> list[DemoStep]:
-    return []
+    from feedback.reports.review_demo import seed_panel_and_review
+
+    return [seed_panel_and_review]
 
 
 async def seed_people(session: AsyncSession) -> list[str]:

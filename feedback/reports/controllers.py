@@ -31,9 +31,9 @@ from feedback.reports.queries import (
     SENTIMENTS,
     ThemeReport,
     build_theme_report,
+    current_theme_labels,
     open_text_conditions,
     resolve_units,
-    theme_labels,
 )
 from feedback.reports.suppression import MERGE_UNITS_SV, MIN_PEOPLE, SUPPRESSED_SV
 from feedback.reports.survey_sections import WAVE_LABELS_SV
@@ -293,7 +293,7 @@ async def _drill_texts(
 ) -> list[dict[str, Any]]:
     from feedback.reports.queries import period_expr
 
-    _, redirects = theme_labels()
+    _, redirects = await current_theme_labels(session)
     raw_keys = [key, *[old for old, new in redirects.items() if new == key]]
     query = (
         sa.select(OpenText.text_redacted, OpenText.received_at, OpenText.channel, OpenText.sentiment)

@@ -23,8 +23,8 @@ from feedback.reports.queries import (
     SENTIMENT_LABELS_SV,
     SENTIMENTS,
     ThemeReport,
+    current_theme_labels,
     open_text_conditions,
-    theme_labels,
 )
 from feedback.reports.suppression import MIN_PEOPLE, SUPPRESSED_SV, display
 from feedback.themes.models import OpenText, OpenTextTheme
@@ -73,7 +73,7 @@ async def answers_csv(
 
     Returns the file and the number of rows (for the audit record).
     """
-    labels, redirects = theme_labels()
+    labels, redirects = await current_theme_labels(session)
     allowed = {
         row.key
         for theme in report.themes

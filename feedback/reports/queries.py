@@ -81,11 +81,18 @@ def resolve_units(filters: ReportFilters, scope: frozenset[uuid.UUID] | None) ->
     return None if scope is None else sorted(scope)
 
 
-def theme_labels() -> tuple[dict[str, str], dict[str, str]]:
+async def current_theme_labels(session: AsyncSession) -> tuple[dict[str, str], dict[str, str]]:
+    """``theme_labels`` of the current codebook: the shipped seeds plus the managers' decisions."""
+    from feedback.themes.decisions import current_codebook
+
+    return theme_labels(await current_codebook(session))
+
+
+def theme_labels(codebook: Any = None) -> tuple[dict[str, str], dict[str, str]]:
     """Labels and merge redirects from the codebook (merged keys count under their target)."""
     from nlp.codebook import load_codebook
 
-    codebook = load_codebook()
+    codebook = codebook or load_codebook()
     labels = {key: theme.label_sv for key, theme in codebook.themes.items()}
     redirects: dict[str, str] = {}
     for key, theme in codebook.themes.items():
@@ -261,7 +268,7 @@ async def build_theme_report(
     """Every section of the theme report for ``filters`` within ``scope`` (None = all units)."""
     now = now or datetime.now(UTC)
     units = resolve_units(filters, scope)
-    labels, redirects = theme_labels()
+    labels, redirects = await current_theme_labels(session)
     counts = await _theme_counts(session, filters, units, redirects)
     periods = all_periods(filters)
     theme_keys = sorted({k[1] for k in counts if k[0] == "t"}, key=lambda k: (-counts[("t", k)], k))
