@@ -21,6 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from feedback.admin.controllers import AdminController
+from feedback.api.closures import ClosuresApiController
 from feedback.auth.controllers import AuthController, InvitationController
 from feedback.auth.middleware import retrieve_user
 from feedback.auth.session_backend import RotatingSessionConfig
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
         PhoneQueueController,
         CasesController,
         ClosuresController,
+        ClosuresApiController,
         create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
         *messaging_routes(settings),
     ]

@@ -1,0 +1,1 @@
+"""JSON API under /api (same services as the pages; ProblemDetails on errors)."""
