@@ -21,6 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from feedback.admin.controllers import AdminController
+from feedback.admin.erasure import ErasureController
 from feedback.api.closures import ClosuresApiController
 from feedback.auth.controllers import AuthController, InvitationController
 from feedback.auth.middleware import retrieve_user
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
         AuthController,
         InvitationController,
         AdminController,
+        ErasureController,
         *PANEL_ROUTES,
         *THEME_ROUTES,
         *REPORT_ROUTES,

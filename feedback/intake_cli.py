@@ -104,3 +104,34 @@ def import_closures_command(settings: Settings, file: Path, unit_code: str | Non
         click.echo(f"rad {rejection.line}{ref}: {rejection.reason}")
     if report.rejected:
         sys.exit(1)
+
+
+async def run_purge(settings: Settings, *, dry_run: bool) -> int:
+    from feedback.db import create_engine, session_factory
+    from surveys.closures.erasure import purge_expired
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            ids = await purge_expired(
+                session,
+                now=await _now(session, settings),
+                retention_days=settings.retention_days,
+                dry_run=dry_run,
+            )
+            if not dry_run:
+                await session.commit()
+            return len(ids)
+    finally:
+        await engine.dispose()
+
+
+@click.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only count the clients that would be erased.")
+@click.pass_obj
+def purge_command(settings: Settings, dry_run: bool) -> None:
+    """Erase contact data (phone, client_ref) of clients whose follow-up plan finished more than
+    FEEDBACK_RETENTION_DAYS ago. Answers stay, pseudonymous; every erasure is audited."""
+    count = asyncio.run(run_purge(settings, dry_run=dry_run))
+    verb = "would erase" if dry_run else "erased"
+    click.echo(f"{verb} contact data of {count} clients (retention {settings.retention_days} days)")
