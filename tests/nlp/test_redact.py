@@ -55,6 +55,8 @@ def test_luhn_and_personnummer_shape() -> None:
         ("Jag träffade Xiaoming på SFI.", "Jag träffade [NAMN] på SFI."),
         ("Hon heter Ewa-Lena Nordqvist-Öberg.", "Hon heter [NAMN] [NAMN]."),
         ("tack till elin och sara", "tack till [NAMN] och [NAMN]"),
+        ("jag e Svetlana, ring 123 45 67", "jag e [NAMN], ring [TELEFON]"),
+        ("Det är Viktigt att lyssna.", "Det är Viktigt att lyssna."),
         # greetings and organisations are not names
         ("Hej Allihopa! Tack Snälla ni.", "Hej Allihopa! Tack Snälla ni."),
         ("Praktik på Willys, sen Postnord via Manpower.", "Praktik på Willys, sen Postnord via Manpower."),
