@@ -19,8 +19,16 @@ _state: dict[str, Any] = {"model_dir": None, "model": None}
 
 
 def init(model_dir: str) -> None:
-    """Pool initializer: remember where models live and load the current one (if any) once."""
+    """Pool initializer: remember where models live and load the current one (if any) once.
+
+    Ctrl-C reaches the whole process group; the parent decides when this process stops
+    (``ThemingJob.close``), so the child ignores SIGINT instead of dying mid-batch.
+    """
+    import signal
+
     from nlp.themes import load_current
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     _state["model_dir"] = model_dir
     _state["model"] = load_current(model_dir)
