@@ -78,9 +78,10 @@ REASON_INTERNAL = "Ett internt fel hindrade utskicket."
 
 @dataclass(frozen=True)
 class DispatchConfig:
-    batch_size: int = 50
+    batch_size: int = 100
     lease_s: float = 120.0
-    concurrency: int = 8  # sends in flight per worker (each in a thread: the twilio client is sync)
+    concurrency: int = 8  # sends in flight per batch (each in a thread: the twilio client is sync)
+    lanes: int = 2  # batches in progress at once: one claims/records while another sends
     record_every: int = 25  # accepted sends recorded per transaction
     rate_segments_per_s: float = 0.0  # 0 = no rate limit
     backoff_base_s: float = 30.0
@@ -707,31 +708,41 @@ class Dispatcher:
             log.warning("%d outbox rows had an expired lease and are now unknown", count)
         return count
 
-    async def reconcile(self) -> DispatchStats:
-        """Ask the provider about ``unknown`` rows (oldest first, each at most once per interval)."""
+    async def reconcile(self, max_rounds: int = 20) -> DispatchStats:
+        """Ask the provider about ``unknown`` rows (oldest first, each at most once per interval).
+
+        Works through up to ``max_rounds`` batches of ``reconcile_batch`` rows, so a worker that
+        died with a whole batch in flight is resolved in one run, not one batch per minute.
+        """
         stats = DispatchStats()
-        now = self.clock.now()
-        checked_before = now - timedelta(seconds=self.config.reconcile_check_interval_s)
-        async with self.sessionmaker() as session:
-            rows = (
-                await session.execute(
-                    sa.select(*_RETURNED, SmsOutbox.attempt_started_at, SmsOutbox.reconcile_checks)
-                    .where(
-                        SmsOutbox.status == OutboxStatus.UNKNOWN,
-                        sa.or_(SmsOutbox.reconcile_checks == 0, SmsOutbox.updated_at <= checked_before),
+        seen: set[uuid.UUID] = set()
+        for _ in range(max_rounds):
+            now = self.clock.now()
+            checked_before = now - timedelta(seconds=self.config.reconcile_check_interval_s)
+            async with self.sessionmaker() as session:
+                rows = (
+                    await session.execute(
+                        sa.select(*_RETURNED, SmsOutbox.attempt_started_at, SmsOutbox.reconcile_checks)
+                        .where(
+                            SmsOutbox.status == OutboxStatus.UNKNOWN,
+                            sa.or_(SmsOutbox.reconcile_checks == 0, SmsOutbox.updated_at <= checked_before),
+                        )
+                        .order_by(SmsOutbox.updated_at)
+                        .limit(self.config.reconcile_batch)
                     )
-                    .order_by(SmsOutbox.updated_at)
-                    .limit(self.config.reconcile_batch)
-                )
-            ).all()
-        for row in rows:
-            if self._stopping():
+                ).all()
+            fresh = [row for row in rows if row[0] not in seen]
+            for row in fresh:
+                if self._stopping():
+                    return stats
+                seen.add(row[0])
+                message = ClaimedMessage(*row[: len(_RETURNED)])
+                started_at: datetime = row[-2] or now
+                checks: int = row[-1]
+                outcome = await self._reconcile_one(message, started_at, checks)
+                setattr(stats, outcome, getattr(stats, outcome) + 1)
+            if len(rows) < self.config.reconcile_batch or not fresh:
                 break
-            message = ClaimedMessage(*row[: len(_RETURNED)])
-            started_at: datetime = row[-2] or now
-            checks: int = row[-1]
-            outcome = await self._reconcile_one(message, started_at, checks)
-            setattr(stats, outcome, getattr(stats, outcome) + 1)
         return stats
 
     async def _reconcile_one(self, message: ClaimedMessage, started_at: datetime, checks: int) -> str:
@@ -834,14 +845,26 @@ class Dispatcher:
         log.info("reconcile of outbox %s undecided: %s", message.id, reason)
         return "unknown"
 
-    async def run_until_idle(self, max_batches: int = 10_000) -> DispatchStats:
-        """Send batches until nothing is due (tests, benchmark, CLI)."""
+    async def run_until_idle(self, max_batches: int = 10_000, deadline: float | None = None) -> DispatchStats:
+        """Send batches until nothing is due (tests, benchmark, the worker's dispatch job).
+
+        ``config.lanes`` batches are in progress at once, so one lane claims and records while
+        the others' sends are in flight (claims never overlap: SKIP LOCKED on PostgreSQL, the
+        write lock on SQLite). ``deadline`` (``time.monotonic()``) stops claiming new batches.
+        """
         total = DispatchStats()
-        for _ in range(max_batches):
-            stats = await self.run_once()
-            total.add(stats)
-            if stats.claimed == 0 and stats.postponed == 0 and stats.skipped == 0:
-                break
-            if self._stopping():
-                break
+        batches = 0
+
+        async def lane() -> None:
+            nonlocal batches
+            while batches < max_batches and not self._stopping():
+                if deadline is not None and time.monotonic() >= deadline:
+                    return
+                batches += 1
+                stats = await self.run_once()
+                total.add(stats)
+                if stats.claimed == 0 and stats.postponed == 0 and stats.skipped == 0:
+                    return
+
+        await asyncio.gather(*(lane() for _ in range(max(1, self.config.lanes))))
         return total

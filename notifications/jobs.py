@@ -79,13 +79,7 @@ def sms_jobs(
     dispatcher = build_dispatcher(settings, sessionmaker, gateway, inbound_handler, clock=clock, stop=stop)
 
     async def dispatch() -> DispatchStats:
-        total = DispatchStats()
-        deadline = time.monotonic() + dispatch_budget_s
-        while time.monotonic() < deadline:
-            stats = await dispatcher.run_once()
-            total.add(stats)
-            if stats.claimed == 0 or (stop is not None and stop.is_set()):
-                break
+        total = await dispatcher.run_until_idle(deadline=time.monotonic() + dispatch_budget_s)
         if total.claimed:
             log.info("sms dispatch: %s", total)
         return total
