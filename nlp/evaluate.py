@@ -261,3 +261,37 @@ def evaluate_cv(
         for b in ("tfidf_lr", "seed_lexicon")
     }
     return {"reports": reports, "deltas": deltas, "n": len(answers), "folds": folds, "repeats": repeats}
+
+
+# ---------------------------------------------------------------------- sentiment
+_SENTIMENT_GOLD = {"mixed": "mix", "blandad": "mix", "negative": "neg", "positive": "pos", "neutral": "neu"}
+
+
+def sentiment_accuracy(
+    rows: Sequence[tuple[str, str]], n_boot: int = 1000, seed: int = 0
+) -> dict[str, float | int | tuple[float, float]]:
+    """Accuracy of ``nlp.sentiment`` on ``(text, gold label)`` pairs vs the majority baseline.
+
+    Gold labels ``mixed``/``pos``/``neg``/``neu`` (long forms accepted). Reports 4-class accuracy
+    with a bootstrap 95% CI, the majority-class baseline in the same run, and accuracy on the
+    answers whose gold label is clearly ``pos`` or ``neg``.
+    """
+    from collections import Counter
+
+    from nlp.sentiment import sentiment
+
+    gold = [_SENTIMENT_GOLD.get(g, g) for _, g in rows]
+    pred = [sentiment(t).label for t, _ in rows]
+    hit = np.array([p == g for p, g in zip(pred, gold, strict=True)], dtype=float)
+    majority_label, majority_n = Counter(gold).most_common(1)[0]
+    rng = np.random.default_rng(seed)
+    boots = [float(hit[rng.integers(0, len(hit), len(hit))].mean()) for _ in range(n_boot)]
+    polar = [p == g for p, g in zip(pred, gold, strict=True) if g in ("pos", "neg")]
+    return {
+        "n": len(rows),
+        "accuracy": float(hit.mean()),
+        "accuracy_ci95": _ci(boots, float(hit.mean())),
+        "majority_label": majority_label,
+        "majority_accuracy": majority_n / len(rows),
+        "polar_accuracy": sum(polar) / len(polar) if polar else float("nan"),
+    }

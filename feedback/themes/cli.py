@@ -189,11 +189,25 @@ def evaluate_cmd(
     click.echo(f"themes.macro_f1: {reports['model'].macro_f1:.4f}")
     click.echo(f"themes.macro_f1_seed_lexicon: {reports['seed_lexicon'].macro_f1:.4f}")
     click.echo(f"themes.macro_f1_tfidf_lr: {reports['tfidf_lr'].macro_f1:.4f}")
+    with_sentiment = [(r["text"], str(r["sentiment"])) for r in rows if r.get("sentiment")]
+    sent = ev.sentiment_accuracy(with_sentiment) if with_sentiment else None
+    if sent is not None:
+        lo, hi = sent["accuracy_ci95"]
+        click.echo(
+            f"\nsentiment ({sent['n']} answers with a label): accuracy {sent['accuracy']:.3f} "
+            f"[{lo:.3f}, {hi:.3f}], majority baseline ('{sent['majority_label']}') "
+            f"{sent['majority_accuracy']:.3f}, pos/neg answers only {sent['polar_accuracy']:.3f}"
+        )
+        click.echo(f"sentiment.accuracy: {sent['accuracy']:.4f}")
+        click.echo(f"sentiment.accuracy_majority: {sent['majority_accuracy']:.4f}")
+    else:
+        click.echo("\nsentiment: the data has no sentiment labels; nothing to score")
     if json_path:
         payload = {
             "mode": mode,
             "reports": {n: r.to_dict() for n, r in reports.items()},
             "deltas": {n: {"delta": d, "ci95": list(ci)} for n, (d, ci) in deltas.items()},
+            "sentiment": sent,
         }
         json_path.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", "utf-8")
 

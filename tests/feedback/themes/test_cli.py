@@ -108,6 +108,9 @@ def test_evaluate_reports_model_and_baselines(tmp_path: Path, env) -> None:
     assert {"model", "tfidf_lr", "seed_lexicon"} == set(payload["reports"])
     lo, hi = payload["reports"]["model"]["macro_f1_ci95"]
     assert lo <= payload["reports"]["model"]["macro_f1"] <= hi
+    sent = payload["sentiment"]  # the dev data carries sentiment labels: scored vs majority
+    assert sent["n"] == 198 and sent["accuracy"] > sent["majority_accuracy"]
+    assert "sentiment.accuracy: 0." in result.output
 
 
 def test_evaluate_holdout_scores_the_current_model(tmp_path: Path, env) -> None:
@@ -122,6 +125,7 @@ def test_evaluate_holdout_scores_the_current_model(tmp_path: Path, env) -> None:
     result = CliRunner().invoke(main, ["themes", "evaluate", "--data", str(gold), "--holdout"], env=env)
     assert result.exit_code == 0, result.output
     assert "held-out, model m-" in result.output
+    assert "no sentiment labels" in result.output
 
 
 def test_discover_prints_proposals(tmp_path: Path, env) -> None:
