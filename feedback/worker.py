@@ -33,16 +33,14 @@ def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[
     from functools import partial
 
     from feedback.auth.session_store import DatabaseStore
-    from feedback.clock import SystemClock
+    from feedback.clock import OffsetClock, SystemClock
+    from feedback.devtools import clock as devclock
     from feedback.wiring import inbound_handler
     from notifications.jobs import sms_jobs
     from surveys.conversations.jobs import run_conversation_tick
     from surveys.plans.scheduler import scheduler_job
 
     store = DatabaseStore(sessionmaker)
-    from feedback.clock import OffsetClock
-    from feedback.devtools import clock as devclock
-
     clock = overrides.get("clock")
     jobs: list[Job] = []
     if clock is None and devclock.enabled(settings):

@@ -150,8 +150,8 @@ def test_closure_sms_loop_phone_queue_and_case(page: Any, browser: Any, live_ser
     assert phones.received(ANSWERS) == []
 
     # +30 days (and into the weekday sending window): the first SMS goes out through Twilio's client.
-    started = re.search(r"(\d+) uppföljningar startade", move_clock(page, "Flytta klockan 30 dagar"))
-    assert started and int(started.group(1)) >= 3
+    # (The count on the page may be lower than 3: the in-process worker's scheduler can win the race.)
+    assert re.search(r"Uppföljningar som startade nu: \d+", move_clock(page, "Flytta klockan 30 dagar"))
     move_clock(page, "Flytta klockan till nästa vardag kl. 10")
     for number in (ANSWERS, STOPS, SILENT):
         phones.wait_for_text(number, "Fråga 1 av 7")

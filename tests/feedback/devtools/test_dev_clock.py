@@ -93,7 +93,7 @@ async def test_moving_the_clock_starts_due_follow_ups_and_survives_a_restart(
         assert clock.offset == timedelta()
         moved = await form_post(client, "/dev/clock/advance", {"days": "30"})
         assert moved.status_code == 200
-        assert "Klockan flyttades 30 dagar. 1 uppföljningar startade" in moved.text
+        assert "Klockan flyttades 30 dagar. Uppföljningar som startade nu: 1." in moved.text
         assert clock.offset == timedelta(days=30)
     await db_session.refresh(follow_up)
     assert follow_up.status is FollowUpStatus.STARTED
@@ -135,5 +135,5 @@ async def test_workday_jump_with_nothing_due(db_session: AsyncSession, settings:
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
         await login(client, admin)
         response = await form_post(client, "/dev/clock/workday", {})
-        assert response.status_code == 200 and "0 uppföljningar startade" in response.text
+        assert response.status_code == 200 and "Uppföljningar som startade nu: 0." in response.text
     assert await db_session.scalar(sa.select(sa.func.count()).select_from(FollowUp)) == 0
