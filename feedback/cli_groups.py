@@ -8,9 +8,11 @@ import click
 def GROUPS() -> list[click.Command]:
     commands: list[click.Command] = []
     from feedback.intake_cli import import_closures_command, purge_command
+    from feedback.sms_cli import sms_window_command
     from feedback.themes.cli import themes
 
     commands.append(themes)
     commands.append(import_closures_command)
     commands.append(purge_command)
+    commands.append(sms_window_command)
     return commands
