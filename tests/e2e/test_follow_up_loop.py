@@ -3,17 +3,14 @@
 Everything runs through the real stack: the live server (``feedback serve`` with the worker in
 the web process), the real twilio client pointed at the bundled fake Twilio, replies arriving as
 signed webhooks (typed on the dev phone page, or posted by the fake's inbound poster), the admin's
-"Testklocka" and the caseworker's pages. Waiting is always "poll until true or time out".
+"Testklocka" and the caseworker's pages (closure form, phone queue, cases). Waiting is always "poll until true or time out".
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -23,7 +20,7 @@ from typing import Any
 import pytest
 
 from feedback.demo import DEMO_PASSWORD
-from tests.e2e.support import ROOT, LiveServer, assert_no_axe_violations, free_port, login
+from tests.e2e.support import LiveServer, assert_no_axe_violations, free_port, login
 
 pytestmark = pytest.mark.e2e
 
@@ -106,19 +103,21 @@ def db_rows(server: LiveServer, sql: str, *params: Any) -> list[tuple[Any, ...]]
         return list(db.execute(sql, params).fetchall())
 
 
-def seed_closures(server: LiveServer) -> None:
-    """Register three closures through the closures service in the server's database."""
-    args = ["fsd", CASEWORKER, f"E2E-A1={ANSWERS}", f"E2E-B2={STOPS}", f"E2E-C3={SILENT}"]
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.e2e.seed_closures", *args],
-        cwd=ROOT,
-        env={**os.environ, **server.env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+def register_closure(page: Any, ref: str, phone: str) -> None:
+    """A caseworker registers a closure in the form (consent given at the closing meeting)."""
+    page.goto("/caseworker/closures/ny")
+    today = page.get_by_label("Avslutsdatum").get_attribute("max")  # the app's today
+    page.get_by_label("Enhet").select_option(label="Försörjningsstöd Norra")
+    page.get_by_label("Klientreferens").fill(ref)
+    page.get_by_label("Mobilnummer (frivilligt)").fill(phone)
+    page.get_by_label("Avslutsdatum").fill(today)
+    page.get_by_label("Avslutsorsak").select_option("work")
+    page.get_by_label("Datum för samtycke").fill(today)
+    page.get_by_label("Hur samtycket gavs").select_option("meeting")
+    page.get_by_label("Vem gav samtycket").select_option("client")
+    page.get_by_role("button", name="Registrera avslut").click()
+    page.wait_for_load_state("domcontentloaded")
+    assert re.search(r"/caseworker/closures/[0-9a-f-]{36}", page.url), page.url
 
 
 def reply_on_dev_phone(page: Any, number: str, body: str) -> None:
@@ -139,9 +138,22 @@ def move_clock(page: Any, button: str, days: str | None = None) -> str:
     return str(page.get_by_role("status").inner_text())
 
 
-def test_closure_sms_loop_phone_queue_and_case(page: Any, browser: Any, live_server: LiveServer) -> None:
+def test_closure_sms_loop_phone_queue_and_case(
+    page: Any, browser: Any, live_server: LiveServer, request: pytest.FixtureRequest
+) -> None:
     phones = Phones(live_server)
-    seed_closures(live_server)
+    # The caseworker (own browser context) registers three closures in the form.
+    context = browser.new_context(
+        base_url=live_server.base_url, locale="sv-SE", timezone_id="Europe/Stockholm"
+    )
+    request.addfinalizer(context.close)
+    context.set_default_timeout(15_000)
+    worker = context.new_page()
+    login(worker, CASEWORKER, DEMO_PASSWORD)
+    for ref, number in (("E2E-A1", ANSWERS), ("E2E-B2", STOPS), ("E2E-C3", SILENT)):
+        register_closure(worker, ref, number)
+    assert len(db_rows(live_server, "SELECT id FROM client WHERE client_ref LIKE 'E2E-%'")) == 3
+
     login(page, ADMIN, DEMO_PASSWORD)
 
     # Nothing is sent before the first wave is due.
@@ -194,53 +206,44 @@ def test_closure_sms_loop_phone_queue_and_case(page: Any, browser: Any, live_ser
     )
 
     # The caseworker works the call in the queue.
-    context = browser.new_context(
-        base_url=live_server.base_url, locale="sv-SE", timezone_id="Europe/Stockholm"
-    )
-    context.set_default_timeout(15_000)
-    worker = context.new_page()
-    try:
-        login(worker, CASEWORKER, DEMO_PASSWORD)
-        worker.goto("/caseworker/calls/")
-        assert_no_axe_violations(worker)
-        queue = worker.locator("#due-calls")
-        assert "Svarade inte på sms" in queue.inner_text()
-        assert SILENT not in worker.content()  # the number only on the claimed call page
-        reads = len(db_rows(live_server, READS))
-        queue.get_by_role("button", name="Ta samtalet med E2E-C3").click()
-        worker.wait_for_load_state("domcontentloaded")
-        assert worker.get_by_role("heading", name="Uppföljningssamtal").is_visible()
-        assert worker.locator("#phone-number").inner_text() == SILENT
-        assert len(db_rows(live_server, READS)) == reads + 1  # the number read is audited
-        assert_no_axe_violations(worker)
-        worker.get_by_role("group", name="Vill personen svara?").get_by_label("Ja, vill svara").check()
-        worker.get_by_role("group", name=re.compile("^Fråga 1:")).get_by_label("1 = arbetar").check()
-        worker.get_by_role("group", name=re.compile("^Fråga 2:")).get_by_label("4", exact=True).check()
-        worker.get_by_role("group", name=re.compile("^Fråga 4:")).get_by_label("Ja", exact=True).check()
-        worker.get_by_label(re.compile("^Fråga 6:")).fill("Att någon ringde och frågade hur det gick")
-        worker.get_by_role("group", name="Hur gick samtalet?").get_by_label("Svarade på frågorna").check()
-        worker.get_by_label("Anteckning").fill("Nöjd, jobbar heltid. Nås på 070-111 00 03.")
-        worker.get_by_role("button", name="Spara samtalet").click()
-        worker.wait_for_load_state("domcontentloaded")
-        assert "Samtalet är loggat." in worker.get_by_role("status").inner_text()
-        assert db_rows(live_server, CALL, "E2E-C3") == [("done",)]
-        keys = db_rows(live_server, PHONE_ANSWERS, "E2E-C3")
-        assert sorted(k for (k,) in keys) == ["helped", "influence", "satisfaction", "status"]
-        assert not db_rows(live_server, "SELECT 1 FROM open_text WHERE text_redacted LIKE '%111 00 03%'")
+    worker.goto("/caseworker/calls/")
+    assert_no_axe_violations(worker)
+    queue = worker.locator("#due-calls")
+    assert "Svarade inte på sms" in queue.inner_text()
+    assert SILENT not in worker.content()  # the number only on the claimed call page
+    reads = len(db_rows(live_server, READS))
+    queue.get_by_role("button", name="Ta samtalet med E2E-C3").click()
+    worker.wait_for_load_state("domcontentloaded")
+    assert worker.get_by_role("heading", name="Uppföljningssamtal").is_visible()
+    assert worker.locator("#phone-number").inner_text() == SILENT
+    assert len(db_rows(live_server, READS)) == reads + 1  # the number read is audited
+    assert_no_axe_violations(worker)
+    worker.get_by_role("group", name="Vill personen svara?").get_by_label("Ja, vill svara").check()
+    worker.get_by_role("group", name=re.compile("^Fråga 1:")).get_by_label("1 = arbetar").check()
+    worker.get_by_role("group", name=re.compile("^Fråga 2:")).get_by_label("4", exact=True).check()
+    worker.get_by_role("group", name=re.compile("^Fråga 4:")).get_by_label("Ja", exact=True).check()
+    worker.get_by_label(re.compile("^Fråga 6:")).fill("Att någon ringde och frågade hur det gick")
+    worker.get_by_role("group", name="Hur gick samtalet?").get_by_label("Svarade på frågorna").check()
+    worker.get_by_label("Anteckning").fill("Nöjd, jobbar heltid. Nås på 070-111 00 03.")
+    worker.get_by_role("button", name="Spara samtalet").click()
+    worker.wait_for_load_state("domcontentloaded")
+    assert "Samtalet är loggat." in worker.get_by_role("status").inner_text()
+    assert db_rows(live_server, CALL, "E2E-C3") == [("done",)]
+    keys = db_rows(live_server, PHONE_ANSWERS, "E2E-C3")
+    assert sorted(k for (k,) in keys) == ["helped", "influence", "satisfaction", "status"]
+    assert not db_rows(live_server, "SELECT 1 FROM open_text WHERE text_redacted LIKE '%111 00 03%'")
 
-        # The "ring mig" reply is an open case for the unit, due in two working days.
-        worker.goto("/caseworker/cases/")
-        assert_no_axe_violations(worker)
-        cases = worker.locator("#open-cases")
-        assert "Vill bli uppringd" in cases.inner_text()
-        cases.get_by_role("link", name="Visa ärendet E2E-A1, vill bli uppringd").click()
-        worker.wait_for_load_state("domcontentloaded")
-        assert "Personen bad om att bli uppringd." in worker.content()
-        assert_no_axe_violations(worker)
-        worker.get_by_label("Vad gjordes?").fill("Ringde upp och bokade ett möte.")
-        worker.get_by_role("button", name="Stäng ärendet").click()
-        worker.wait_for_load_state("domcontentloaded")
-        assert "Ärendet är stängt." in worker.get_by_role("status").inner_text()
-        assert db_rows(live_server, CASE + " AND s.\"trigger\" = 'call_me'", "E2E-A1") == [("closed",)]
-    finally:
-        context.close()
+    # The "ring mig" reply is an open case for the unit, due in two working days.
+    worker.goto("/caseworker/cases/")
+    assert_no_axe_violations(worker)
+    cases = worker.locator("#open-cases")
+    assert "Vill bli uppringd" in cases.inner_text()
+    cases.get_by_role("link", name="Visa ärendet E2E-A1, vill bli uppringd").click()
+    worker.wait_for_load_state("domcontentloaded")
+    assert "Personen bad om att bli uppringd." in worker.content()
+    assert_no_axe_violations(worker)
+    worker.get_by_label("Vad gjordes?").fill("Ringde upp och bokade ett möte.")
+    worker.get_by_role("button", name="Stäng ärendet").click()
+    worker.wait_for_load_state("domcontentloaded")
+    assert "Ärendet är stängt." in worker.get_by_role("status").inner_text()
+    assert db_rows(live_server, CASE + " AND s.\"trigger\" = 'call_me'", "E2E-A1") == [("closed",)]
