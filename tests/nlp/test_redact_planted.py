@@ -57,3 +57,10 @@ def test_structured_kinds_get_their_own_placeholder(kind: str) -> None:
         want = sum(p["kind"] == kind for p in item["pii"])
         if want:
             assert redact_spans(item["text"]).counts.get(kind, 0) >= want, item["text"]
+
+
+def test_redacting_twice_changes_nothing() -> None:
+    """The worker re-redacts stored text before theming; placeholders must be stable."""
+    for item in ITEMS:
+        once = redact_spans(item["text"]).text
+        assert redact_spans(once).text == once, item["id"]
