@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.auth.guards import current_user, requires_role
 from feedback.auth.models import Role, Unit
 from feedback.errors import DomainError, InvalidInput
+from feedback.panel.service import local_today
 from feedback.reports import reviews
 from feedback.reports.models import ACTION_STATUS_LABELS_SV
 from feedback.reports.suppression import display
@@ -85,7 +86,7 @@ class ReviewController(Controller):
         if not user.is_admin:
             query = query.where(Unit.id.in_(user.unit_ids))
         units = list(await db_session.scalars(query))
-        today = request.app.state.clock.now().date()
+        today = local_today(request.app.state.clock.now())  # Swedish calendar day, not UTC
         context = {
             "reviews": await reviews.reviews_for(db_session, user),
             "units": units,
