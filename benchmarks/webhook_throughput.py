@@ -91,6 +91,7 @@ async def _closed_loop(base_url: str, path: str, bodies: list[Any], concurrency:
     import httpx
 
     latencies: list[float] = []
+    codes: dict[str, int] = {}
     errors = 0
     index = 0
     deadline = time.perf_counter() + seconds
@@ -103,21 +104,28 @@ async def _closed_loop(base_url: str, path: str, bodies: list[Any], concurrency:
                 body, headers = bodies[index]
                 index += 1
                 started = time.perf_counter()
-                response = await client.post(path, content=body, headers=headers)
+                try:
+                    response = await client.post(path, content=body, headers=headers)
+                except httpx.TransportError as exc:  # count it, keep measuring
+                    errors += 1
+                    codes[type(exc).__name__] = codes.get(type(exc).__name__, 0) + 1
+                    continue
                 latencies.append(time.perf_counter() - started)
                 if response.status_code != 200:
                     errors += 1
+                    codes[str(response.status_code)] = codes.get(str(response.status_code), 0) + 1
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-    return {"n": len(latencies), "errors": errors, "elapsed": elapsed, "latencies": latencies}
+    return {"n": len(latencies), "errors": errors, "elapsed": elapsed, "latencies": latencies, "codes": codes}
 
 
 async def _open_loop(base_url: str, path: str, bodies: list[Any], rate: float, seconds: float) -> dict:
     import httpx
 
     latencies: list[float] = []
+    codes: dict[str, int] = {}
     errors = 0
     total = min(len(bodies), int(rate * seconds))
     async with httpx.AsyncClient(
@@ -128,10 +136,16 @@ async def _open_loop(base_url: str, path: str, bodies: list[Any], rate: float, s
             nonlocal errors
             body, headers = bodies[i]
             started = time.perf_counter()
-            response = await client.post(path, content=body, headers=headers)
+            try:
+                response = await client.post(path, content=body, headers=headers)
+            except httpx.TransportError as exc:  # count it, keep measuring
+                errors += 1
+                codes[type(exc).__name__] = codes.get(type(exc).__name__, 0) + 1
+                return
             latencies.append(time.perf_counter() - started)
             if response.status_code != 200:
                 errors += 1
+                codes[str(response.status_code)] = codes.get(str(response.status_code), 0) + 1
 
         tasks = []
         started = time.perf_counter()
@@ -143,7 +157,7 @@ async def _open_loop(base_url: str, path: str, bodies: list[Any], rate: float, s
             tasks.append(asyncio.create_task(one(i)))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - started
-    return {"n": len(latencies), "errors": errors, "elapsed": elapsed, "latencies": latencies}
+    return {"n": len(latencies), "errors": errors, "elapsed": elapsed, "latencies": latencies, "codes": codes}
 
 
 def load_main(args: argparse.Namespace) -> None:
@@ -272,9 +286,10 @@ def run_for(db: str, database_url: str, args: argparse.Namespace, workdir: Path)
             cwd=ROOT,
             capture_output=True,
             text=True,
-            check=True,
             timeout=600,
         )
+        if load.returncode != 0:
+            raise RuntimeError(f"load generator failed:\n{load.stderr[-3000:]}")
         return json.loads(load.stdout.strip().splitlines()[-1])
     finally:
         server.terminate()
@@ -298,7 +313,12 @@ def report(db: str, result: dict[str, Any], rate: float) -> None:
     achieved = steady["n"] / steady["elapsed"]
     print(f"webhook_offered_rate_achieved {achieved:.1f} db={db}")
     errors = bare["errors"] + hook["errors"] + steady["errors"]
-    print(f"errors {errors} db={db}")
+    codes = {
+        phase: result[phase].get("codes")
+        for phase in ("bare", "webhook", "steady")
+        if result[phase].get("codes")
+    }
+    print(f"errors {errors} db={db}" + (f" by_status={json.dumps(codes)}" if codes else ""))
 
 
 def main() -> None:

@@ -143,7 +143,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
             cookie_secure=settings.cookie_secure,
             cookie_httponly=True,
             header_name="x-csrftoken",
-            exclude=["/webhooks/"],
+            exclude=[
+                "/webhooks/",
+                "/bench/",
+            ],  # signature-authenticated; /bench/ only with the benchmark flag
         ),
         template_config=_template_config(),
         openapi_config=OpenAPIConfig(
