@@ -150,6 +150,13 @@ def all_periods(filters: ReportFilters) -> list[int]:
 
 
 # ---------------------------------------------------------------- theme counts
+def _person(session: AsyncSession) -> Any:
+    """The respondent key, compared bytewise on PostgreSQL (locale collation makes DISTINCT slow)."""
+    if session.bind.dialect.name == "postgresql":
+        return OpenText.respondent_key.collate("C")
+    return OpenText.respondent_key
+
+
 async def _theme_counts(
     session: AsyncSession, filters: ReportFilters, units: list[uuid.UUID] | None, redirects: dict[str, str]
 ) -> dict[tuple[str, ...], int]:
@@ -163,7 +170,7 @@ async def _theme_counts(
     theme = theme.label("theme")
     period = period_expr(session, filters.granularity).label("period")
     sentiment = sa.func.coalesce(OpenTextTheme.sentiment, OpenText.sentiment, "none").label("sentiment")
-    people = sa.func.count(sa.distinct(OpenText.respondent_key)).label("people")
+    people = sa.func.count(sa.distinct(_person(session))).label("people")
     source = sa.outerjoin(OpenText, OpenTextTheme, OpenTextTheme.open_text_id == OpenText.id)
     where = open_text_conditions(filters, units)
     sets = {
