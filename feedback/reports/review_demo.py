@@ -134,7 +134,7 @@ async def seed_panel_and_review(session: AsyncSession, settings: Any) -> list[st
                 pseudonym_key=settings.index_key,
             )
     await session.flush()
-    themed = await _theme_pending(session, settings, now)
+    themed = await _theme_pending(session, settings, now, panel_round.id)
 
     review = await reviews.create_review(
         session,
@@ -206,12 +206,19 @@ async def _active(session: AsyncSession) -> list[str]:
     return (await current_codebook(session)).keys
 
 
-async def _theme_pending(session: AsyncSession, settings: Any, now: datetime) -> int:
-    """Theme the new reflections now so the demo report and review have them (the worker would too)."""
-    from feedback.themes import theming
+async def _theme_pending(session: AsyncSession, settings: Any, now: datetime, round_id: Any) -> int:
+    """Theme this round's reflections now so the demo report and review have them.
 
+    Only these rows: other pending answers are the worker's (and may be many).
+    """
+    from feedback.panel.models import Reflection
+    from feedback.themes import theming
+    from feedback.themes.models import OpenText
+
+    refs = [
+        panel.source_ref(rid)
+        for rid in await session.scalars(sa.select(Reflection.id).where(Reflection.round_id == round_id))
+    ]
+    rows = list(await session.scalars(sa.select(OpenText).where(OpenText.source_ref.in_(refs))))
     model = await theming.load_or_train_model(settings.model_dir)
-    total = 0
-    while n := await theming.theme_pending(session, model, now=now):
-        total += n
-    return total
+    return await theming.theme_rows(session, model, rows, now=now)
