@@ -44,22 +44,32 @@ def _token(word: str) -> Token:
     return Token(word, _text.stem(word), _text.stem(head) if head else None)
 
 
-_cache: dict[str, Token] = {}
+_cache: dict[str, Token | None] = {}  # None: a word that is skipped (stopword, one letter)
+_MISS = object()
+
+
+def analyse_normalised(norm: str) -> list[Token]:
+    """Content tokens of an answer already passed through ``nlp.text.normalise``.
+
+    One dict look-up per word once the word has been seen: the batch scorer normalises each
+    answer once and shares the result with sentiment analysis.
+    """
+    out = []
+    cache = _cache
+    for w in _text.tokenise(norm):
+        tok = cache.get(w, _MISS)
+        if tok is _MISS:
+            if len(cache) > 300_000:
+                cache.clear()
+            tok = cache[w] = None if (len(w) < 2 or w in _SKIP) else _token(w)
+        if tok is not None:
+            out.append(tok)
+    return out
 
 
 def analyse(text: str) -> list[Token]:
     """Content tokens of an (already redacted) answer."""
-    out = []
-    for w in _text.tokens(text):
-        if len(w) < 2 or w in _SKIP:
-            continue
-        tok = _cache.get(w)
-        if tok is None:
-            if len(_cache) > 300_000:
-                _cache.clear()
-            tok = _cache[w] = _token(w)
-        out.append(tok)
-    return out
+    return analyse_normalised(_text.normalise(text))
 
 
 def stem_phrase(phrase: str) -> tuple[str, ...]:

@@ -38,6 +38,7 @@ __all__ = [
     "LABELS",
     "Clause",
     "Sentiment",
+    "analyse_normalised",
     "clause_sentiments",
     "label_for",
     "lexicon",
@@ -268,9 +269,14 @@ def _score_words(words: Sequence[str]) -> float:
     return total
 
 
-@lru_cache(maxsize=2**14)
 def _analyse(text: str) -> Sentiment:
-    norm = _text.normalise(text)
+    return analyse_normalised(_text.normalise(text))
+
+
+@lru_cache(maxsize=2**14)
+def analyse_normalised(norm: str) -> Sentiment:
+    """``sentiment`` of a text already passed through ``nlp.text.normalise`` (the batch
+    scorer normalises each answer once for themes and sentiment)."""
     clauses: list[Clause] = []
     for piece in _SPLIT.split(norm):
         words = _text.tokenise(piece)

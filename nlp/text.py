@@ -149,6 +149,13 @@ def _emoticons(text: str) -> str:
     return _EMOTICON_NEG.sub(f" {EMOJI_NEG} ", text)
 
 
+# Cheap pre-checks (one C scan each) that let most answers skip the costlier passes below:
+# every mapped emoji and every dropped pictograph lies in these ranges, every emoticon holds
+# one of these characters.
+_MAYBE_SYMBOL = re.compile("[\u200d\u2300-\u2bff\ufe0e\ufe0f\U0001f000-\U000e007f]")
+_MAYBE_EMOTICON = re.compile(r"[:;=<^]")
+
+
 def normalise(text: str, *, emoji: str = "map", abbreviations: bool = True) -> str:
     """Return a canonical lower-case form of an answer.
 
@@ -157,16 +164,19 @@ def normalise(text: str, *, emoji: str = "map", abbreviations: bool = True) -> s
     Redaction placeholders such as ``[NAMN]`` are removed: they carry no theme meaning and must
     never become vocabulary.
     """
-    text = unicodedata.normalize("NFC", text)
-    text = _PLACEHOLDER.sub(" ", text)
-    text = _emoticons(text)
-    if emoji == "map":
-        text = text.translate(_EMOJI_TABLE)
-    elif emoji == "drop":
-        text = text.translate(_EMOJI_TABLE).replace(EMOJI_POS, " ").replace(EMOJI_NEG, " ")
-    else:
+    if emoji not in ("map", "drop"):
         raise ValueError(f"emoji must be 'map' or 'drop', not {emoji!r}")
-    text = _OTHER_SYMBOLS.sub(" ", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    if "[" in text:
+        text = _PLACEHOLDER.sub(" ", text)
+    if _MAYBE_EMOTICON.search(text):
+        text = _emoticons(text)
+    if _MAYBE_SYMBOL.search(text):
+        text = text.translate(_EMOJI_TABLE)
+        text = _OTHER_SYMBOLS.sub(" ", text)
+    if emoji == "drop" and (EMOJI_POS in text or EMOJI_NEG in text):
+        text = text.replace(EMOJI_POS, " ").replace(EMOJI_NEG, " ")
     text = text.casefold()
     text = _REPEATED_LETTERS.sub(r"\1", text)
     text = _REPEATED_PUNCT.sub(r"\1", text)

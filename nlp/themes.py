@@ -21,11 +21,13 @@ from typing import Any
 import numpy as np
 
 from nlp import analysis
-from nlp.analysis import Token, analyse
+from nlp import sentiment as _sentiment
+from nlp.analysis import Token, analyse_normalised
 from nlp.codebook import FALLBACK_KEY, Codebook, load_codebook
 from nlp.dataset import LabelledAnswer, combine_labels, labels_digest, load_dev
 from nlp.features import Vocabulary
 from nlp.seeds import SeedLexicon
+from nlp.text import normalise
 from nlp.training import FitResult, fit_arrays
 
 FORMAT = 1
@@ -41,16 +43,8 @@ def _redactor() -> Callable[[str], str]:
     return redact
 
 
-def _sentiment_fns() -> tuple[Callable[[str], Any] | None, Callable[[str], Any] | None]:
-    try:
-        from nlp import sentiment as mod
-    except ImportError:  # pragma: no cover
-        return None, None
-    return getattr(mod, "sentiment", None), getattr(mod, "clause_sentiments", None)
-
-
 def _label(value: Any) -> str | None:
-    """Polarity from whatever nlp.sentiment returns (a label, an object with .label, a tuple)."""
+    """Polarity from whatever a sentiment hook returns (a label, an object with .label, a tuple)."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -111,18 +105,30 @@ class Model:
         self.seeds = SeedLexicon.from_codebook(self.codebook, self.keys)
         self._codebook_version = self.codebook.version
         self._redact = _redactor()
-        self._sent, self._clauses = _sentiment_fns()
+        # optional sentiment hooks (redacted text -> label / clauses); None: nlp.sentiment on the
+        # already normalised text
+        self._sent: Callable[[str], Any] | None = None
+        self._clauses: Callable[[str], Any] | None = None
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Plain-Python copies of the small arrays the per-answer code reads element by element
+        (indexing a numpy array from Python costs more than the arithmetic)."""
+        self._thresholds = self.thresholds.astype(np.float64).tolist()
+        self._n_word = len(self.vocab.word_terms)
+        self._coef_word: list[list[float]] | None = None  # built on first use
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for k in ("_redact", "_sent", "_clauses"):
+        for k in ("_redact", "_coef_word", "_sent", "_clauses"):
             state.pop(k, None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._redact = _redactor()
-        self._sent, self._clauses = _sentiment_fns()
+        self._sent = self._clauses = None
+        self._prepare()
 
     @property
     def version(self) -> str:
@@ -146,9 +152,10 @@ class Model:
         z = vals @ self.coef[cols] + self.intercept if len(cols) else self.intercept.copy()
         return self._probs(z, counts), seed_ev, (cols, vals)
 
-    def _decide(self, probs: np.ndarray) -> list[int]:
-        chosen = [k for k in np.argsort(-probs) if probs[k] >= self.thresholds[k]]
-        return [int(k) for k in chosen]
+    def _decide(self, probs: Sequence[float]) -> list[int]:
+        """Themes over their threshold, best first (ties by theme order)."""
+        th = self._thresholds
+        return sorted((k for k, p in enumerate(probs) if p >= th[k]), key=lambda k: -probs[k])
 
     def _evidence(
         self, tokens: Sequence[Token], chosen: list[int], seed_ev: dict[int, list[str]], cols, vals
@@ -156,51 +163,59 @@ class Model:
         """Matched seed words first, then the word/bigram features that pushed the score up most."""
         out: dict[str, list[str]] = {}
         need = [k for k in chosen if len(set(seed_ev.get(k, ()))) < MAX_EVIDENCE]
-        contrib = None
+        pairs: list[tuple[int, float]] = []
         if need and len(cols):
-            cols = np.asarray(cols, dtype=np.int64)
-            word = cols < len(self.vocab.word_terms)  # char n-grams and seed columns are not readable
-            cols = cols[word]
-            contrib = np.asarray(vals, dtype=np.float64)[word, None] * self.coef[np.ix_(cols, need)]
+            n_word = self._n_word  # char n-grams and seed columns are not readable
+            pairs = [(c, v) for c, v in zip(cols.tolist(), vals.tolist()) if c < n_word]
+        coef = self._coef_word
+        if pairs and coef is None:
+            coef = self._coef_word = self.coef[: self._n_word].astype(np.float64).tolist()
         surface: dict[str, str] | None = None
         for k in chosen:
             terms = list(dict.fromkeys(seed_ev.get(k, ())))
-            if contrib is not None and k in need and len(cols):
-                ck = contrib[:, need.index(k)]
-                for j in np.lexsort((cols, -ck))[:MAX_EVIDENCE]:  # ties by column: batch == single
-                    if ck[j] <= 0 or len(terms) >= MAX_EVIDENCE:
+            if pairs and k in need:
+                # strongest contribution first, ties by column (so batch == single)
+                ranked = sorted([(-(v * coef[c][k]), c) for c, v in pairs])[:MAX_EVIDENCE]
+                for neg, c in ranked:
+                    if neg >= 0 or len(terms) >= MAX_EVIDENCE:
                         break
                     if surface is None:
                         surface = {}
                         for t in tokens:
                             surface.setdefault(t.stem, t.surface)
-                    stems = self.vocab.word_terms[int(cols[j])][2:].split(" ")
+                    stems = self.vocab.word_terms[c][2:].split(" ")
                     text = " ".join(surface.get(s, s) for s in stems)
                     if text not in terms:
                         terms.append(text)
             out[self.keys[k]] = terms[:MAX_EVIDENCE]
         return out
 
-    def _sentiments(self, text: str, themes: Sequence[str], evidence: Mapping[str, list[str]]):
+    def _sentiments(self, redacted: str, norm: str, themes: Sequence[str], evidence: Mapping[str, list[str]]):
         """Answer polarity and, per theme, the polarity of the clauses holding its evidence."""
-        result = self._sent(text) if self._sent else None
-        overall = _label(result) or "neu"
+        if self._sent is None and self._clauses is None:
+            result = _sentiment.analyse_normalised(norm)
+            overall, clauses = result.label, result.clauses
+        else:
+            result = self._sent(redacted) if self._sent else _sentiment.analyse_normalised(norm)
+            overall = _label(result) or "neu"
+            clauses = getattr(result, "clauses", None)
+            if clauses is None and self._clauses is not None:
+                clauses = list(self._clauses(redacted) or ())
         if not any(k != FALLBACK_KEY for k in themes):
             return overall, {k: overall for k in themes}
-        clauses = getattr(result, "clauses", None)
-        if clauses is None and self._clauses is not None:
-            clauses = list(self._clauses(text) or ())
-        from nlp.sentiment import mention_sentiments
-
-        per_theme = mention_sentiments(clauses or (), {k: evidence.get(k, []) for k in themes}, overall)
+        per_theme = _sentiment.mention_sentiments(
+            clauses or (), {k: evidence.get(k, []) for k in themes}, overall
+        )
         return overall, {k: _label(v) or overall for k, v in per_theme.items()}
 
-    def _assemble(self, redacted, tokens, probs, seed_ev, cols, vals) -> Assignment:
+    def _assemble(self, redacted, norm, tokens, probs, seed_ev, cols, vals) -> Assignment:
+        """``probs`` as a list of floats (one per key)."""
         chosen = self._decide(probs)
         evidence = self._evidence(tokens, chosen, seed_ev, cols, vals) if chosen else {}
-        themes = tuple(self.keys[k] for k in chosen) or (FALLBACK_KEY,)
-        scores = {self.keys[k]: round(float(probs[k]), 4) for k in range(len(self.keys))}
-        sentiment, per_theme = self._sentiments(redacted, themes, evidence)
+        keys = self.keys
+        themes = tuple(keys[k] for k in chosen) or (FALLBACK_KEY,)
+        scores = {k: round(p, 4) for k, p in zip(keys, probs, strict=True)}
+        sentiment, per_theme = self._sentiments(redacted, norm, themes, evidence)
         return Assignment(
             themes=themes,
             scores=scores,
@@ -208,16 +223,17 @@ class Model:
             sentiment=sentiment,
             theme_sentiments=per_theme,
             model_version=self.version,
-            codebook_version=self.codebook_version,
+            codebook_version=self._codebook_version,
             text_redacted=redacted,
         )
 
     def assign(self, text: str) -> Assignment:
         """Redact, analyse and theme one answer (tens of microseconds; safe to call inline)."""
         redacted = str(self._redact(text))
-        tokens = analyse(redacted)
+        norm = normalise(redacted)
+        tokens = analyse_normalised(norm)
         probs, seed_ev, (cols, vals) = self.score_tokens(tokens)
-        return self._assemble(redacted, tokens, probs, seed_ev, cols, vals)
+        return self._assemble(redacted, norm, tokens, probs.tolist(), seed_ev, cols, vals)
 
     def assign_many(
         self, texts: Iterable[str], progress: Callable[[int], None] | None = None
@@ -229,34 +245,45 @@ class Model:
         self, texts: Iterable[str], progress: Callable[[int], None] | None = None
     ) -> Iterator[Assignment]:
         """Like ``assign_many`` but yields chunk by chunk, so a million answers need not fit in memory."""
-        chunk: list[str] = []
-        for text in texts:
-            chunk.append(text)
-            if len(chunk) >= _BATCH:
-                yield from self._assign_chunk(chunk)
-                if progress:
-                    progress(len(chunk))
-                chunk = []
-        if chunk:
+        for chunk in _chunks(texts, _BATCH):
             yield from self._assign_chunk(chunk)
             if progress:
                 progress(len(chunk))
 
-    def _assign_chunk(self, texts: Sequence[str]) -> list[Assignment]:
+    def _score_chunk(self, texts: Sequence[str]):
+        """Redact, normalise, analyse and score a chunk: the shared first half of batch paths."""
         redact = self._redact
         redacted = [str(redact(t)) for t in texts]
-        docs = [analyse(t) for t in redacted]
-        matches = [self.seeds.match(d) for d in docs]
+        norms = [normalise(t) for t in redacted]
+        docs = [analyse_normalised(t) for t in norms]
+        match = self.seeds.match
+        matches = [match(d) for d in docs]
         counts = np.array([m[0] for m in matches]).reshape(len(docs), len(self.keys))
         x = self.vocab.transform(docs, counts)
         probs = self._probs(np.asarray(x @ self.coef) + self.intercept, counts)
+        return redacted, norms, docs, matches, x, probs
+
+    def _assign_chunk(self, texts: Sequence[str]) -> list[Assignment]:
+        redacted, norms, docs, matches, x, probs = self._score_chunk(texts)
         out = []
         indptr, indices, data = x.indptr, x.indices, x.data
-        for i, toks in enumerate(docs):
+        assemble = self._assemble
+        for i, (toks, p) in enumerate(zip(docs, probs.tolist(), strict=True)):
             lo, hi = indptr[i], indptr[i + 1]
-            cols, vals = indices[lo:hi], data[lo:hi]
-            out.append(self._assemble(redacted[i], toks, probs[i], matches[i][1], cols, vals))
+            out.append(assemble(redacted[i], norms[i], toks, p, matches[i][1], indices[lo:hi], data[lo:hi]))
         return out
+
+    def triage_iter(self, texts: Iterable[str]) -> Iterator[tuple[str, tuple[str, ...], float]]:
+        """(redacted text, themes, top score) per answer: ``assign_iter`` without evidence and
+        sentiment, for callers that only need to know what the model covers (discovery)."""
+        keys = self.keys
+        for chunk in _chunks(texts, _BATCH):
+            redacted, _, _, _, _, probs = self._score_chunk(chunk)
+            for text, p in zip(redacted, probs.tolist(), strict=True):
+                chosen = self._decide(p)
+                themes = tuple(keys[k] for k in chosen) or (FALLBACK_KEY,)
+                top = max((p[k] for k in chosen), default=0.0)
+                yield text, themes, round(top, 4)
 
     def predict_labels(self, texts: Iterable[str]) -> list[tuple[str, ...]]:
         return [a.themes for a in self.assign_many(texts)]
@@ -291,6 +318,17 @@ class Model:
         )
         (d / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", "utf-8")
         return d
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _model_version(fit: FitResult, codebook: Codebook, keys: Sequence[str]) -> str:
