@@ -166,7 +166,7 @@ class Model:
         pairs: list[tuple[int, float]] = []
         if need and len(cols):
             n_word = self._n_word  # char n-grams and seed columns are not readable
-            pairs = [(c, v) for c, v in zip(cols.tolist(), vals.tolist()) if c < n_word]
+            pairs = [(c, v) for c, v in zip(cols.tolist(), vals.tolist(), strict=True) if c < n_word]
         coef = self._coef_word
         if pairs and coef is None:
             coef = self._coef_word = self.coef[: self._n_word].astype(np.float64).tolist()
