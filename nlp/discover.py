@@ -223,11 +223,18 @@ def discover(
     decided = [d if isinstance(d, Decision) else Decision.from_dict(d) for d in decisions]
     redact = _redactor()
     if model is not None:
-        assigned = model.assign_many([a.text for a in answers])
+        # themes and top score only: evidence and sentiment are not needed to find the residual
+        triage = getattr(model, "triage_iter", None)
+        if triage is not None:
+            scored = triage(a.text for a in answers)
+        else:
+            scored = (
+                (s.text_redacted, s.themes, s.top_score) for s in model.assign_iter(a.text for a in answers)
+            )
         residual = [
-            (a, s.text_redacted)
-            for a, s in zip(answers, assigned, strict=True)
-            if s.themes == (FALLBACK_KEY,) or s.top_score < low_confidence
+            (a, text)
+            for a, (text, themes, top) in zip(answers, scored, strict=True)
+            if themes == (FALLBACK_KEY,) or top < low_confidence
         ]
     else:
         residual = [(a, redact(a.text)) for a in answers]

@@ -60,21 +60,34 @@ def _idf(df: np.ndarray, n_docs: int) -> np.ndarray:
     return (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float64)
 
 
-def _block(flat: list[int], lengths: list[int], idf: np.ndarray, weight: float = 1.0) -> sp.csr_matrix:
-    """Counts → sublinear tf × idf → row L2 norm, all vectorised over the whole batch."""
+def _csr(flat: list[int], lengths: list[int], n_cols: int) -> sp.csr_matrix:
+    """Rows of column ids (one entry per occurrence) as a count matrix with duplicates summed."""
     indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     indices = np.array(flat, dtype=np.int32)
-    data = np.ones(len(indices), dtype=np.float64)
-    m = sp.csr_matrix((data, indices, indptr), shape=(len(lengths), len(idf)))
+    m = sp.csr_matrix(
+        (np.ones(len(indices), dtype=np.float64), indices, indptr), shape=(len(lengths), n_cols)
+    )
     m.sum_duplicates()
+    return m
+
+
+def _weight(m: sp.csr_matrix, idf: np.ndarray, weight: float = 1.0) -> sp.csr_matrix:
+    """Counts → sublinear tf × idf → row L2 norm (× ``weight``), vectorised over the batch."""
+    m.sum_duplicates()
+    n_rows = m.shape[0]
     m.data = (1.0 + np.log(m.data)) * idf[m.indices]
     per_row = np.diff(m.indptr)
-    sq = np.bincount(np.repeat(np.arange(len(lengths)), per_row), weights=m.data**2, minlength=len(lengths))
+    sq = np.bincount(np.repeat(np.arange(n_rows), per_row), weights=m.data**2, minlength=n_rows)
     norms = np.sqrt(sq)
     norms[norms == 0] = 1.0
     m.data *= np.repeat(weight / norms, per_row)
     return m
+
+
+def _block(flat: list[int], lengths: list[int], idf: np.ndarray, weight: float = 1.0) -> sp.csr_matrix:
+    """Counts → sublinear tf × idf → row L2 norm, all vectorised over the whole batch."""
+    return _weight(_csr(flat, lengths, len(idf)), idf, weight)
 
 
 @dataclass
@@ -172,18 +185,52 @@ class Vocabulary:
 
     # ------------------------------------------------------------------ matrices
     def transform(self, docs: Sequence[Sequence[Token]], seed_counts: np.ndarray) -> sp.csr_matrix:
-        """Feature matrix for a batch: [word | char × weight | log1p(seed hits)]."""
-        word: list[int] = []
-        char: list[int] = []
-        wlen: list[int] = []
-        clen: list[int] = []
+        """Feature matrix for a batch: [word | char × weight | log1p(seed hits)].
+
+        Each distinct word of the batch is looked up once: documents become counts over the
+        batch's word types (D), each type its unigram/head and char n-gram ids (U, C), and the
+        blocks are the sparse products D·U (+ bigrams) and D·C. Same counts as ``transform_one``.
+        """
+        index: dict[str, int] = {}
+        types: list[Token] = []
+        flat: list[int] = []
+        lengths: list[int] = []
+        big: list[int] = []
+        blen: list[int] = []
+        get_bigram = self.bigram_index.get
         for d in docs:
-            w0, c0 = len(word), len(char)
-            self._doc_ids(d, word, char)
-            wlen.append(len(word) - w0)
-            clen.append(len(char) - c0)
-        wblock = _block(word, wlen, self.word_idf)
-        cblock = _block(char, clen, self.char_idf, self.char_weight)
+            prev = None
+            n_big = len(big)
+            for tok in d:
+                i = index.get(tok.surface)
+                if i is None:
+                    i = index[tok.surface] = len(types)
+                    types.append(tok)
+                flat.append(i)
+                if prev is not None:
+                    b = get_bigram((prev, tok.stem))
+                    if b is not None:
+                        big.append(b)
+                prev = tok.stem
+            lengths.append(len(d))
+            blen.append(len(big) - n_big)
+        uni: list[int] = []
+        ulen: list[int] = []
+        chars: list[int] = []
+        clen: list[int] = []
+        token_ids = self._token_ids
+        for tok in types:
+            u, c = token_ids(tok)
+            uni.extend(u)
+            ulen.append(len(u))
+            chars.extend(c)
+            clen.append(len(c))
+        n_types = len(types)
+        dmat = _csr(flat, lengths, n_types)
+        words = dmat @ _csr(uni, ulen, len(self.word_idf)) + _csr(big, blen, len(self.word_idf))
+        cmat = dmat @ _csr(chars, clen, len(self.char_idf))
+        wblock = _weight(sp.csr_matrix(words), self.word_idf)
+        cblock = _weight(sp.csr_matrix(cmat), self.char_idf, self.char_weight)
         seed = sp.csr_matrix(self.seed_scale * np.log1p(seed_counts.astype(np.float64)))
         return sp.hstack([wblock, cblock, seed], format="csr")
 

@@ -189,33 +189,38 @@ def _word_entry(word: str) -> tuple[str, float, float] | None:
 
 
 @lru_cache(maxsize=2**17)
-def _word_info(word: str) -> tuple[str, bool, tuple[str, float, float] | None]:
-    """(stem, starts a phrase?, entry) of one word: one cache lookup per word and answer."""
+def _word_info(word: str) -> tuple[str, bool, tuple[str, float, float] | None] | None:
+    """(stem, starts a phrase?, entry) of one word, or None for a word that is neither in the
+    lexicon nor the start of a phrase (most words): one cache look-up per word and answer."""
     st = _text.stem(word)
-    return st, st in lexicon().phrases, _word_entry(word)
+    starts, entry = st in lexicon().phrases, _word_entry(word)
+    return (st, starts, entry) if starts or entry is not None else None
 
 
 def _items(words: Sequence[str]) -> list[tuple[int, str, float]]:
     """(position, kind, weight) for each lexicon hit; phrases win over their words."""
-    lex = lexicon()
-    info = [_word_info(w) for w in words]
+    info = list(map(_word_info, words))
     out: list[tuple[int, str, float]] = []
-    i = 0
-    while i < len(words):
-        if info[i][1]:
-            stems = [x[0] for x in info]
-            cands = lex.phrases[stems[i]]
-            hit = next((c for c in cands if tuple(stems[i : i + len(c[0])]) == c[0]), None)
+    if not any(info):
+        return out
+    stems: list[str] | None = None
+    skip = 0
+    for i, x in enumerate(info):
+        if x is None or i < skip:
+            continue
+        st, starts, entry = x
+        if starts:
+            if stems is None:
+                stems = [_text.stem(w) for w in words]
+            hit = next((c for c in lexicon().phrases[st] if tuple(stems[i : i + len(c[0])]) == c[0]), None)
             if hit is not None:
                 if hit[2] != 0.0 or hit[1] != "P":
                     out.append((i, hit[1], hit[2]))
-                i += len(hit[0])
+                skip = i + len(hit[0])
                 continue
-        entry = info[i][2]
         if entry is not None:
             kind, weight, mult = entry
             out.append((i, kind, weight * mult))
-        i += 1
     return out
 
 

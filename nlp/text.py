@@ -141,6 +141,10 @@ _ABBREV_RE = re.compile(
     + "|".join(sorted((re.escape(k) for k in SMS_ABBREVIATIONS), key=len, reverse=True))
     + r")(?![\wåäöéü:])"
 )
+# Every abbreviation match starts a maximal run of letters equal to the abbreviation's first
+# run ("mkt." -> "mkt", "sfi:n" -> "sfi"): answers without such a run skip the costly pattern.
+_LETTER_RUNS = re.compile(r"[a-zåäöéü]+")
+_ABBREV_FIRST_RUNS = frozenset(_LETTER_RUNS.match(k).group() for k in SMS_ABBREVIATIONS)
 _PLACEHOLDER = re.compile(r"\[[A-ZÅÄÖ][A-ZÅÄÖ\-]*\]")
 
 
@@ -180,9 +184,9 @@ def normalise(text: str, *, emoji: str = "map", abbreviations: bool = True) -> s
     text = text.casefold()
     text = _REPEATED_LETTERS.sub(r"\1", text)
     text = _REPEATED_PUNCT.sub(r"\1", text)
-    if abbreviations:
+    if abbreviations and not _ABBREV_FIRST_RUNS.isdisjoint(_LETTER_RUNS.findall(text)):
         text = _ABBREV_RE.sub(lambda m: SMS_ABBREVIATIONS[m.group(1)], text)
-    return _WHITESPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # = collapsing \s+ and stripping (same notion of whitespace)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,9 +10,11 @@ no pickles. Per-theme thresholds are tuned on out-of-fold, Platt-calibrated scor
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -264,6 +266,10 @@ class Model:
         return redacted, norms, docs, matches, x, probs
 
     def _assign_chunk(self, texts: Sequence[str]) -> list[Assignment]:
+        with _no_gc():
+            return self._assign_chunk_gc_paused(texts)
+
+    def _assign_chunk_gc_paused(self, texts: Sequence[str]) -> list[Assignment]:
         redacted, norms, docs, matches, x, probs = self._score_chunk(texts)
         out = []
         indptr, indices, data = x.indptr, x.indices, x.data
@@ -278,7 +284,8 @@ class Model:
         sentiment, for callers that only need to know what the model covers (discovery)."""
         keys = self.keys
         for chunk in _chunks(texts, _BATCH):
-            redacted, _, _, _, _, probs = self._score_chunk(chunk)
+            with _no_gc():
+                redacted, _, _, _, _, probs = self._score_chunk(chunk)
             for text, p in zip(redacted, probs.tolist(), strict=True):
                 chosen = self._decide(p)
                 themes = tuple(keys[k] for k in chosen) or (FALLBACK_KEY,)
@@ -318,6 +325,23 @@ class Model:
         )
         (d / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", "utf-8")
         return d
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a chunk builds its objects.
+
+    A chunk allocates a few hundred thousand small containers (tokens, dicts, lists), none of
+    them in reference cycles; with the collector on, its repeated generation scans cost about a
+    quarter of batch time. The previous state is restored before control returns to the caller.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
