@@ -21,6 +21,7 @@ DEMO_USERS = (
     ("admin@demo.uppfoljning.se", "Alva Admin", Role.ADMIN, ()),
     ("chef@demo.uppfoljning.se", "Maria Enhetschef", Role.MANAGER, ("fsd", "ame")),
     ("handlaggare@demo.uppfoljning.se", "Karin Handläggare", Role.CASEWORKER, ("fsd",)),
+    ("handlaggare.ame@demo.uppfoljning.se", "Johan Handläggare", Role.CASEWORKER, ("ame",)),
     ("panel@demo.uppfoljning.se", "Omar Panelmedlem", Role.PANEL_MEMBER, ("fsd",)),
 )
 
@@ -29,9 +30,13 @@ DemoStep = Callable[[AsyncSession, Settings], Awaitable[list[str]]]
 
 
 def feature_steps() -> list[DemoStep]:
+    """In order: a year of follow-ups, then theme its open answers, then the panel and a review
+    (whose frozen snapshot then holds the year)."""
     from feedback.reports.review_demo import seed_panel_and_review
+    from feedback.themes.demo import theme_all_pending
+    from surveys.demo.seed import seed_survey_year
 
-    return [seed_panel_and_review]
+    return [seed_survey_year, theme_all_pending, seed_panel_and_review]
 
 
 async def seed_people(session: AsyncSession) -> list[str]:
