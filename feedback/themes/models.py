@@ -151,3 +151,64 @@ class ProposalDecision(Base):
     label_sv: Mapped[str | None] = mapped_column(sa.String(200))
     by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ---------------------------------------------------------------- the report's compact copy
+class ReportRespondent(Base):
+    """A small integer for each respondent key, so reports count distinct integers, not strings."""
+
+    __tablename__ = "report_respondent"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+
+class ReportThemeKey(Base):
+    """A small integer for each theme key ever stored (keys are never renamed in place)."""
+
+    __tablename__ = "report_theme_key"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+
+class ReportThemeFact(Base):
+    """One row per (open text, theme), or one row with ``theme_id`` NULL for an unthemed text.
+
+    Why: the yearly theme report counts distinct respondents by theme, period and sentiment over
+    a million answers; joining ``open_text`` to ``open_text_theme`` and sorting 40-character keys
+    took seconds. This narrow copy has integer respondents, themes and sentiments and the local
+    month precomputed, so the same counts sort small integers from one table.
+
+    It is written only by database triggers on ``open_text`` and ``open_text_theme`` (see the
+    migration ``0330_report_theme_fact``), so every write — the theming worker, manager relabels,
+    merges and renames, deletions and raw SQL — updates it in the same transaction. Nothing in
+    the application writes it directly. ``period_month`` is yyyymm in Stockholm time on
+    PostgreSQL (UTC on SQLite, like the rest of the report); ``sentiment`` is
+    ``SENTIMENT_CODES`` of the theme's sentiment, else the answer's, else "none".
+    """
+
+    __tablename__ = "report_theme_fact"
+    __table_args__ = (
+        sa.Index("ix_report_theme_fact_unit_received", "unit_id", "received_at"),
+        sa.Index("ix_report_theme_fact_received", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    open_text_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("open_text.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[uuid.UUID] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column()
+    period_month: Mapped[int] = mapped_column(sa.Integer)
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    closure_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    wave_days: Mapped[int | None] = mapped_column()
+    language: Mapped[str | None] = mapped_column(sa.String(8))
+    theme_id: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    sentiment: Mapped[int] = mapped_column(sa.SmallInteger)
+    respondent: Mapped[int] = mapped_column(sa.Integer)
+
+
+# codes in ``report_theme_fact.sentiment`` (any other stored sentiment is 9 and never shown)
+SENTIMENT_CODES = {"pos": 1, "neu": 2, "neg": 3, "none": 0}
