@@ -47,7 +47,7 @@ REASON_LABELS_SV = {
     "plan": "Planerat samtal",
     "sms_no_response": "Svarade inte på sms",
     "sms_unreachable": "Sms gick inte fram",
-    "no_phone_sms": "Sms kunde inte skickas",
+    "no_phone_sms": "Inget mobilnummer för sms",
     "call_me": "Bad om att bli uppringd",
 }
 
