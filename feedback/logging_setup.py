@@ -86,3 +86,6 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # twilio's HTTP client logs every request at INFO (URL, query, headers): eight lines per SMS,
+    # and the query of a lookup carries the recipient's number. Its warnings still show.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)

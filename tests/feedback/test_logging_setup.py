@@ -44,3 +44,23 @@ def test_filter_scrubs_arguments_and_tracebacks(caplog: pytest.LogCaptureFixture
         failing = logger.makeRecord("test.scrub", logging.ERROR, __file__, 1, "boom", None, sys.exc_info())
     ScrubbingFilter(secrets=("super-secret-value",)).filter(failing)
     assert failing.exc_text and "super-secret-value" not in failing.exc_text
+
+
+def test_twilio_request_chatter_is_kept_out_of_the_log() -> None:
+    from feedback.logging_setup import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    twilio = logging.getLogger("twilio.http_client")
+    try:
+        configure_logging("INFO")
+        assert not twilio.isEnabledFor(logging.INFO)  # request lines (URL, query, headers)
+        assert twilio.isEnabledFor(logging.WARNING)
+        assert logging.getLogger("feedback").isEnabledFor(logging.INFO)
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
+        twilio.setLevel(logging.NOTSET)
