@@ -40,6 +40,13 @@ class OpenText(UUIDPrimaryKey, Base):
     __table_args__ = (
         sa.Index("ix_open_text_status_received", "status", "received_at"),
         sa.Index("ix_open_text_unit_received", "unit_id", "received_at"),
+        # the report's newest quotable answers, without sorting a year of rows
+        sa.Index(
+            "ix_open_text_quote_received",
+            "received_at",
+            postgresql_where=sa.text("quote_consent IS true"),
+            sqlite_where=sa.text("quote_consent IS 1"),
+        ),
     )
 
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
