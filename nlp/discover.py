@@ -190,16 +190,30 @@ def _stability(tops: list[list[set[int]]]) -> float:
     return float(np.mean(scores)) if scores else 0.0
 
 
-def _choose_k(x, h_seed, candidates, seeds, max_docs, max_iter) -> tuple[int, dict[int, float]]:
+def _choose_k(x, h_seed, candidates, seeds, max_docs, max_iter) -> tuple[int, dict[int, float], tuple | None]:
+    """The number of extra components whose top terms are most stable across seeds.
+
+    Runs on a random sample of at most ``max_docs`` answers (stability of the top terms settles
+    long before the whole residual is used); returns (k, stability per k, the fit for k with the
+    first seed when the sample was the whole matrix, so the caller need not fit it again).
+    """
     rng = np.random.default_rng(0)
-    sub = x if x.shape[0] <= max_docs else x[rng.choice(x.shape[0], max_docs, replace=False)]
+    whole = x.shape[0] <= max_docs
+    sub = x if whole else x[np.sort(rng.choice(x.shape[0], max_docs, replace=False))]
     n_seed = len(h_seed)
     stability = {}
+    first: dict[int, tuple] = {}
     for k in candidates:
-        tops = [_top_terms(_fit_nmf(sub, h_seed, k, s, max_iter)[1][n_seed:]) for s in seeds]
+        tops = []
+        for s in seeds:
+            fit = _fit_nmf(sub, h_seed, k, s, max_iter)
+            if s == seeds[0] and whole:
+                first[k] = fit
+            tops.append(_top_terms(fit[1][n_seed:]))
         stability[k] = round(_stability(tops), 4)
     best = max(stability.values())
-    return min(k for k, v in stability.items() if v >= best - 0.02), stability
+    k = min(k for k, v in stability.items() if v >= best - 0.02)
+    return k, stability, first.get(k)
 
 
 def discover(
@@ -212,10 +226,16 @@ def discover(
     k_candidates: Sequence[int] = (2, 4, 6, 8),
     seeds: Sequence[int] = (0, 1, 2),
     low_confidence: float = LOW_CONFIDENCE,
-    max_docs_for_k: int = 20_000,
+    max_docs_for_k: int = 5_000,
     max_iter: int = 200,
+    max_iter_for_k: int = 100,
 ) -> DiscoveryResult:
-    """Propose themes from the answers ``model`` leaves uncovered (all of them if no model)."""
+    """Propose themes from the answers ``model`` leaves uncovered (all of them if no model).
+
+    k is chosen by stability on a sample of at most ``max_docs_for_k`` residual answers with
+    ``max_iter_for_k`` NMF iterations per run; the chosen k is then fitted once on the whole
+    residual with ``max_iter``.
+    """
     answers = [
         i if isinstance(i, AnswerItem) else AnswerItem(str(i["id"]), str(i["text"]), str(i["respondent"]))
         for i in items
@@ -263,8 +283,11 @@ def discover(
     # each extra component should be able to hold a cluster of min_respondents × 2 answers
     cap = max(1, x.shape[0] // (2 * min_respondents))
     candidates = sorted({min(k, cap) for k in k_candidates})
-    k_new, stability = _choose_k(x, h_seed, candidates, list(seeds), max_docs_for_k, max_iter)
-    w, h = _fit_nmf(x, h_seed, k_new, seeds[0], max_iter)
+    k_iter = min(max_iter, max_iter_for_k)
+    k_new, stability, fitted = _choose_k(x, h_seed, candidates, list(seeds), max_docs_for_k, k_iter)
+    if k_iter != max_iter:
+        fitted = None
+    w, h = fitted or _fit_nmf(x, h_seed, k_new, seeds[0], max_iter)
     n_seed = len(h_seed)
     owner = np.where(w.max(axis=1) > 0, w.argmax(axis=1), -1)
     if n_seed:

@@ -73,8 +73,7 @@ def _csr(flat: list[int], lengths: list[int], n_cols: int) -> sp.csr_matrix:
 
 
 def _weight(m: sp.csr_matrix, idf: np.ndarray, weight: float = 1.0) -> sp.csr_matrix:
-    """Counts → sublinear tf × idf → row L2 norm (× ``weight``), vectorised over the batch."""
-    m.sum_duplicates()
+    """Counts (no duplicate entries) → sublinear tf × idf → row L2 norm (× ``weight``)."""
     n_rows = m.shape[0]
     m.data = (1.0 + np.log(m.data)) * idf[m.indices]
     per_row = np.diff(m.indptr)
@@ -184,8 +183,10 @@ class Vocabulary:
         return char
 
     # ------------------------------------------------------------------ matrices
-    def transform(self, docs: Sequence[Sequence[Token]], seed_counts: np.ndarray) -> sp.csr_matrix:
-        """Feature matrix for a batch: [word | char × weight | log1p(seed hits)].
+    def transform_blocks(
+        self, docs: Sequence[Sequence[Token]], seed_counts: np.ndarray
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+        """The three feature blocks of a batch: word (csr), char × weight (csr), seed (dense).
 
         Each distinct word of the batch is looked up once: documents become counts over the
         batch's word types (D), each type its unigram/head and char n-gram ids (U, C), and the
@@ -231,8 +232,12 @@ class Vocabulary:
         cmat = dmat @ _csr(chars, clen, len(self.char_idf))
         wblock = _weight(sp.csr_matrix(words), self.word_idf)
         cblock = _weight(sp.csr_matrix(cmat), self.char_idf, self.char_weight)
-        seed = sp.csr_matrix(self.seed_scale * np.log1p(seed_counts.astype(np.float64)))
-        return sp.hstack([wblock, cblock, seed], format="csr")
+        return wblock, cblock, self.seed_scale * np.log1p(seed_counts.astype(np.float64))
+
+    def transform(self, docs: Sequence[Sequence[Token]], seed_counts: np.ndarray) -> sp.csr_matrix:
+        """Feature matrix for a batch: [word | char × weight | log1p(seed hits)]."""
+        wblock, cblock, seed = self.transform_blocks(docs, seed_counts)
+        return sp.hstack([wblock, cblock, sp.csr_matrix(seed)], format="csr")
 
     def transform_one(
         self, tokens: Sequence[Token], seed_counts: np.ndarray

@@ -324,7 +324,47 @@ _NOT_WITH_COPULA = frozenset(
 _GREETING_CUES = frozenset(("tack", "hej", "hejsan", "vänliga", "ring", "ringa", "fråga"))
 
 
+# Capitalised words (and, conservatively, capitals inside a word): a superset of the
+# capitalised words ``_names`` sees, with the same extent.
+_CAPITALISED = re.compile(r"[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ]*(?:-[A-Za-zÀ-ÖØ-öø-ÿ]+)*")
+
+
+def _may_hold_names(text: str) -> bool:
+    """False only when ``_names`` cannot mark anything in ``text`` (a cheap pre-check).
+
+    ``_names`` marks a word only if (a) its lower-case form, or for a capitalised word that form
+    without a genitive -s, is a listed name, or (b) it is capitalised, not sentence-initial and
+    not an organisation, place or function word (the cue, "jag är X", "hon X" and surname-shape
+    rules all need a word that does not start a sentence); every other mark (the same word
+    elsewhere, pairs) needs a first mark. Most answers have neither and skip the per-word rules.
+    """
+    if not text:
+        return False
+    names, _, _, _, function_words = _lists()
+    # Latin-1 text lower-cases letter by letter within _WORD's alphabet, so its words can be
+    # found after lower-casing; other text is split first
+    lows = _WORD.findall(text.lower()) if max(text) <= "\xff" else list(map(str.lower, _WORD.findall(text)))
+    if not names.isdisjoint(lows):
+        return True
+    for m in _CAPITALISED.finditer(text):
+        tok = m.group()
+        low = tok.lower()
+        if len(low) > 3 and low[-1] == "s" and low[:-1] in names:
+            return True
+        if len(low) < 2 or low in _NOT_NAMES or tok.isupper() or low in function_words:
+            continue
+        if not _initial(text, m.start()):
+            return True
+    return False
+
+
 def _names(text: str, out: list[Span]) -> None:
+    if not _may_hold_names(text):
+        return
+    _names_all(text, out)
+
+
+def _names_all(text: str, out: list[Span]) -> None:
     names, surnames, ambiguous, lower_words, function_words = _lists()
     matches = list(_WORD.finditer(text))
     toks = [m.group() for m in matches]

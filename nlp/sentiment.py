@@ -188,7 +188,7 @@ def _word_entry(word: str) -> tuple[str, float, float] | None:
     return None
 
 
-@lru_cache(maxsize=2**17)
+@lru_cache(maxsize=2**18)
 def _word_info(word: str) -> tuple[str, bool, tuple[str, float, float] | None] | None:
     """(stem, starts a phrase?, entry) of one word, or None for a word that is neither in the
     lexicon nor the start of a phrase (most words): one cache look-up per word and answer."""

@@ -210,13 +210,13 @@ class Model:
         )
         return overall, {k: _label(v) or overall for k, v in per_theme.items()}
 
-    def _assemble(self, redacted, norm, tokens, probs, seed_ev, cols, vals) -> Assignment:
-        """``probs`` as a list of floats (one per key)."""
+    def _assemble(self, redacted, norm, tokens, probs, shown, seed_ev, cols, vals) -> Assignment:
+        """``probs``: one float per key; ``shown``: the same rounded to 4 decimals (stored)."""
         chosen = self._decide(probs)
         evidence = self._evidence(tokens, chosen, seed_ev, cols, vals) if chosen else {}
         keys = self.keys
         themes = tuple(keys[k] for k in chosen) or (FALLBACK_KEY,)
-        scores = {k: round(p, 4) for k, p in zip(keys, probs, strict=True)}
+        scores = dict(zip(keys, shown, strict=True))
         sentiment, per_theme = self._sentiments(redacted, norm, themes, evidence)
         return Assignment(
             themes=themes,
@@ -235,7 +235,8 @@ class Model:
         norm = normalise(redacted)
         tokens = analyse_normalised(norm)
         probs, seed_ev, (cols, vals) = self.score_tokens(tokens)
-        return self._assemble(redacted, norm, tokens, probs.tolist(), seed_ev, cols, vals)
+        shown = np.round(probs, 4).tolist()
+        return self._assemble(redacted, norm, tokens, probs.tolist(), shown, seed_ev, cols, vals)
 
     def assign_many(
         self, texts: Iterable[str], progress: Callable[[int], None] | None = None
@@ -261,9 +262,12 @@ class Model:
         match = self.seeds.match
         matches = [match(d) for d in docs]
         counts = np.array([m[0] for m in matches]).reshape(len(docs), len(self.keys))
-        x = self.vocab.transform(docs, counts)
-        probs = self._probs(np.asarray(x @ self.coef) + self.intercept, counts)
-        return redacted, norms, docs, matches, x, probs
+        words, chars, seed = self.vocab.transform_blocks(docs, counts)
+        c0, c1 = self.vocab.offsets
+        z = words @ self.coef[:c0] + chars @ self.coef[c0:c1] + seed @ self.coef[c1:] + self.intercept
+        probs = self._probs(np.asarray(z), counts)
+        # evidence reads only the word block (char n-grams and seed columns are not readable)
+        return redacted, norms, docs, matches, words, probs
 
     def _assign_chunk(self, texts: Sequence[str]) -> list[Assignment]:
         with _no_gc():
@@ -274,9 +278,12 @@ class Model:
         out = []
         indptr, indices, data = x.indptr, x.indices, x.data
         assemble = self._assemble
+        shown = np.round(probs, 4).tolist()
         for i, (toks, p) in enumerate(zip(docs, probs.tolist(), strict=True)):
             lo, hi = indptr[i], indptr[i + 1]
-            out.append(assemble(redacted[i], norms[i], toks, p, matches[i][1], indices[lo:hi], data[lo:hi]))
+            out.append(
+                assemble(redacted[i], norms[i], toks, p, shown[i], matches[i][1], indices[lo:hi], data[lo:hi])
+            )
         return out
 
     def triage_iter(self, texts: Iterable[str]) -> Iterator[tuple[str, tuple[str, ...], float]]:
@@ -289,8 +296,7 @@ class Model:
             for text, p in zip(redacted, probs.tolist(), strict=True):
                 chosen = self._decide(p)
                 themes = tuple(keys[k] for k in chosen) or (FALLBACK_KEY,)
-                top = max((p[k] for k in chosen), default=0.0)
-                yield text, themes, round(top, 4)
+                yield text, themes, round(max((p[k] for k in chosen), default=0.0), 4)
 
     def predict_labels(self, texts: Iterable[str]) -> list[tuple[str, ...]]:
         return [a.themes for a in self.assign_many(texts)]
@@ -340,6 +346,11 @@ def _no_gc() -> Iterator[None]:
     try:
         yield
     finally:
+        # hand the chunk's survivors straight to the oldest generation (freeze + unfreeze moves
+        # them without a scan): re-enabled, the collector would first walk all of them in its
+        # youngest generation. Cyclic garbage among them is still found by the next full pass.
+        gc.freeze()
+        gc.unfreeze()
         if was:
             gc.enable()
 
