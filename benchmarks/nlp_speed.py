@@ -6,13 +6,17 @@ Run:  nice python benchmarks/nlp_speed.py            (10k, 100k and 1M answers)
 Every size runs in a fresh subprocess so its peak RSS (``ru_maxrss``) is that size's alone.
 Each figure has a baseline measured in the same run:
   vectorize_<n>_s        cached Snowball stems      vs  vectorize_<n>_nostem_s (no stemming)
-  assign_<n>_s           batch incl. redaction      vs  assign_<n>_noredact_s
+  assign_<n>_s           batch incl. redaction, ``--workers`` processes like `feedback themes
+                         assign` (one per core)  vs  assign_<n>_noredact_s (same workers);
+                         assign_<n>_1proc_s is the same batch in this one process
   redact_<n>_s           nlp.redact alone over the same corpus (the difference of the two above)
   assign_single_p95_ms   own array scorer incl. redaction  vs  assign_single_sklearn_p95_ms
                          (scikit-learn TfidfVectorizer + LogisticRegression per answer, no redaction);
                          assign_single_cpu_p95_ms is the same loop in thread CPU time, which
                          leaves out pre-emption on a shared, overloaded machine
-  discover_<n>_s         k chosen by stability      vs  discover_<n>_fixed_k_s (one NMF fit)
+  discover_<n>_s         k chosen by stability      vs  discover_<n>_fixed_k_s (one NMF fit);
+                         the model's triage of all answers uses ``--workers`` processes
+  peak_rss_mb_<n>        this size's process; forked workers are reported on a comment line
   dev_cv_macro_f1        model                      vs  seed lexicon / plain TF-IDF + LR
 Figures print as ``name: value unit`` (DESIGN.md §4).
 """
@@ -45,6 +49,11 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _children_rss_mb() -> float:
+    """Peak RSS of the largest forked worker (pages shared with the parent count in both)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+
+
 def _nostem(text: str) -> list[str]:
     from nlp.text import STOPWORDS, tokens
 
@@ -68,7 +77,7 @@ def _vectorise(docs: list[str], analyzer) -> float:
     return time.perf_counter() - t
 
 
-def child(n: int, single: int, with_discover: bool) -> dict[str, float]:
+def child(n: int, single: int, with_discover: bool, workers: int) -> dict[str, float]:
     import numpy as np
 
     from benchmarks.nlp_corpus import generate
@@ -91,11 +100,15 @@ def child(n: int, single: int, with_discover: bool) -> dict[str, float]:
     out["vectorize_s"] = _vectorise(docs, _stems)
 
     # streamed like `feedback themes assign` does, so results need not all sit in memory
-    t, c = time.perf_counter(), time.process_time()
-    n_themed = sum(a.themes != ("annat",) for a in model.assign_iter(docs))
+    t = time.perf_counter()
+    n_themed = sum(a.themes != ("annat",) for a in model.assign_iter(docs, workers=workers))
     out["assign_s"] = time.perf_counter() - t
-    out["assign_cpu_s"] = time.process_time() - c
     out["assign_themed_share"] = n_themed / len(docs)
+    t, c = time.perf_counter(), time.process_time()
+    n_themed_1 = sum(a.themes != ("annat",) for a in model.assign_iter(docs))
+    out["assign_1proc_s"] = time.perf_counter() - t
+    out["assign_cpu_s"] = time.process_time() - c
+    assert n_themed_1 == n_themed, (n_themed_1, n_themed)
     redact = model._redact
     t = time.perf_counter()
     n_redacted = sum(redact(d) != d for d in docs)
@@ -103,7 +116,7 @@ def child(n: int, single: int, with_discover: bool) -> dict[str, float]:
     out["redact_changed_share"] = n_redacted / len(docs)
     model._redact = lambda s: s
     t = time.perf_counter()
-    sum(1 for _ in model.assign_iter(docs))
+    sum(1 for _ in model.assign_iter(docs, workers=workers))
     out["assign_noredact_s"] = time.perf_counter() - t
     model._redact = redact
 
@@ -126,15 +139,17 @@ def child(n: int, single: int, with_discover: bool) -> dict[str, float]:
             {"id": str(i), "text": d, "respondent": f"r{i % max(50, n // 20)}"} for i, d in enumerate(docs)
         ]
         cb = load_codebook()
-        t = time.perf_counter()
-        res = discover(items, cb, model=model)
+        t, c = time.perf_counter(), time.process_time()
+        res = discover(items, cb, model=model, workers=workers)
         out["discover_s"] = time.perf_counter() - t
+        out["discover_cpu_s"] = time.process_time() - c
         out["discover_residual"] = res.n_residual
         out["discover_proposals"] = len(res.proposals)
         t = time.perf_counter()
-        discover(items, cb, model=model, k_candidates=(res.k_new or 4,), seeds=(0,))
+        discover(items, cb, model=model, k_candidates=(res.k_new or 4,), seeds=(0,), workers=workers)
         out["discover_fixed_k_s"] = time.perf_counter() - t
     out["peak_rss_mb"] = _rss_mb()
+    out["peak_rss_mb_children"] = _children_rss_mb()
     return out
 
 
@@ -195,12 +210,18 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--single", type=int, default=2000, help="answers for the single-answer latency")
     ap.add_argument("--no-cv", action="store_true", help="skip the dev cross-validation")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes for batch assignment (default: cores)",
+    )
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--discover", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--cv-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.single, args.discover)))
+        print(json.dumps(child(args.child, args.single, args.discover, args.workers)))
         return
     if args.cv_child:
         print(json.dumps(dev_cv()))
@@ -212,7 +233,15 @@ def main() -> None:
         lab = _label(n)
         started = time.perf_counter()
         r = _run_child(
-            ["--child", str(n), "--single", str(args.single), *(["--discover"] if n <= 200_000 else [])]
+            [
+                "--child",
+                str(n),
+                "--single",
+                str(args.single),
+                "--workers",
+                str(args.workers),
+                *(["--discover"] if n <= 200_000 else []),
+            ]
         )
         print(
             f"# {lab}: child ran {time.perf_counter() - started:.1f} s (corpus generation {r['generate_s']:.1f} s, "
@@ -223,18 +252,21 @@ def main() -> None:
         print(f"vectorize_{lab}_nostem_s: {r['vectorize_nostem_s']:.2f} s")
         print(f"assign_{lab}_s: {r['assign_s']:.2f} s")
         print(f"assign_{lab}_noredact_s: {r['assign_noredact_s']:.2f} s")
+        print(f"assign_{lab}_1proc_s: {r['assign_1proc_s']:.2f} s")
         print(f"redact_{lab}_s: {r['redact_s']:.2f} s")
         print(
             f"# redact_{lab}: nlp.redact alone; {r['redact_changed_share']:.1%} of answers had something redacted"
         )
         print(
-            f"# assign_{lab}: {r['assign_cpu_s']:.2f} s CPU time; {r['assign_themed_share']:.0%} got a theme"
+            f"# assign_{lab}: {args.workers} worker process(es); in one process {r['assign_cpu_s']:.2f} s CPU "
+            f"time; {r['assign_themed_share']:.0%} got a theme"
         )
         if "discover_s" in r:
             print(f"discover_{lab}_s: {r['discover_s']:.2f} s")
             print(f"discover_{lab}_fixed_k_s: {r['discover_fixed_k_s']:.2f} s")
             print(
-                f"# discover_{lab}: {int(r['discover_residual'])} uncovered answers, "
+                f"# discover_{lab}: {r['discover_cpu_s']:.2f} s CPU in the main process; "
+                f"{int(r['discover_residual'])} uncovered answers, "
                 f"{int(r['discover_proposals'])} proposals"
             )
         if n == sizes[min(1, len(sizes) - 1)]:
@@ -243,6 +275,7 @@ def main() -> None:
             print(f"assign_single_cpu_p95_ms: {r['assign_single_cpu_p95_ms']:.3f} ms")
             print(f"assign_single_sklearn_p95_ms: {r['assign_single_sklearn_p95_ms']:.3f} ms")
         print(f"peak_rss_mb_{lab}: {r['peak_rss_mb']:.0f} MB")
+        print(f"# peak_rss_mb_{lab}: largest forked worker {r['peak_rss_mb_children']:.0f} MB")
         print(f"# rss_after_corpus_mb_{lab}: {r['rss_after_corpus_mb']:.0f} MB", flush=True)
     if not args.no_cv:
         cv = _run_child(["--cv-child"])

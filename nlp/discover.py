@@ -229,12 +229,14 @@ def discover(
     max_docs_for_k: int = 5_000,
     max_iter: int = 200,
     max_iter_for_k: int = 100,
+    workers: int = 1,
 ) -> DiscoveryResult:
     """Propose themes from the answers ``model`` leaves uncovered (all of them if no model).
 
     k is chosen by stability on a sample of at most ``max_docs_for_k`` residual answers with
     ``max_iter_for_k`` NMF iterations per run; the chosen k is then fitted once on the whole
-    residual with ``max_iter``.
+    residual with ``max_iter``. ``workers > 1`` scores the answers in that many processes
+    (see ``Model.assign_iter``).
     """
     answers = [
         i if isinstance(i, AnswerItem) else AnswerItem(str(i["id"]), str(i["text"]), str(i["respondent"]))
@@ -246,7 +248,7 @@ def discover(
         # themes and top score only: evidence and sentiment are not needed to find the residual
         triage = getattr(model, "triage_iter", None)
         if triage is not None:
-            scored = triage(a.text for a in answers)
+            scored = triage((a.text for a in answers), workers=workers)
         else:
             scored = (
                 (s.text_redacted, s.themes, s.top_score) for s in model.assign_iter(a.text for a in answers)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import pickle
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -245,13 +246,43 @@ class Model:
         return list(self.assign_iter(texts, progress))
 
     def assign_iter(
-        self, texts: Iterable[str], progress: Callable[[int], None] | None = None
+        self, texts: Iterable[str], progress: Callable[[int], None] | None = None, *, workers: int = 1
     ) -> Iterator[Assignment]:
-        """Like ``assign_many`` but yields chunk by chunk, so a million answers need not fit in memory."""
+        """Like ``assign_many`` but yields chunk by chunk, so a million answers need not fit in memory.
+
+        ``workers > 1`` themes chunks in that many forked processes (results keep input order);
+        it falls back to this process where forking is unavailable or not allowed (inside a
+        daemonic pool worker, such as the app's theming pool).
+        """
+        if workers > 1 and _can_fork():
+            yield from self._assign_parallel(texts, progress, workers)
+            return
         for chunk in _chunks(texts, _BATCH):
             yield from self._assign_chunk(chunk)
             if progress:
                 progress(len(chunk))
+
+    def _parallel(self, kind: str, texts: Iterable[str], workers: int) -> Iterator[tuple[int, list[Any]]]:
+        """(chunk size, results) per chunk, in input order, from ``workers`` forked processes."""
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        # the forked workers inherit the model (nothing is pickled on the way in but the texts)
+        with ctx.Pool(workers, initializer=_worker_init, initargs=(self,)) as pool:
+            jobs = ((kind, chunk) for chunk in _chunks(texts, _PARALLEL_BATCH))
+            for n, payload in pool.imap(_worker_run, jobs):
+                with _no_gc():
+                    # bytes from our own forked worker, never from outside the process tree
+                    out = pickle.loads(payload)  # noqa: S301
+                yield n, out
+
+    def _assign_parallel(
+        self, texts: Iterable[str], progress: Callable[[int], None] | None, workers: int
+    ) -> Iterator[Assignment]:
+        for n, out in self._parallel("assign", texts, workers):
+            yield from out
+            if progress:
+                progress(n)
 
     def _score_chunk(self, texts: Sequence[str]):
         """Redact, normalise, analyse and score a chunk: the shared first half of batch paths."""
@@ -286,17 +317,28 @@ class Model:
             )
         return out
 
-    def triage_iter(self, texts: Iterable[str]) -> Iterator[tuple[str, tuple[str, ...], float]]:
+    def triage_iter(
+        self, texts: Iterable[str], *, workers: int = 1
+    ) -> Iterator[tuple[str, tuple[str, ...], float]]:
         """(redacted text, themes, top score) per answer: ``assign_iter`` without evidence and
         sentiment, for callers that only need to know what the model covers (discovery)."""
-        keys = self.keys
+        if workers > 1 and _can_fork():
+            for _, out in self._parallel("triage", texts, workers):
+                yield from out
+            return
         for chunk in _chunks(texts, _BATCH):
-            with _no_gc():
-                redacted, _, _, _, _, probs = self._score_chunk(chunk)
+            yield from self._triage_chunk(chunk)
+
+    def _triage_chunk(self, texts: Sequence[str]) -> list[tuple[str, tuple[str, ...], float]]:
+        keys = self.keys
+        out = []
+        with _no_gc():
+            redacted, _, _, _, _, probs = self._score_chunk(texts)
             for text, p in zip(redacted, probs.tolist(), strict=True):
                 chosen = self._decide(p)
                 themes = tuple(keys[k] for k in chosen) or (FALLBACK_KEY,)
-                yield text, themes, round(max((p[k] for k in chosen), default=0.0), 4)
+                out.append((text, themes, round(max((p[k] for k in chosen), default=0.0), 4)))
+        return out
 
     def predict_labels(self, texts: Iterable[str]) -> list[tuple[str, ...]]:
         return [a.themes for a in self.assign_many(texts)]
@@ -353,6 +395,31 @@ def _no_gc() -> Iterator[None]:
         gc.unfreeze()
         if was:
             gc.enable()
+
+
+_PARALLEL_BATCH = 4_000  # small chunks keep the workers evenly loaded
+_worker_model: Model | None = None
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+def _worker_init(model: Model) -> None:
+    global _worker_model
+    _worker_model = model
+
+
+def _worker_run(job: tuple[str, list[str]]) -> tuple[int, bytes]:
+    """One chunk in a worker process; the result goes back pickled in one piece (IPC between
+    our own processes only; models are never pickled to disk)."""
+    kind, texts = job
+    assert _worker_model is not None
+    out = _worker_model._assign_chunk(texts) if kind == "assign" else _worker_model._triage_chunk(texts)
+    with _no_gc():
+        return len(texts), pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:

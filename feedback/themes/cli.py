@@ -8,6 +8,7 @@ the directory has none, so it works on a fresh installation.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -54,18 +55,27 @@ def themes() -> None:
 )
 @click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--details", is_flag=True, help="Also write scores, evidence and versions.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Processes that theme in parallel (0: one per CPU core for large inputs).",
+)
 @click.pass_obj
-def assign(settings: Settings, input_path: Path, output_path: Path, details: bool) -> None:
+def assign(settings: Settings, input_path: Path, output_path: Path, details: bool, workers: int) -> None:
     """Read {"id","text"} lines, write {"id","themes","sentiment"} lines."""
     from tqdm import tqdm
 
     rows = _read(input_path, ("text",))
     model = _model(settings)
+    if workers == 0:  # forking pays off from a few thousand answers per process
+        workers = max(1, min(os.cpu_count() or 1, len(rows) // 4000))
     with (
         tqdm(total=len(rows), unit="svar", disable=len(rows) < 5000, file=sys.stderr) as bar,
         open(output_path, "w", encoding="utf-8") as out,
     ):
-        results = model.assign_iter((r["text"] for r in rows), progress=bar.update)
+        results = model.assign_iter((r["text"] for r in rows), progress=bar.update, workers=workers)
         for row, a in zip(rows, results, strict=True):
             line: dict[str, Any] = {"id": row["id"], "themes": list(a.themes), "sentiment": a.sentiment}
             if details:

@@ -127,6 +127,25 @@ def test_assign_iter_streams_the_same_results(model: Model) -> None:
     assert [a.themes for a in it] == [a.themes for a in model.assign_many(texts)]
 
 
+def test_parallel_workers_give_the_same_results_in_order(model: Model, monkeypatch) -> None:
+    import nlp.themes
+
+    monkeypatch.setattr(nlp.themes, "_PARALLEL_BATCH", 7)  # several chunks per worker
+    texts = [a.text for a in load_dev()[:40]] + ["ring Anna på 070-123 45 67", "", "Nej."]
+    serial = [a.to_dict() | {"text": a.text_redacted} for a in model.assign_iter(texts)]
+    done: list[int] = []
+    parallel = [
+        a.to_dict() | {"text": a.text_redacted} for a in model.assign_iter(texts, done.append, workers=2)
+    ]
+    assert parallel == serial and sum(done) == len(texts)
+    assert "[TELEFON]" in parallel[-3]["text"] and "Anna" not in parallel[-3]["text"]
+    assert list(model.triage_iter(texts, workers=2)) == list(model.triage_iter(texts))
+    assert [list(t[1]) for t in model.triage_iter(texts)] == [a["themes"] for a in serial]
+    assert [t[2] for t in model.triage_iter(texts)] == [
+        max((a["scores"][k] for k in a["themes"] if k != "annat"), default=0.0) for a in serial
+    ]
+
+
 def test_each_theme_mention_gets_the_polarity_of_its_clause(model: Model, monkeypatch) -> None:
     def clauses(text: str) -> list[tuple[str, str]]:
         return [("Bra bemötande", "pos"), ("men det tog evigheter att få ett beslut", "neg")]
