@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import compress, count
 from typing import Any
 
 from nlp import text as _text
@@ -205,10 +206,10 @@ def _items(words: Sequence[str]) -> list[tuple[int, str, float]]:
         return out
     stems: list[str] | None = None
     skip = 0
-    for i, x in enumerate(info):
-        if x is None or i < skip:
+    for i in compress(count(), info):  # positions of hits only (C loop over the rest)
+        if i < skip:
             continue
-        st, starts, entry = x
+        st, starts, entry = info[i]
         if starts:
             if stems is None:
                 stems = [_text.stem(w) for w in words]

@@ -119,7 +119,7 @@ class Model:
         (indexing a numpy array from Python costs more than the arithmetic)."""
         self._thresholds = self.thresholds.astype(np.float64).tolist()
         self._n_word = len(self.vocab.word_terms)
-        self._coef_word: list[list[float]] | None = None  # built on first use
+        self._coef_word: list[list[float]] | None = None  # word-block coefficients per key, on first use
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -168,17 +168,20 @@ class Model:
         need = [k for k in chosen if len(set(seed_ev.get(k, ()))) < MAX_EVIDENCE]
         pairs: list[tuple[int, float]] = []
         if need and len(cols):
+            if not isinstance(cols, list):
+                cols, vals = cols.tolist(), vals.tolist()
             n_word = self._n_word  # char n-grams and seed columns are not readable
-            pairs = [(c, v) for c, v in zip(cols.tolist(), vals.tolist(), strict=True) if c < n_word]
+            pairs = [(c, v) for c, v in zip(cols, vals, strict=True) if c < n_word]
         coef = self._coef_word
         if pairs and coef is None:
-            coef = self._coef_word = self.coef[: self._n_word].astype(np.float64).tolist()
+            coef = self._coef_word = self.coef[: self._n_word].T.astype(np.float64).tolist()
         surface: dict[str, str] | None = None
         for k in chosen:
             terms = list(dict.fromkeys(seed_ev.get(k, ())))
             if pairs and k in need:
                 # strongest contribution first, ties by column (so batch == single)
-                ranked = sorted([(-(v * coef[c][k]), c) for c, v in pairs])[:MAX_EVIDENCE]
+                ck = coef[k]
+                ranked = sorted([(-(v * ck[c]), c) for c, v in pairs])[:MAX_EVIDENCE]
                 for neg, c in ranked:
                     if neg >= 0 or len(terms) >= MAX_EVIDENCE:
                         break
@@ -307,7 +310,8 @@ class Model:
     def _assign_chunk_gc_paused(self, texts: Sequence[str]) -> list[Assignment]:
         redacted, norms, docs, matches, x, probs = self._score_chunk(texts)
         out = []
-        indptr, indices, data = x.indptr, x.indices, x.data
+        # plain lists once per chunk: slicing them per answer is cheaper than numpy views
+        indptr, indices, data = x.indptr.tolist(), x.indices.tolist(), x.data.tolist()
         assemble = self._assemble
         shown = np.round(probs, 4).tolist()
         for i, (toks, p) in enumerate(zip(docs, probs.tolist(), strict=True)):
