@@ -112,8 +112,23 @@ class SeedLexicon:
                         evidence.setdefault(tid, []).append(" ".join(t.surface for t in tokens[i : i + n]))
         return np.array(counts), evidence
 
+    def counts(self, tokens: Sequence[Token]) -> list[float]:
+        """Hit counts per theme, as ``match`` counts them, without collecting evidence."""
+        counts = [0.0] * len(self.keys)
+        phrases, cache = self.phrases, self._token_cache
+        stems = None
+        for i, tok in enumerate(tokens):
+            tids = cache.get(tok.surface)
+            for tid in tids if tids is not None else self.token_themes(tok):
+                counts[tid] += 1
+            candidates = phrases.get(tok.stem)
+            if candidates:
+                stems = stems or [t.stem for t in tokens]
+                for phrase, tid in candidates:
+                    if tuple(stems[i : i + len(phrase)]) == phrase:
+                        counts[tid] += 2
+        return counts
+
     def counts_many(self, docs: Sequence[Sequence[Token]]) -> np.ndarray:
-        out = np.zeros((len(docs), len(self.keys)), dtype=np.float64)
-        for row, toks in enumerate(docs):
-            out[row] = self.match(toks)[0]
-        return out
+        counts = self.counts
+        return np.array([counts(toks) for toks in docs], dtype=np.float64).reshape(len(docs), len(self.keys))

@@ -287,15 +287,20 @@ class Model:
             if progress:
                 progress(n)
 
-    def _score_chunk(self, texts: Sequence[str]):
-        """Redact, normalise, analyse and score a chunk: the shared first half of batch paths."""
+    def _score_chunk(self, texts: Sequence[str], evidence: bool = True):
+        """Redact, normalise, analyse and score a chunk: the shared first half of batch paths
+        (``evidence=False``: seed hits are counted without collecting the matched words)."""
         redact = self._redact
         redacted = [str(redact(t)) for t in texts]
         norms = [normalise(t) for t in redacted]
         docs = [analyse_normalised(t) for t in norms]
-        match = self.seeds.match
-        matches = [match(d) for d in docs]
-        counts = np.array([m[0] for m in matches]).reshape(len(docs), len(self.keys))
+        if evidence:
+            match = self.seeds.match
+            matches = [match(d) for d in docs]
+            counts = np.array([m[0] for m in matches]).reshape(len(docs), len(self.keys))
+        else:
+            matches = []
+            counts = self.seeds.counts_many(docs)
         words, chars, seed = self.vocab.transform_blocks(docs, counts)
         c0, c1 = self.vocab.offsets
         z = words @ self.coef[:c0] + chars @ self.coef[c0:c1] + seed @ self.coef[c1:] + self.intercept
@@ -337,7 +342,7 @@ class Model:
         keys = self.keys
         out = []
         with _no_gc():
-            redacted, _, _, _, _, probs = self._score_chunk(texts)
+            redacted, _, _, _, _, probs = self._score_chunk(texts, evidence=False)
             for text, p in zip(redacted, probs.tolist(), strict=True):
                 chosen = self._decide(p)
                 themes = tuple(keys[k] for k in chosen) or (FALLBACK_KEY,)

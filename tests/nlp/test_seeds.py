@@ -37,3 +37,15 @@ def test_phrases_match_with_stopwords_in_between_and_not_out_of_order() -> None:
 def test_no_hits_for_unrelated_text() -> None:
     counts, ev = _lex().match(analyse("vädret var fint idag"))
     assert counts.sum() == 0 and ev == {}
+
+
+def test_counts_without_evidence_equal_match_counts() -> None:
+    from nlp.codebook import load_codebook
+    from nlp.dataset import load_dev
+
+    lex = SeedLexicon.from_codebook(load_codebook())
+    docs = [analyse(a.text) for a in load_dev()]
+    assert any(sum(lex.counts(d)) for d in docs)
+    for d in docs:
+        assert lex.counts(d) == list(lex.match(d)[0])
+    assert lex.counts_many(docs).tolist() == [list(lex.match(d)[0]) for d in docs]
