@@ -33,7 +33,6 @@ from feedback.reports.queries import (
     build_theme_report,
     current_theme_labels,
     open_text_conditions,
-    resolve_units,
 )
 from feedback.reports.suppression import MERGE_UNITS_SV, MIN_PEOPLE, SUPPRESSED_SV
 from feedback.reports.survey_sections import WAVE_LABELS_SV
@@ -65,6 +64,12 @@ def _filters(request: Request[Any, Any, Any]) -> ReportFilters:
 
 async def _units(session: AsyncSession, user: CurrentUser) -> list[Unit]:
     return list(await session.scalars(sa.select(Unit).where(Unit.id.in_(scope_of(user))).order_by(Unit.name)))
+
+
+def report_units(report: ThemeReport) -> list[uuid.UUID]:
+    """The units the report was built for (a selection widened to whole clusters, see
+    ``close_over_clusters``): exports and drill-downs must read exactly these."""
+    return [uuid.UUID(u["id"]) for u in report.units]
 
 
 def _fmt_share(value: float | None) -> str:
@@ -170,7 +175,7 @@ class ReportsController(Controller):
     ) -> Response[bytes]:
         filters, report = await self._report(request, db_session)
         user = current_user(request)
-        units = resolve_units(filters, scope_of(user))
+        units = report_units(report)
         data, count = await exports.answers_csv(db_session, filters, units, report)
         await audit.record(
             db_session,
@@ -209,7 +214,7 @@ class ReportsController(Controller):
             texts = await _drill_texts(
                 db_session,
                 filters,
-                resolve_units(filters, scope_of(current_user(request))),
+                report_units(report),
                 tema,
                 manad,
                 report,
@@ -296,7 +301,7 @@ async def _drill_texts(
     _, redirects = await current_theme_labels(session)
     raw_keys = [key, *[old for old, new in redirects.items() if new == key]]
     query = (
-        sa.select(OpenText.text_redacted, OpenText.received_at, OpenText.channel, OpenText.sentiment)
+        sa.select(OpenText.text_redacted)
         .join(OpenTextTheme, OpenTextTheme.open_text_id == OpenText.id)
         .where(*open_text_conditions(filters, units), OpenTextTheme.theme_key.in_(raw_keys))
         .order_by(OpenText.received_at.desc())
@@ -304,15 +309,9 @@ async def _drill_texts(
     )
     if period:
         query = query.where(period_expr(session, filters.granularity) == int(period))
-    return [
-        {
-            "text": text,
-            "date": received.astimezone(STOCKHOLM).date().isoformat(),
-            "channel": CHANNEL_LABELS_SV.get(str(channel), str(channel)),
-            "sentiment": SENTIMENT_LABELS_SV.get(sentiment or "none", ""),
-        }
-        for text, received, channel, sentiment in await session.execute(query)
-    ]
+    # Texts only, newest first: a date, channel or sentiment beside each text would let a reader
+    # count a hidden cell (e.g. 3 "Negativ" rows under a theme whose negative cell says "färre än 5").
+    return [{"text": text} for text in await session.scalars(query)]
 
 
 ROUTES = [ReportsController]

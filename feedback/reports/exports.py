@@ -2,7 +2,7 @@
 
 Every export starts from the same ``ThemeReport`` as the page (already suppressed), so a number
 hidden on screen is hidden in every file. The answer-level file holds redacted texts only, for
-themes and filters where at least five people wrote, and replaces the respondent key with a
+themes and filters where at least five people wrote, with no per-row breakdown columns, and replaces the respondent key with a
 per-export pseudonym (a fresh random salt each time), so two exports cannot be joined.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.reports.filters import CHANNEL_LABELS_SV, ReportFilters
+from feedback.reports.filters import ReportFilters
 from feedback.reports.queries import (
     SENTIMENT_LABELS_SV,
     SENTIMENTS,
@@ -63,6 +63,10 @@ def themes_csv(report: ThemeReport) -> bytes:
         + [display(report.sentiment_totals[s]) for s in SENTIMENTS]
         + [display(report.trend_totals[p["code"]]) for p in periods]
     )
+    if len(report.unit_respondents) > 1:  # the same per-unit numbers as the page, suppressed alike
+        rows.append([])
+        rows.append(["enhet", "", "", "antal_personer", ""])
+        rows += [[u["name"], "", "", display(u["respondents"]), ""] for u in report.unit_respondents]
     return _csv(rows)
 
 
@@ -71,7 +75,10 @@ async def answers_csv(
 ) -> tuple[bytes, int]:
     """Answer-level rows with themes, for the themes shown with at least five people.
 
-    Returns the file and the number of rows (for the audit record).
+    Only pseudonym, themes and redacted text: a date, channel, language, closure reason, wave or
+    sentiment per row would let anyone tabulate the file and recover cells the report hides (the
+    report's filters are the way to see those breakdowns, suppressed). Returns the file and the
+    number of rows (for the audit record).
     """
     labels, redirects = await current_theme_labels(session)
     allowed = {
@@ -82,18 +89,7 @@ async def answers_csv(
     }
     salt = secrets.token_bytes(16)
     query = (
-        sa.select(
-            OpenText.id,
-            OpenText.respondent_key,
-            OpenText.received_at,
-            OpenText.channel,
-            OpenText.wave_days,
-            OpenText.language,
-            OpenText.closure_reason,
-            OpenText.sentiment,
-            OpenText.text_redacted,
-            OpenTextTheme.theme_key,
-        )
+        sa.select(OpenText.id, OpenText.respondent_key, OpenText.text_redacted, OpenTextTheme.theme_key)
         .join(OpenTextTheme, OpenTextTheme.open_text_id == OpenText.id)
         .where(*open_text_conditions(filters, units))
         .order_by(OpenText.received_at, OpenText.id)
@@ -108,38 +104,14 @@ async def answers_csv(
         if labels.get(key, key) not in entry["themes"]:
             entry["themes"].append(labels.get(key, key))
     pseudonyms: dict[str, str] = {}
-    rows: list[list[Any]] = [
-        [
-            "svarande",
-            "datum",
-            "kanal",
-            "uppfoljning_dagar",
-            "sprak",
-            "avslutsorsak",
-            "sentiment",
-            "teman",
-            "svar",
-        ]
-    ]
+    rows: list[list[Any]] = [["svarande", "teman", "svar"]]
     for entry in grouped.values():
         row = entry["row"]
         person = pseudonyms.setdefault(
             row.respondent_key,
             "P" + hashlib.blake2b(row.respondent_key.encode(), key=salt, digest_size=5).hexdigest(),
         )
-        rows.append(
-            [
-                person,
-                row.received_at.date().isoformat(),
-                CHANNEL_LABELS_SV.get(str(row.channel), str(row.channel)),
-                row.wave_days if row.wave_days is not None else "",
-                row.language or "",
-                row.closure_reason or "",
-                SENTIMENT_LABELS_SV.get(row.sentiment or "none", ""),
-                " | ".join(entry["themes"]),
-                row.text_redacted,
-            ]
-        )
+        rows.append([person, " | ".join(entry["themes"]), row.text_redacted])
     return _csv(rows), len(rows) - 1
 
 

@@ -71,6 +71,8 @@ class ThemeReport:
     unit_respondents: list[dict[str, Any]]
     merge_suggestions: list[dict[str, Any]]
     min_people: int = MIN_PEOPLE
+    # units added to the selection so that no too-small unit can be worked out by difference
+    merged_units: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -343,7 +345,7 @@ async def build_theme_report(
 ) -> ThemeReport:
     """Every section of the theme report for ``filters`` within ``scope`` (None = all units)."""
     now = now or datetime.now(UTC)
-    units = resolve_units(filters, scope)
+    units, merged = await close_over_clusters(session, filters, scope, resolve_units(filters, scope))
     labels, redirects = await current_theme_labels(session)
     counts = await _theme_counts(session, filters, units, redirects)
     periods = all_periods(filters)
@@ -371,6 +373,10 @@ async def build_theme_report(
         lines.append(Line(tuple(("ts", k, s) for k in top), ("s", s)))
     for p in periods:
         lines.append(Line(tuple(("tp", k, str(p)) for k in top), ("p", str(p))))
+    unit_rows = await _unit_names(session, units)
+    values.update({("u", str(u)): counts.get(("u", str(u)), 0) for u in unit_rows})
+    if len(unit_rows) > 1:  # people per unit add up to everyone who answered
+        lines.append(Line(tuple(("u", str(u)) for u in unit_rows), ("",)))
     hidden = protect(values, lines)
 
     def shown(key: tuple[str, ...]) -> int | None:
@@ -395,7 +401,6 @@ async def build_theme_report(
     for row in rows.values():
         if row.parent and row.parent in rows:
             rows[row.parent].sub_themes.append(row)
-    unit_rows = await _unit_names(session, units)
     unit_people = {u: counts.get(("u", str(u)), 0) for u in unit_rows}
     sections = await survey_sections.build(session, filters, units, now=now)
     return ThemeReport(
@@ -412,7 +417,12 @@ async def build_theme_report(
         cohort=sections["cohort"],
         sustained=sections["sustained"],
         unit_respondents=[
-            {"unit_id": str(u), "name": unit_rows[u], "small": 0 < n < MIN_PEOPLE}
+            {
+                "unit_id": str(u),
+                "name": unit_rows[u],
+                "small": 0 < n < MIN_PEOPLE,
+                "respondents": shown(("u", str(u))),
+            }
             for u, n in unit_people.items()
         ],
         merge_suggestions=[
@@ -423,6 +433,7 @@ async def build_theme_report(
             }
             for s in merge_suggestions(unit_people)
         ],
+        merged_units=[{"unit_ids": [str(u) for u in g], "names": [unit_rows[u] for u in g]} for g in merged],
     )
 
 
@@ -431,3 +442,54 @@ async def _unit_names(session: AsyncSession, units: list[uuid.UUID] | None) -> d
     if units is not None:
         query = query.where(Unit.id.in_(units))
     return {u: n for u, n in await session.execute(query)}
+
+
+async def unit_people(
+    session: AsyncSession, filters: ReportFilters, units: list[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Distinct people per unit under ``filters``: the smaller non-zero count of those who wrote an
+    open answer and those who answered a scale question (either can make a unit too small)."""
+    from feedback.reports.survey_sections import people_answering
+
+    wrote = {
+        u: int(n)
+        for u, n in await session.execute(
+            sa.select(ReportThemeFact.unit_id, sa.func.count(sa.distinct(ReportThemeFact.respondent)))
+            .where(*fact_conditions(filters, units))
+            .group_by(ReportThemeFact.unit_id)
+        )
+    }
+    answered = await people_answering(session, filters, units)
+    out: dict[uuid.UUID, int] = {}
+    for u in units:
+        counts = [n for n in (wrote.get(u, 0), answered.get(u, 0)) if n > 0]
+        out[u] = min(counts) if counts else 0
+    return out
+
+
+async def close_over_clusters(
+    session: AsyncSession,
+    filters: ReportFilters,
+    scope: frozenset[uuid.UUID] | None,
+    units: list[uuid.UUID] | None,
+) -> tuple[list[uuid.UUID] | None, list[tuple[uuid.UUID, ...]]]:
+    """Widen a unit selection so it never splits a cluster ("slå ihop enheter").
+
+    Why: with units A, B and a 3-person unit C, the reports for {A, B, C} and {A, B} each show
+    only large numbers, yet their difference is C. Like SKR's clusters, a too-small unit is
+    grouped with others (``merge_suggestions`` over the manager's whole scope, under the same
+    filters) and a group is reported whole or not at all. Returns the units to report on and the
+    groups that were added. Nothing to do when the selection is the whole scope.
+    """
+    if units is None or scope is None or set(units) >= scope:
+        return units, []
+    everyone = sorted(scope)
+    people = await unit_people(session, filters, everyone)
+    chosen = set(units)
+    merged: list[tuple[uuid.UUID, ...]] = []
+    for group in merge_suggestions(people):
+        members = set(group.units)
+        if members & chosen and not members <= chosen:
+            chosen |= members
+            merged.append(tuple(sorted(members, key=str)))
+    return sorted(chosen, key=str), merged

@@ -82,6 +82,23 @@ def _closure_conditions(filters: ReportFilters, units: list[uuid.UUID] | None) -
     return conds
 
 
+async def people_answering(
+    session: AsyncSession, filters: ReportFilters, units: list[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Distinct people (closures) per unit who answered a scale or yes/no question under ``filters``."""
+    if filters.channel == "panel":
+        return {}
+    query = (
+        sa.select(Answer.unit_id, sa.func.count(sa.distinct(Answer.closure_id)))
+        .join(Closure, Closure.id == Answer.closure_id)
+        .join(Client, Client.id == Closure.client_id)
+        .where(*_answer_conditions(filters, units), *_closure_conditions(filters, units))
+        .where(sa.or_(Answer.is_positive.is_not(None), Answer.dont_know.is_(True)))
+        .group_by(Answer.unit_id)
+    )
+    return {u: int(n) for u, n in await session.execute(query)}
+
+
 async def skr_shares(
     session: AsyncSession, filters: ReportFilters, units: list[uuid.UUID] | None
 ) -> list[dict[str, Any]]:

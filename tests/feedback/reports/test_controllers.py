@@ -116,6 +116,8 @@ async def test_small_unit_suppressed_with_merge_offer_and_csv(
     themes = await client.get(f"/reports/teman.csv?{PERIOD}")
     assert themes.status_code == 200 and themes.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(themes.content.decode("utf-8-sig")), delimiter=";"))
+    rows, units_part = rows[: rows.index([])], rows[rows.index([]) + 1 :]  # theme table, then units
+    assert units_part[0][0] == "enhet" and ["Lilla", "", "", "färre än 5", ""] in units_part
     by_key = {row[1]: row for row in rows[1:]}
     assert by_key["halsa"][3] == "färre än 5" and by_key["halsa"][4] == "färre än 5"
     assert by_key["bemotande"][3] == "9"
