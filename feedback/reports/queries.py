@@ -447,9 +447,10 @@ async def _unit_names(session: AsyncSession, units: list[uuid.UUID] | None) -> d
 async def unit_people(
     session: AsyncSession, filters: ReportFilters, units: list[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
-    """Distinct people per unit under ``filters``: the smaller non-zero count of those who wrote an
-    open answer and those who answered a scale question (either can make a unit too small)."""
-    from feedback.reports.survey_sections import people_answering
+    """People per unit under ``filters``: the smallest non-zero of the unit's per-unit numbers
+    (distinct people who wrote an open answer, who answered a scale question, closures in the
+    cohort, respondents and non-respondents among them): any of them can make a unit too small."""
+    from feedback.reports.survey_sections import cohort_people, people_answering
 
     wrote = {
         u: int(n)
@@ -460,9 +461,10 @@ async def unit_people(
         )
     }
     answered = await people_answering(session, filters, units)
+    cohort = await cohort_people(session, filters, units)
     out: dict[uuid.UUID, int] = {}
     for u in units:
-        counts = [n for n in (wrote.get(u, 0), answered.get(u, 0)) if n > 0]
+        counts = [n for n in (wrote.get(u, 0), answered.get(u, 0), *cohort.get(u, ())) if n > 0]
         out[u] = min(counts) if counts else 0
     return out
 

@@ -99,6 +99,29 @@ async def people_answering(
     return {u: int(n) for u, n in await session.execute(query)}
 
 
+async def cohort_people(
+    session: AsyncSession, filters: ReportFilters, units: list[uuid.UUID]
+) -> dict[uuid.UUID, list[int]]:
+    """Per unit, the cohort table's numbers: closures, those who answered, those who did not."""
+    if filters.channel == "panel":
+        return {}
+    answered = sa.select(Answer.closure_id).where(*_answer_conditions(filters, units)).distinct().subquery()
+    responded = answered.c.closure_id.is_not(None)
+    query = (
+        sa.select(
+            Closure.unit_id,
+            sa.func.count(),
+            sa.func.count(sa.case((responded, 1))),
+        )
+        .join(Client, Client.id == Closure.client_id)
+        .outerjoin(answered, answered.c.closure_id == Closure.id)
+        .where(Closure.closed_on >= filters.date_from, Closure.closed_on <= filters.date_to)
+        .where(*_closure_conditions(filters, units))
+        .group_by(Closure.unit_id)
+    )
+    return {u: [int(n), int(r), int(n) - int(r)] for u, n, r in await session.execute(query)}
+
+
 async def skr_shares(
     session: AsyncSession, filters: ReportFilters, units: list[uuid.UUID] | None
 ) -> list[dict[str, Any]]:

@@ -95,3 +95,25 @@ async def test_scale_answers_make_a_unit_small_too(db_session: AsyncSession) -> 
     report = await build_theme_report(db_session, filters, frozenset({big.id, other.id}), now=NOW)
     assert {u["name"] for u in report.units} == {"Stora", "Andra"}
     assert report.merged_units and set(report.merged_units[0]["names"]) == {"Stora", "Andra"}
+
+
+async def test_few_non_respondents_in_the_cohort_make_a_unit_small(db_session: AsyncSession) -> None:
+    """Many answers but 2 closures without an answer: the cohort's non-respondents would show by
+    difference, so the unit is clustered as well."""
+    first = await make_unit(db_session, name="Första")
+    second = await make_unit(db_session, name="Andra")
+    data = ReportData(db_session)
+    for unit, silent in ((first, 2), (second, 6)):
+        for i in range(8 + silent):
+            closure = await data.closure(unit)
+            follow_up = await data.follow_up(closure, disposition="complete" if i < 8 else "no_response")
+            if i < 8:
+                await data.answer(closure, follow_up, "satisfaction", positive=True)
+        for i in range(6):
+            await data.text(unit, ["bemotande"], person=f"{unit.name}{i}")
+    await db_session.commit()
+    filters = ReportFilters(date_from=YEAR.date_from, date_to=YEAR.date_to, unit_ids=(second.id,))
+    report = await build_theme_report(db_session, filters, frozenset({first.id, second.id}), now=NOW)
+    assert {u["name"] for u in report.units} == {"Första", "Andra"}
+    unit_rows = {r["label"]: r for r in report.cohort["breakdowns"][0]["rows"]}
+    assert unit_rows["Första"]["non_respondents"] is None
