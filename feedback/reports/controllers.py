@@ -247,7 +247,11 @@ class ReportsController(Controller):
     async def cases(
         self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
     ) -> Template:
-        """Open inner-loop cases in my units by age and SLA (no personal data)."""
+        """Open inner-loop cases in my units by age and SLA (no personal data).
+
+        Not small-cell suppressed, on purpose: this is a work list of cases the manager's units
+        must act on (each row is one person waiting for a call), not statistics about answers.
+        """
         user = current_user(request)
         now: datetime = request.app.state.clock.now()
         cases = await open_case_ages(db_session, scope_of(user), now)

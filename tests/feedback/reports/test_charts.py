@@ -1,0 +1,56 @@
+"""Charts never draw a suppressed value: a hidden trend cell is a gap, a hidden share a hatched bar."""
+
+from __future__ import annotations
+
+import re
+
+from feedback.reports.charts import bars_svg, trend_svg
+from feedback.reports.queries import ThemeReport, ThemeRow
+from feedback.reports.suppression import SUPPRESSED_SV
+
+
+def _report() -> ThemeReport:
+    periods = [{"code": c, "label": c} for c in ("202601", "202602", "202603", "202604")]
+    shown = ThemeRow(
+        key="bemotande",
+        label="Bemötande",
+        respondents=40,
+        share=0.5,
+        sentiment={},
+        trend={"202601": 12, "202602": None, "202603": 9, "202604": 11},
+    )
+    hidden = ThemeRow(
+        key="halsa", label="Hälsa", respondents=None, share=None, sentiment={}, trend={"202601": None}
+    )
+    return ThemeReport(
+        filters={"granularity": "month"},
+        units=[],
+        generated_at="2026-05-01T00:00:00",
+        respondents=80,
+        periods=periods,
+        trend_totals={},
+        sentiment_totals={},
+        themes=[shown, hidden],
+        skr=[],
+        waves={},
+        cohort={},
+        sustained=[],
+        unit_respondents=[],
+        merge_suggestions=[],
+    )
+
+
+def test_trend_chart_leaves_a_gap_for_a_hidden_value() -> None:
+    svg = str(trend_svg(_report()))
+    points = dict(re.findall(r'data-period="(\d+)" data-value="(\d+)"', svg))
+    assert points == {"202601": "12", "202603": "9", "202604": "11"}
+    assert 'data-theme="halsa"' not in svg  # a theme with a hidden total is not drawn at all
+    # one line segment only (202603–202604): the hidden February breaks the line, never a zero
+    assert svg.count("<polyline") == 1
+    assert f"202602 {SUPPRESSED_SV}" in svg  # the text alternative says so too
+
+
+def test_bars_hatch_a_hidden_share() -> None:
+    svg = str(bars_svg(_report()))
+    assert svg.count('fill="url(#hatch)"') == 1
+    assert f"Hälsa: {SUPPRESSED_SV}" in svg and "Bemötande: 50 %" in svg
