@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 from typing import Any
@@ -103,6 +104,20 @@ def test_small_unit_is_hidden_with_its_complement_on_screen_in_csv_and_print(pag
     assert answers[0] == ["svarande", "teman", "svar"]
     assert all(len(row) == 3 for row in answers)
     assert not any(SMALL_UNIT in cell for row in answers for cell in row)
+
+    # the PDF: the small unit's row reads "färre än 5" there too, and the page is not blank
+    pdf_response = page.request.get(
+        query.replace("/reports/teman.csv", "/reports/rapport.pdf"), timeout=240_000
+    )
+    assert pdf_response.ok and pdf_response.body().startswith(b"%PDF")
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(pdf_response.body())
+    pdf_text = " ".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    assert re.search(re.escape(SMALL_UNIT) + r"\s+" + re.escape(SUPPRESSED_SV), pdf_text), pdf_text[:2000]
+    assert not re.search(re.escape(SMALL_UNIT) + r"\s+3\b", pdf_text)
+    image = pdf[0].render(scale=1).to_pil().convert("L")
+    assert sum(image.histogram()[:128]) > 0.005 * image.width * image.height, "first page is blank"
 
     # the print view (also the PDF's HTML) shows the same cells
     page.goto(page.locator("a", has_text="Utskriftsvänlig rapport").get_attribute("href"))
