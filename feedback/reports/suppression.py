@@ -234,13 +234,18 @@ class SuppressedSeries(Generic[K]):
 def suppress_series(
     counts: Mapping[K, int], *, total: int | None = None, k: int = MIN_PEOPLE
 ) -> SuppressedSeries[K]:
-    """One-way counts (e.g. dispositions per wave) with an optional total that must not leak."""
+    """One-way counts of exclusive categories (e.g. positive/negative, kept/returned) with an
+    optional total that must not leak; a total from fewer than ``k`` people hides every value."""
     values: dict[object, int] = {key: int(v) for key, v in counts.items()}
     lines: list[Line[object]] = []
     if total is not None:
         values[TOTAL] = int(total)
         lines.append(Line(tuple(counts), TOTAL))
-    hidden = protect(values, lines, k)
+    hidden = set(protect(values, lines, k))
+    if TOTAL in hidden and is_primary(values[TOTAL], k):
+        # The categories of a series are exclusive: "0 positive" beside 3 people in all says that
+        # all three were negative, so every value of a too-small series is hidden, zeros too.
+        hidden.update(counts)
     primary = frozenset(key for key in hidden if is_primary(values[key], k))
     return SuppressedSeries(
         values={key: (None if key in hidden else int(v)) for key, v in counts.items()},

@@ -117,3 +117,19 @@ async def test_few_non_respondents_in_the_cohort_make_a_unit_small(db_session: A
     assert {u["name"] for u in report.units} == {"Första", "Andra"}
     unit_rows = {r["label"]: r for r in report.cohort["breakdowns"][0]["rows"]}
     assert unit_rows["Första"]["non_respondents"] is None
+
+
+async def test_skr_and_sustained_hide_a_zero_from_fewer_than_five(db_session: AsyncSession) -> None:
+    """3 people answered, all negatively; 3 closures to work, none returned: no 0 is shown."""
+    unit = await make_unit(db_session, name="Lilla")
+    data = ReportData(db_session)
+    for _ in range(3):
+        closure = await data.closure(unit, closed_on=date(2026, 2, 1))
+        follow_up = await data.follow_up(closure)
+        await data.answer(closure, follow_up, "satisfaction", positive=False)
+    await db_session.commit()
+    report = await build_theme_report(db_session, YEAR, frozenset({unit.id}), now=NOW)
+    skr = {row["question_key"]: row for row in report.skr}["satisfaction"]
+    assert skr["positive"] is None and skr["base"] is None and skr["share"] is None
+    one_month = {row["months"]: row for row in report.sustained}[1]
+    assert one_month["returned"] is None and one_month["sustained"] is None and one_month["base"] is None

@@ -192,3 +192,11 @@ def test_merge_suggestions_cover_every_small_unit(people: dict[str, int]) -> Non
     for suggestion in suggestions:
         assert suggestion.people == sum(people[u] for u in suggestion.units)
         assert suggestion.people >= 5 or suggestion.people == total_people
+
+
+def test_zero_beside_a_small_series_total_is_hidden() -> None:
+    # 3 people, none positive: showing "0 positive" would tell that all three were negative
+    series = suppress_series({"pos": 0, "neg": 3}, total=3)
+    assert series.values == {"pos": None, "neg": None} and series.total is None
+    # with a total of five or more a zero reveals nobody and stays
+    assert suppress_series({"pos": 0, "neg": 7}, total=7).values == {"pos": 0, "neg": 7}
