@@ -58,7 +58,7 @@ def themes() -> None:
 @click.option(
     "--workers",
     type=click.IntRange(min=0),
-    default=0,
+    default=1,
     show_default=True,
     help="Processes that theme in parallel (0: one per CPU core for large inputs).",
 )
@@ -69,7 +69,9 @@ def assign(settings: Settings, input_path: Path, output_path: Path, details: boo
 
     rows = _read(input_path, ("text",))
     model = _model(settings)
-    if workers == 0:  # forking pays off from a few thousand answers per process
+    # Default one process: on the 2-core reference machine two forked workers were not faster
+    # (benchmarks/nlp_speed.py: 12.9 s vs 11.9 s for 100k answers); 0 opts in per core.
+    if workers == 0:  # forking can only pay off from a few thousand answers per process
         workers = max(1, min(os.cpu_count() or 1, len(rows) // 4000))
     with (
         tqdm(total=len(rows), unit="svar", disable=len(rows) < 5000, file=sys.stderr) as bar,
