@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from feedback.clock import FrozenClock
 from feedback.settings import Settings
 from notifications.dispatcher import DispatchConfig, Dispatcher, due_select
 from notifications.errors import PermanentSendError
@@ -50,16 +51,6 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 QUIET_CALL_DAYS = 3
 QUIET_CASE_DAYS = 9
 PROVIDER_NUMBER = "+46700000000"
-
-
-class SimClock:
-    """The simulation's time; the dispatcher reads it like the worker reads the real clock."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def now(self) -> datetime:
-        return self.current
 
 
 class DemoGateway:
@@ -130,7 +121,7 @@ class YearSimulation:
         self.closure_of: dict[str, uuid.UUID] = {}
         self.scripts: dict[uuid.UUID, Script] = {}
         self.questionnaires: dict[uuid.UUID, Questionnaire] = {}
-        self.clock = SimClock(at(min(c.registered_on for c in cast), 8))
+        self.clock = FrozenClock(at(min(c.registered_on for c in cast), 8))
         self.gateway = DemoGateway()
         self.handler = SurveyInboundHandler(settings)
         self.dispatcher = Dispatcher(
@@ -173,7 +164,7 @@ class YearSimulation:
 
     # -- steps -------------------------------------------------------------------------
     def _set(self, moment: datetime) -> datetime:
-        self.clock.current = moment
+        self.clock.set(moment)
         return moment
 
     async def _register(self, day: date, moment: datetime) -> None:
