@@ -6,9 +6,11 @@ Run:  nice python benchmarks/nlp_speed.py            (10k, 100k and 1M answers)
 Every size runs in a fresh subprocess so its peak RSS (``ru_maxrss``) is that size's alone.
 Each figure has a baseline measured in the same run:
   vectorize_<n>_s        cached Snowball stems      vs  vectorize_<n>_nostem_s (no stemming)
-  assign_<n>_s           batch incl. redaction, ``--workers`` processes like `feedback themes
-                         assign` (one per core)  vs  assign_<n>_noredact_s (same workers);
-                         assign_<n>_1proc_s is the same batch in this one process
+  assign_<n>_s           batch incl. redaction as `feedback themes assign` writes it (themes and
+                         sentiment per answer) in ``--workers`` processes (one per core)
+                         vs  assign_<n>_noredact_s (same workers); assign_<n>_1proc_s is the
+                         same batch in this one process; assign_<n>_details_s adds scores,
+                         evidence and per-theme sentiment (`--details`, the app's worker)
   redact_<n>_s           nlp.redact alone over the same corpus (the difference of the two above)
   assign_single_p95_ms   own array scorer incl. redaction  vs  assign_single_sklearn_p95_ms
                          (scikit-learn TfidfVectorizer + LogisticRegression per answer, no redaction);
@@ -99,16 +101,22 @@ def child(n: int, single: int, with_discover: bool, workers: int) -> dict[str, f
     out["vectorize_nostem_s"] = _vectorise(docs, _nostem)
     out["vectorize_s"] = _vectorise(docs, _stems)
 
-    # streamed like `feedback themes assign` does, so results need not all sit in memory
+    # streamed like `feedback themes assign` does, so results need not all sit in memory; the
+    # headline figure is the command's contract ({id, themes, sentiment}: Model.label_iter)
     t = time.perf_counter()
-    n_themed = sum(a.themes != ("annat",) for a in model.assign_iter(docs, workers=workers))
+    n_themed = sum(themes != ("annat",) for themes, _ in model.label_iter(docs, workers=workers))
     out["assign_s"] = time.perf_counter() - t
     out["assign_themed_share"] = n_themed / len(docs)
     t, c = time.perf_counter(), time.process_time()
-    n_themed_1 = sum(a.themes != ("annat",) for a in model.assign_iter(docs))
+    n_themed_1 = sum(themes != ("annat",) for themes, _ in model.label_iter(docs))
     out["assign_1proc_s"] = time.perf_counter() - t
     out["assign_cpu_s"] = time.process_time() - c
     assert n_themed_1 == n_themed, (n_themed_1, n_themed)
+    # `--details` (and the app's worker): scores, evidence, per-theme sentiment, redacted text
+    t = time.perf_counter()
+    n_themed_d = sum(a.themes != ("annat",) for a in model.assign_iter(docs, workers=workers))
+    out["assign_details_s"] = time.perf_counter() - t
+    assert n_themed_d == n_themed, (n_themed_d, n_themed)
     redact = model._redact
     t = time.perf_counter()
     n_redacted = sum(redact(d) != d for d in docs)
@@ -116,7 +124,7 @@ def child(n: int, single: int, with_discover: bool, workers: int) -> dict[str, f
     out["redact_changed_share"] = n_redacted / len(docs)
     model._redact = lambda s: s
     t = time.perf_counter()
-    sum(1 for _ in model.assign_iter(docs, workers=workers))
+    sum(1 for _ in model.label_iter(docs, workers=workers))
     out["assign_noredact_s"] = time.perf_counter() - t
     model._redact = redact
 
@@ -253,6 +261,7 @@ def main() -> None:
         print(f"assign_{lab}_s: {r['assign_s']:.2f} s")
         print(f"assign_{lab}_noredact_s: {r['assign_noredact_s']:.2f} s")
         print(f"assign_{lab}_1proc_s: {r['assign_1proc_s']:.2f} s")
+        print(f"assign_{lab}_details_s: {r['assign_details_s']:.2f} s")
         print(f"redact_{lab}_s: {r['redact_s']:.2f} s")
         print(
             f"# redact_{lab}: nlp.redact alone; {r['redact_changed_share']:.1%} of answers had something redacted"

@@ -326,6 +326,38 @@ class Model:
             )
         return out
 
+    def label_iter(
+        self, texts: Iterable[str], progress: Callable[[int], None] | None = None, *, workers: int = 1
+    ) -> Iterator[tuple[tuple[str, ...], str]]:
+        """(themes, sentiment) per answer, equal to ``assign_iter``'s ``themes`` and ``sentiment``.
+
+        For `feedback themes assign` without ``--details``, which writes nothing else: scores,
+        evidence, per-theme sentiment and the redacted text are not built (a quarter of the
+        batch cost). Redaction still runs first, so the themes are those of the redacted text.
+        """
+        if workers > 1 and _can_fork():
+            for n, out in self._parallel("label", texts, workers):
+                yield from out
+                if progress:
+                    progress(n)
+            return
+        for chunk in _chunks(texts, _BATCH):
+            yield from self._label_chunk(chunk)
+            if progress:
+                progress(len(chunk))
+
+    def _label_chunk(self, texts: Sequence[str]) -> list[tuple[tuple[str, ...], str]]:
+        if self._sent is not None or self._clauses is not None:  # hooks see the full path
+            return [(a.themes, a.sentiment) for a in self._assign_chunk(texts)]
+        keys, decide, label = self.keys, self._decide, _sentiment.label_normalised
+        out = []
+        with _no_gc():
+            _, norms, _, _, _, probs = self._score_chunk(texts, evidence=False)
+            for norm, p in zip(norms, probs.tolist(), strict=True):
+                themes = tuple(keys[k] for k in decide(p)) or (FALLBACK_KEY,)
+                out.append((themes, label(norm)))
+        return out
+
     def triage_iter(
         self, texts: Iterable[str], *, workers: int = 1
     ) -> Iterator[tuple[str, tuple[str, ...], float]]:
@@ -426,7 +458,10 @@ def _worker_run(job: tuple[str, list[str]]) -> tuple[int, bytes]:
     our own processes only; models are never pickled to disk)."""
     kind, texts = job
     assert _worker_model is not None
-    out = _worker_model._assign_chunk(texts) if kind == "assign" else _worker_model._triage_chunk(texts)
+    run = {"assign": _worker_model._assign_chunk, "label": _worker_model._label_chunk}.get(
+        kind, _worker_model._triage_chunk
+    )
+    out = run(texts)
     with _no_gc():
         return len(texts), pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
 

@@ -69,20 +69,26 @@ def assign(settings: Settings, input_path: Path, output_path: Path, details: boo
 
     rows = _read(input_path, ("text",))
     model = _model(settings)
-    # Default one process: on the 2-core reference machine two forked workers were not faster
-    # (benchmarks/nlp_speed.py: 12.9 s vs 11.9 s for 100k answers); 0 opts in per core.
     if workers == 0:  # forking can only pay off from a few thousand answers per process
         workers = max(1, min(os.cpu_count() or 1, len(rows) // 4000))
     with (
         tqdm(total=len(rows), unit="svar", disable=len(rows) < 5000, file=sys.stderr) as bar,
         open(output_path, "w", encoding="utf-8") as out,
     ):
-        results = model.assign_iter((r["text"] for r in rows), progress=bar.update, workers=workers)
-        for row, a in zip(rows, results, strict=True):
-            line: dict[str, Any] = {"id": row["id"], "themes": list(a.themes), "sentiment": a.sentiment}
-            if details:
+        texts = (r["text"] for r in rows)
+        if details:
+            for row, a in zip(
+                rows, model.assign_iter(texts, progress=bar.update, workers=workers), strict=True
+            ):
+                line = {"id": row["id"], "themes": list(a.themes), "sentiment": a.sentiment}
                 line |= {k: v for k, v in a.to_dict().items() if k not in line}
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        else:  # the contract's three fields: nothing else is computed (Model.label_iter)
+            for row, (themes, sentiment) in zip(
+                rows, model.label_iter(texts, progress=bar.update, workers=workers), strict=True
+            ):
+                line = {"id": row["id"], "themes": list(themes), "sentiment": sentiment}
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
     click.echo(f"{len(rows)} answers themed with model {model.version} → {output_path}")
 
 

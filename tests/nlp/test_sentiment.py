@@ -124,3 +124,13 @@ def test_model_assignment_carries_answer_and_mention_polarity() -> None:
     assert a.theme_sentiments.get("bemotande") == "pos"
     assert a.theme_sentiments.get("handlaggning") == "neg"
     assert a.sentiment == "mix"
+
+
+def test_label_normalised_is_the_label_of_the_full_analysis() -> None:
+    from benchmarks.nlp_corpus import generate
+    from nlp.text import normalise
+
+    norms = [normalise(t) for t in [a.text for a in load_dev()] + generate(2000, seed=11)]
+    labels = [S.label_normalised(n) for n in norms]
+    assert labels == [S.analyse_normalised(n).label for n in norms]
+    assert set(labels) == {"pos", "neg", "neu", "mix"}

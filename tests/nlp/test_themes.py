@@ -157,3 +157,21 @@ def test_each_theme_mention_gets_the_polarity_of_its_clause(model: Model, monkey
     assert a.theme_sentiments["bemotande"] == "pos"
     assert a.theme_sentiments["handlaggning"] == "neg"
     assert a.sentiment == "neu"
+
+
+def test_label_iter_equals_the_themes_and_sentiment_of_assign_iter(model: Model, monkeypatch) -> None:
+    import nlp.themes
+    from benchmarks.nlp_corpus import generate
+
+    monkeypatch.setattr(nlp.themes, "_PARALLEL_BATCH", 50)
+    texts = [a.text for a in load_dev()] + generate(600, seed=5) + ["ring Anna på 070-123 45 67", "", "😞"]
+    full = [(a.themes, a.sentiment) for a in model.assign_iter(texts)]
+    assert len({s for _, s in full}) >= 3 and len({t for t, _ in full}) > 20  # a varied sample
+    done: list[int] = []
+    assert list(model.label_iter(texts, done.append)) == full and sum(done) == len(texts)
+    assert list(model.label_iter(texts, workers=2)) == full
+
+
+def test_label_iter_honours_a_sentiment_hook(model: Model, monkeypatch) -> None:
+    monkeypatch.setattr(model, "_sent", lambda text: "neu")
+    assert [s for _, s in model.label_iter(["Jättebra bemötande!", "Hemskt dåligt"])] == ["neu", "neu"]

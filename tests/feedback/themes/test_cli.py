@@ -45,6 +45,15 @@ def test_assign_trains_a_model_on_first_use_and_writes_the_contract(tmp_path: Pa
     assert "stod_till_arbete" in rows[0]["themes"] and rows[1]["themes"] == ["annat"]
     assert "bemotande" in rows[2]["themes"]
     assert all(r["sentiment"] in {"neg", "neu", "pos", "mix"} for r in rows)
+    # --details adds fields; the contract's three are the same either way
+    detailed = tmp_path / "detailed.jsonl"
+    result = CliRunner().invoke(
+        main, ["themes", "assign", "--input", str(src), "--output", str(detailed), "--details"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    extra = [json.loads(line) for line in detailed.read_text("utf-8").splitlines()]
+    assert [{k: r[k] for k in ("id", "themes", "sentiment")} for r in extra] == rows
+    assert all("evidence" in r and "model_version" in r for r in extra)
 
 
 def test_assign_rejects_bad_input_with_a_message(tmp_path: Path, env) -> None:
