@@ -9,6 +9,7 @@ arguments and results are plain data (dicts, lists, strings), so nothing is pick
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,26 @@ def init(model_dir: str) -> None:
     from nlp.themes import load_current
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if multiprocessing.parent_process() is not None:  # a pool child, not a test calling init
+        _exit_with_parent(os.getppid())
 
     _state["model_dir"] = model_dir
     _state["model"] = load_current(model_dir)
+
+
+def _exit_with_parent(parent: int, interval_s: float = 1.0) -> None:
+    """Leave when the parent is gone (killed, out of memory, crashed): a pool worker blocks on
+    its task queue and would otherwise live on as an orphan holding a model in memory."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval_s)
+        log.warning("theming pool: parent process %s is gone, exiting", parent)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _model_dir() -> Path:

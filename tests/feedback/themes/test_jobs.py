@@ -217,3 +217,48 @@ def test_the_worker_runs_the_theming_job(tmp_path) -> None:
     jobs = {j.name: j for j in build_jobs(settings, session_factory(create_engine(settings.database_url)))}
     job = jobs["theme-open-text"]
     assert job.interval_s <= 60 and job.close is not None
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state in "ZX"  # exited (a zombie only waits for init to reap it)
+
+
+def test_a_pool_process_exits_when_its_parent_is_killed(tmp_path) -> None:
+    """A killed server (SIGKILL, out of memory) leaves no theming process behind."""
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import multiprocessing, os, signal, sys\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from feedback.themes import pool\n"
+        "ex = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('spawn'),"
+        " initializer=pool.init, initargs=(sys.argv[1],))\n"
+        "print(ex.submit(os.getpid).result(), flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    out = tmp_path / "out.txt"
+    with out.open("w") as sink:  # a file, not a pipe: an orphan would keep a pipe open
+        proc = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / "models")],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            timeout=120,
+            cwd=Path(__file__).resolve().parents[3],
+            check=False,
+        )
+    assert proc.returncode == -signal.SIGKILL, out.read_text()
+    child = int(out.read_text().split()[0])
+    deadline = time.monotonic() + 15
+    while not _gone(child) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    try:
+        assert _gone(child), "the pool process outlived its killed parent"
+    finally:
+        if not _gone(child):
+            os.kill(child, signal.SIGKILL)
