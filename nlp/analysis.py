@@ -9,6 +9,7 @@ Stopwords are dropped, negations kept (``nlp.text`` decides which is which).
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import NamedTuple
 
 from nlp import text as _text
@@ -54,17 +55,22 @@ def analyse_normalised(norm: str) -> list[Token]:
     One dict look-up per word once the word has been seen: the batch scorer normalises each
     answer once and shares the result with sentiment analysis.
     """
-    out = []
+    return analyse_words(_text.tokenise(norm))
+
+
+def analyse_words(words: list[str]) -> list[Token]:
+    """``analyse_normalised`` from the answer's ``nlp.text.tokenise`` words (shared with
+    sentiment analysis by the batch scorer)."""
     cache = _cache
-    for w in _text.tokenise(norm):
-        tok = cache.get(w, _MISS)
-        if tok is _MISS:
-            if len(cache) > 300_000:
-                cache.clear()
-            tok = cache[w] = None if (len(w) < 2 or w in _SKIP) else _token(w)
-        if tok is not None:
-            out.append(tok)
-    return out
+    toks = list(map(cache.get, words, repeat(_MISS, len(words))))
+    if _MISS in toks:  # words not seen before
+        for i, tok in enumerate(toks):
+            if tok is _MISS:
+                w = words[i]
+                if len(cache) > 300_000:
+                    cache.clear()
+                tok = toks[i] = cache[w] = None if (len(w) < 2 or w in _SKIP) else _token(w)
+    return [t for t in toks if t is not None]
 
 
 def analyse(text: str) -> list[Token]:

@@ -135,6 +135,9 @@ def lexicon() -> Lexicon:
 # Clauses
 
 _CONTRAST = ("men", "dock", "däremot", "medan", "fast")
+# ``_SPLIT`` can only split a text holding one of these characters or a contrast word
+_MAYBE_SPLIT = re.compile(r"[.!?;:\n,]")
+_CONTRAST_SET = frozenset(_CONTRAST)
 _SPLIT = re.compile(
     r"[.!?;:\n]+|,\s*(?=(?:men|dock|däremot|medan|fast)\b)|,|\s(?=(?:men|dock|däremot|medan)\b)"
 )
@@ -189,18 +192,29 @@ def _word_entry(word: str) -> tuple[str, float, float] | None:
     return None
 
 
-@lru_cache(maxsize=2**18)
-def _word_info(word: str) -> tuple[str, bool, tuple[str, float, float] | None] | None:
-    """(stem, starts a phrase?, entry) of one word, or None for a word that is neither in the
-    lexicon nor the start of a phrase (most words): one cache look-up per word and answer."""
-    st = _text.stem(word)
-    starts, entry = st in lexicon().phrases, _word_entry(word)
-    return (st, starts, entry) if starts or entry is not None else None
+# word -> (stem, starts a phrase?, entry), or False for a word that is neither in the lexicon nor
+# the start of a phrase (most words); a plain dict read through ``map`` is the cheapest look-up
+_INFO: dict[str, tuple[str, bool, tuple[str, float, float] | None] | bool] = {}
+_INFO_LIMIT = 300_000
+
+
+def _word_info(word: str) -> tuple[str, bool, tuple[str, float, float] | None] | bool:
+    info = _INFO.get(word)
+    if info is None:
+        st = _text.stem(word)
+        starts, entry = st in lexicon().phrases, _word_entry(word)
+        info = (st, starts, entry) if starts or entry is not None else False
+        if len(_INFO) >= _INFO_LIMIT:
+            _INFO.clear()
+        _INFO[word] = info
+    return info
 
 
 def _items(words: Sequence[str]) -> list[tuple[int, str, float]]:
     """(position, kind, weight) for each lexicon hit; phrases win over their words."""
-    info = list(map(_word_info, words))
+    info = list(map(_INFO.get, words))
+    if None in info:  # words not seen before
+        info = list(map(_word_info, words))
     out: list[tuple[int, str, float]] = []
     if not any(info):
         return out
@@ -225,10 +239,15 @@ def _items(words: Sequence[str]) -> list[tuple[int, str, float]]:
     return out
 
 
+_PLAIN = frozenset(("P", "M"))
+
+
 def _score_words(words: Sequence[str]) -> float:
     items = _items(words)
     if not items:
         return 0.0
+    if all(kind in _PLAIN for _, kind, _ in items):  # no negation or modifier: the plain sum
+        return sum(w for _, _, w in items)
     kinds = {pos: (kind, w) for pos, kind, w in items}
     used: set[int] = set()
     total = 0.0
@@ -327,14 +346,20 @@ def analyse_normalised(norm: str) -> Sentiment:
     return Sentiment(label, round(score, 4), round(positive, 4), round(negative, 4), tuple(clauses))
 
 
-def label_normalised(norm: str) -> str:
+def label_normalised(norm: str, words: Sequence[str] | None = None) -> str:
     """Only the label of ``analyse_normalised(norm)``: batch theming that writes no per-theme
-    sentiment skips building the clauses (a third of the sentiment cost)."""
+    sentiment skips building the clauses (a third of the sentiment cost).
+
+    ``words``: ``nlp.text.tokenise(norm)`` when the caller has it; an answer that is one clause
+    (no punctuation, no contrast word: most SMS replies) is then scored from it directly.
+    """
+    if words is not None and not _MAYBE_SPLIT.search(norm) and _CONTRAST_SET.isdisjoint(words):
+        return label_for(round(_score_words(words), 4)) if words else NEU
     scores: list[float] = []
     contrasts: list[bool] = []
-    for _piece, words in _pieces(norm):
-        scores.append(round(_score_words(words), 4))
-        contrasts.append(words[0] in _CONTRAST)
+    for _piece, clause_words in _pieces(norm):
+        scores.append(round(_score_words(clause_words), 4))
+        contrasts.append(clause_words[0] in _CONTRAST)
     return _overall(scores, contrasts)[0]
 
 

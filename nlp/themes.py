@@ -25,12 +25,12 @@ import numpy as np
 
 from nlp import analysis
 from nlp import sentiment as _sentiment
-from nlp.analysis import Token, analyse_normalised
+from nlp.analysis import Token, analyse_normalised, analyse_words
 from nlp.codebook import FALLBACK_KEY, Codebook, load_codebook
 from nlp.dataset import LabelledAnswer, combine_labels, labels_digest, load_dev
 from nlp.features import Vocabulary
 from nlp.seeds import SeedLexicon
-from nlp.text import normalise
+from nlp.text import normalise, tokenise
 from nlp.training import FitResult, fit_arrays
 
 FORMAT = 1
@@ -294,6 +294,11 @@ class Model:
         redacted = [str(redact(t)) for t in texts]
         norms = [normalise(t) for t in redacted]
         docs = [analyse_normalised(t) for t in norms]
+        matches, words, probs = self._score_docs(docs, evidence)
+        return redacted, norms, docs, matches, words, probs
+
+    def _score_docs(self, docs: Sequence[Sequence[Token]], evidence: bool):
+        """(seed matches if ``evidence``, word block, probabilities) of analysed answers."""
         if evidence:
             match = self.seeds.match
             matches = [match(d) for d in docs]
@@ -306,7 +311,7 @@ class Model:
         z = words @ self.coef[:c0] + chars @ self.coef[c0:c1] + seed @ self.coef[c1:] + self.intercept
         probs = self._probs(np.asarray(z), counts)
         # evidence reads only the word block (char n-grams and seed columns are not readable)
-        return redacted, norms, docs, matches, words, probs
+        return matches, words, probs
 
     def _assign_chunk(self, texts: Sequence[str]) -> list[Assignment]:
         with _no_gc():
@@ -349,13 +354,15 @@ class Model:
     def _label_chunk(self, texts: Sequence[str]) -> list[tuple[tuple[str, ...], str]]:
         if self._sent is not None or self._clauses is not None:  # hooks see the full path
             return [(a.themes, a.sentiment) for a in self._assign_chunk(texts)]
-        keys, decide, label = self.keys, self._decide, _sentiment.label_normalised
+        keys, decide, label, redact = self.keys, self._decide, _sentiment.label_normalised, self._redact
         out = []
         with _no_gc():
-            _, norms, _, _, _, probs = self._score_chunk(texts, evidence=False)
-            for norm, p in zip(norms, probs.tolist(), strict=True):
+            norms = [normalise(str(redact(t))) for t in texts]
+            words = [tokenise(n) for n in norms]  # shared by themes and sentiment
+            _, _, probs = self._score_docs([analyse_words(w) for w in words], evidence=False)
+            for norm, ws, p in zip(norms, words, probs.tolist(), strict=True):
                 themes = tuple(keys[k] for k in decide(p)) or (FALLBACK_KEY,)
-                out.append((themes, label(norm)))
+                out.append((themes, label(norm, ws)))
         return out
 
     def triage_iter(

@@ -128,9 +128,12 @@ def test_model_assignment_carries_answer_and_mention_polarity() -> None:
 
 def test_label_normalised_is_the_label_of_the_full_analysis() -> None:
     from benchmarks.nlp_corpus import generate
-    from nlp.text import normalise
+    from nlp.text import normalise, tokenise
 
-    norms = [normalise(t) for t in [a.text for a in load_dev()] + generate(2000, seed=11)]
+    texts = [a.text for a in load_dev()] + generate(2000, seed=11) + ["bra men sen dåligt", "fast bra", ""]
+    norms = [normalise(t) for t in texts]
     labels = [S.label_normalised(n) for n in norms]
     assert labels == [S.analyse_normalised(n).label for n in norms]
+    # with the words handed in (one-clause answers skip the clause split)
+    assert [S.label_normalised(n, tokenise(n)) for n in norms] == labels
     assert set(labels) == {"pos", "neg", "neu", "mix"}
