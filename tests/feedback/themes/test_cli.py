@@ -156,3 +156,30 @@ def test_discover_prints_proposals(tmp_path: Path, env) -> None:
     props = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert any("busskort" in p["label_terms"] for p in props)
     assert "svarande" in result.output
+
+
+def test_a_large_input_is_themed_in_parallel_with_the_same_output(tmp_path: Path, env, monkeypatch) -> None:
+    import nlp.themes
+    from benchmarks.nlp_corpus import generate
+
+    forked: list[int] = []
+    real = nlp.themes.Model._parallel
+
+    def spy(self, kind, texts, workers):
+        forked.append(workers)
+        return real(self, kind, texts, workers)
+
+    monkeypatch.setattr(nlp.themes.Model, "_parallel", spy)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    texts = generate(8000, seed=3)
+    src = _write(tmp_path / "in.jsonl", [{"id": str(i), "text": t} for i, t in enumerate(texts)])
+    outputs = []
+    for extra in ([], ["--workers", "1"]):
+        out = tmp_path / f"out{len(extra)}.jsonl"
+        result = CliRunner().invoke(
+            main, ["themes", "assign", "--input", str(src), "--output", str(out), *extra], env=env
+        )
+        assert result.exit_code == 0, result.output
+        outputs.append(out.read_text("utf-8"))
+    assert forked == [2]  # the default forks one process per core for 8 000 answers; --workers 1 does not
+    assert outputs[0] == outputs[1] and outputs[0].count("\n") == 8000
