@@ -236,8 +236,9 @@ _STREET_NAMED = re.compile(
     r"(?![\wåäö])"
 )
 # Every _STREET_NAMED match ends in one of these (a literal alternation: fast to rule out)
-_MAYBE_STREET = re.compile(
-    "gatan|vägen|gränd|allén|stigen|backe|torget|kajen|esplanaden|promenaden|slingan|stråket"
+_STREET_ENDINGS = (
+    *("gatan", "vägen", "gränd", "allén", "stigen", "backe", "torget", "kajen", "esplanaden"),
+    *("promenaden", "slingan", "stråket"),
 )
 _POSTCODE = re.compile(
     r"(?<![\d\w])(?:SE-?\s?)?[1-9]\d{2}\s?\d{2}(?!\d)\s+[A-ZÅÄÖ][a-zåäöé]+(?:[\s-][A-ZÅÄÖ][a-zåäöé]+)?"
@@ -345,10 +346,12 @@ def _may_hold_names(text: str) -> bool:
     if not text:
         return False
     names, _, _, _, function_words = _lists()
-    # Latin-1 text lower-cases letter by letter within _WORD's alphabet, so its words can be
-    # found after lower-casing; other text is split first
-    lows = _WORD.findall(text.lower()) if max(text) <= "\xff" else list(map(str.lower, _WORD.findall(text)))
-    if not names.isdisjoint(lows):
+    # words never span whitespace: the listed-name check is cached per whitespace-free chunk
+    chunks = text.split()
+    hits = list(map(_CHUNK_HOLDS_NAME.get, chunks))
+    if None in hits:
+        hits = list(map(_chunk_holds_name, chunks))
+    if any(hits):
         return True
     for m in _CAPITALISED.finditer(text):
         tok = m.group()
@@ -360,6 +363,27 @@ def _may_hold_names(text: str) -> bool:
         if not _initial(text, m.start()):
             return True
     return False
+
+
+_CHUNK_HOLDS_NAME: dict[str, bool] = {}
+
+
+def _chunk_holds_name(chunk: str) -> bool:
+    """Is the lower-case form of a word in ``chunk`` (text between whitespace) a listed name?"""
+    hit = _CHUNK_HOLDS_NAME.get(chunk)
+    if hit is None:
+        # Latin-1 text lower-cases letter by letter within _WORD's alphabet, so its words can
+        # be found after lower-casing; other text is split first
+        words = (
+            _WORD.findall(chunk.lower())
+            if max(chunk) <= "\xff"
+            else list(map(str.lower, _WORD.findall(chunk)))
+        )
+        hit = not _lists()[0].isdisjoint(words)
+        if len(_CHUNK_HOLDS_NAME) >= 300_000:
+            _CHUNK_HOLDS_NAME.clear()
+        _CHUNK_HOLDS_NAME[chunk] = hit
+    return hit
 
 
 def _names(text: str, out: list[Span]) -> None:
@@ -473,7 +497,7 @@ def redact_spans(text: str, kinds: Iterable[str] | None = None) -> Redaction:
             for m in _LONG_NUMBER.finditer(text):
                 found.append(Span(m.start(), m.end(), "nummer"))
         _addresses(text, found)
-    elif _MAYBE_STREET.search(text):
+    elif any(ending in text for ending in _STREET_ENDINGS):  # substring scans beat one regex
         for m in _STREET_NAMED.finditer(text):
             if m["street"].casefold() not in _NOT_NAMES:
                 found.append(Span(m.start(), m.end(), "adress"))

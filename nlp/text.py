@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import lru_cache, reduce
 from importlib import resources
 from itertools import pairwise
+from operator import or_
 
 from nltk.stem.snowball import SwedishStemmer
 
@@ -182,11 +183,37 @@ def normalise(text: str, *, emoji: str = "map", abbreviations: bool = True) -> s
     if emoji == "drop" and (EMOJI_POS in text or EMOJI_NEG in text):
         text = text.replace(EMOJI_POS, " ").replace(EMOJI_NEG, " ")
     text = text.casefold()
-    text = _REPEATED_LETTERS.sub(r"\1", text)
-    text = _REPEATED_PUNCT.sub(r"\1", text)
-    if abbreviations and not _ABBREV_FIRST_RUNS.isdisjoint(_LETTER_RUNS.findall(text)):
+    # repeats and abbreviation runs never span whitespace: look them up per chunk (cached)
+    chunks = text.split()
+    flags = list(map(_CHUNK_FLAGS.get, chunks))
+    if None in flags:
+        flags = list(map(_chunk_flags, chunks))
+    found = reduce(or_, flags, 0)
+    if found & _HAS_REPEATS:
+        text = _REPEATED_LETTERS.sub(r"\1", text)
+        text = _REPEATED_PUNCT.sub(r"\1", text)
+        found = _HAS_ABBREV_RUN if not _ABBREV_FIRST_RUNS.isdisjoint(_LETTER_RUNS.findall(text)) else 0
+    elif not found:
+        return " ".join(chunks)
+    if abbreviations and found & _HAS_ABBREV_RUN:
         text = _ABBREV_RE.sub(lambda m: SMS_ABBREVIATIONS[m.group(1)], text)
     return " ".join(text.split())  # = collapsing \s+ and stripping (same notion of whitespace)
+
+
+_HAS_REPEATS, _HAS_ABBREV_RUN = 1, 2
+_CHUNK_FLAGS: dict[str, int] = {}  # casefolded text between whitespace -> the bits above
+
+
+def _chunk_flags(chunk: str) -> int:
+    flags = _CHUNK_FLAGS.get(chunk)
+    if flags is None:
+        flags = _HAS_REPEATS if _REPEATED_LETTERS.search(chunk) or _REPEATED_PUNCT.search(chunk) else 0
+        if not _ABBREV_FIRST_RUNS.isdisjoint(_LETTER_RUNS.findall(chunk)):
+            flags |= _HAS_ABBREV_RUN
+        if len(_CHUNK_FLAGS) >= 300_000:
+            _CHUNK_FLAGS.clear()
+        _CHUNK_FLAGS[chunk] = flags
+    return flags
 
 
 # ---------------------------------------------------------------------------------------------
