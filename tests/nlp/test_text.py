@@ -5,6 +5,8 @@ from __future__ import annotations
 import pickle
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from nlp import text
@@ -121,3 +123,55 @@ def test_analyse_is_picklable_and_works_in_sklearn() -> None:
     assert x.shape[0] == 2
     assert "stöd" in vec.vocabulary_ and "inte" in vec.vocabulary_
     assert pickle.loads(pickle.dumps(vec)).transform(["stödet"]).nnz == 1
+
+
+def _normalise_by_whole_text_scans(s: str, abbreviations: bool = True) -> str:
+    """The rules of ``normalise`` after casefolding, applied to the whole text (no chunk cache)."""
+    s = text._REPEATED_LETTERS.sub(r"\1", s.casefold())
+    s = text._REPEATED_PUNCT.sub(r"\1", s)
+    if abbreviations:
+        s = text._ABBREV_RE.sub(lambda m: text.SMS_ABBREVIATIONS[m.group(1)], s)
+    return " ".join(s.split())
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "mkt",
+                "mkttt",
+                "o",
+                "å",
+                "e",
+                "nt",
+                "sfi:n",
+                "pga",
+                "bra",
+                "jaaa",
+                "!!",
+                "?",
+                ".",
+                ",",
+                ":",
+                "Tx",
+                "MKT",
+                "soc",
+                "sociala",
+                "Ok",
+                "tack",
+                "ss",
+                "aaa",
+                "mkt.",
+                "bl",
+                "iaf",
+                "ä",
+                "-",
+            ]
+        ),  # fmt: skip
+        max_size=12,
+    ).map(lambda parts: "".join(p + (" " if i % 3 else "") for i, p in enumerate(parts))),
+    st.booleans(),
+)
+@settings(max_examples=400, deadline=None)
+def test_normalise_per_chunk_lookups_equal_whole_text_scans(s: str, abbreviations: bool) -> None:
+    assert normalise(s, abbreviations=abbreviations) == _normalise_by_whole_text_scans(s, abbreviations)
