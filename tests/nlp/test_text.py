@@ -125,6 +125,12 @@ def test_analyse_is_picklable_and_works_in_sklearn() -> None:
     assert pickle.loads(pickle.dumps(vec)).transform(["stödet"]).nnz == 1
 
 
+_SMS_PARTS = [
+    "mkt", "mkttt", "o", "å", "e", "nt", "sfi:n", "pga", "bra", "jaaa", "!!", "?", ".", ",",
+    ":", "Tx", "MKT", "soc", "sociala", "Ok", "tack", "ss", "aaa", "mkt.", "bl", "iaf", "ä", "-",
+]  # fmt: skip
+
+
 def _normalise_by_whole_text_scans(s: str, abbreviations: bool = True) -> str:
     """The rules of ``normalise`` after casefolding, applied to the whole text (no chunk cache)."""
     s = text._REPEATED_LETTERS.sub(r"\1", s.casefold())
@@ -135,41 +141,9 @@ def _normalise_by_whole_text_scans(s: str, abbreviations: bool = True) -> str:
 
 
 @given(
-    st.lists(
-        st.sampled_from(
-            [
-                "mkt",
-                "mkttt",
-                "o",
-                "å",
-                "e",
-                "nt",
-                "sfi:n",
-                "pga",
-                "bra",
-                "jaaa",
-                "!!",
-                "?",
-                ".",
-                ",",
-                ":",
-                "Tx",
-                "MKT",
-                "soc",
-                "sociala",
-                "Ok",
-                "tack",
-                "ss",
-                "aaa",
-                "mkt.",
-                "bl",
-                "iaf",
-                "ä",
-                "-",
-            ]
-        ),  # fmt: skip
-        max_size=12,
-    ).map(lambda parts: "".join(p + (" " if i % 3 else "") for i, p in enumerate(parts))),
+    st.lists(st.sampled_from(_SMS_PARTS), max_size=12).map(
+        lambda parts: "".join(p + (" " if i % 3 else "") for i, p in enumerate(parts))
+    ),
     st.booleans(),
 )
 @settings(max_examples=400, deadline=None)
