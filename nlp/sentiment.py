@@ -218,16 +218,16 @@ def _items(words: Sequence[str]) -> list[tuple[int, str, float]]:
     out: list[tuple[int, str, float]] = []
     if not any(info):
         return out
-    stems: list[str] | None = None
     skip = 0
+    stem = _text.stem
     for i in compress(count(), info):  # positions of hits only (C loop over the rest)
         if i < skip:
             continue
         st, starts, entry = info[i]
-        if starts:
-            if stems is None:
-                stems = [_text.stem(w) for w in words]
-            hit = next((c for c in lexicon().phrases[st] if tuple(stems[i : i + len(c[0])]) == c[0]), None)
+        if starts:  # stems of the phrase's window only (most answers are longer than a phrase)
+            hit = next(
+                (c for c in lexicon().phrases[st] if tuple(map(stem, words[i : i + len(c[0])])) == c[0]), None
+            )
             if hit is not None:
                 if hit[2] != 0.0 or hit[1] != "P":
                     out.append((i, hit[1], hit[2]))
