@@ -258,7 +258,7 @@ class Model:
         daemonic pool worker, such as the app's theming pool).
         """
         if workers > 1 and _can_fork():
-            yield from self._assign_parallel(texts, progress, workers)
+            yield from self._parallel_results("assign", texts, progress, workers)
             return
         for chunk in _chunks(texts, _BATCH):
             yield from self._assign_chunk(chunk)
@@ -279,10 +279,11 @@ class Model:
                     out = pickle.loads(payload)  # noqa: S301
                 yield n, out
 
-    def _assign_parallel(
-        self, texts: Iterable[str], progress: Callable[[int], None] | None, workers: int
-    ) -> Iterator[Assignment]:
-        for n, out in self._parallel("assign", texts, workers):
+    def _parallel_results(
+        self, kind: str, texts: Iterable[str], progress: Callable[[int], None] | None, workers: int
+    ) -> Iterator[Any]:
+        """``_parallel`` flattened to one result per answer, reporting progress per chunk."""
+        for n, out in self._parallel(kind, texts, workers):
             yield from out
             if progress:
                 progress(n)
@@ -341,10 +342,7 @@ class Model:
         batch cost). Redaction still runs first, so the themes are those of the redacted text.
         """
         if workers > 1 and _can_fork():
-            for n, out in self._parallel("label", texts, workers):
-                yield from out
-                if progress:
-                    progress(n)
+            yield from self._parallel_results("label", texts, progress, workers)
             return
         for chunk in _chunks(texts, _BATCH):
             yield from self._label_chunk(chunk)
