@@ -257,13 +257,7 @@ class Model:
         it falls back to this process where forking is unavailable or not allowed (inside a
         daemonic pool worker, such as the app's theming pool).
         """
-        if workers > 1 and _can_fork():
-            yield from self._parallel_results("assign", texts, progress, workers)
-            return
-        for chunk in _chunks(texts, _BATCH):
-            yield from self._assign_chunk(chunk)
-            if progress:
-                progress(len(chunk))
+        yield from self._batched("assign", texts, progress, workers)
 
     def _parallel(self, kind: str, texts: Iterable[str], workers: int) -> Iterator[tuple[int, list[Any]]]:
         """(chunk size, results) per chunk, in input order, from ``workers`` forked processes."""
@@ -279,11 +273,20 @@ class Model:
                     out = pickle.loads(payload)  # noqa: S301
                 yield n, out
 
-    def _parallel_results(
+    def _chunk_runner(self, kind: str) -> Callable[[Sequence[str]], list[Any]]:
+        return {"assign": self._assign_chunk, "label": self._label_chunk, "triage": self._triage_chunk}[kind]
+
+    def _batched(
         self, kind: str, texts: Iterable[str], progress: Callable[[int], None] | None, workers: int
     ) -> Iterator[Any]:
-        """``_parallel`` flattened to one result per answer, reporting progress per chunk."""
-        for n, out in self._parallel(kind, texts, workers):
+        """One result per answer from ``kind``'s chunk function, chunk by chunk, in this process
+        or (``workers > 1`` where forking is allowed) in forked ones; progress per chunk."""
+        if workers > 1 and _can_fork():
+            chunks: Iterator[tuple[int, list[Any]]] = self._parallel(kind, texts, workers)
+        else:
+            run = self._chunk_runner(kind)
+            chunks = ((len(chunk), run(chunk)) for chunk in _chunks(texts, _BATCH))
+        for n, out in chunks:
             yield from out
             if progress:
                 progress(n)
@@ -341,13 +344,7 @@ class Model:
         evidence, per-theme sentiment and the redacted text are not built (a quarter of the
         batch cost). Redaction still runs first, so the themes are those of the redacted text.
         """
-        if workers > 1 and _can_fork():
-            yield from self._parallel_results("label", texts, progress, workers)
-            return
-        for chunk in _chunks(texts, _BATCH):
-            yield from self._label_chunk(chunk)
-            if progress:
-                progress(len(chunk))
+        yield from self._batched("label", texts, progress, workers)
 
     def _label_chunk(self, texts: Sequence[str]) -> list[tuple[tuple[str, ...], str]]:
         if self._sent is not None or self._clauses is not None:  # hooks see the full path
@@ -368,12 +365,7 @@ class Model:
     ) -> Iterator[tuple[str, tuple[str, ...], float]]:
         """(redacted text, themes, top score) per answer: ``assign_iter`` without evidence and
         sentiment, for callers that only need to know what the model covers (discovery)."""
-        if workers > 1 and _can_fork():
-            for _, out in self._parallel("triage", texts, workers):
-                yield from out
-            return
-        for chunk in _chunks(texts, _BATCH):
-            yield from self._triage_chunk(chunk)
+        yield from self._batched("triage", texts, None, workers)
 
     def _triage_chunk(self, texts: Sequence[str]) -> list[tuple[str, tuple[str, ...], float]]:
         keys = self.keys
@@ -463,10 +455,7 @@ def _worker_run(job: tuple[str, list[str]]) -> tuple[int, bytes]:
     our own processes only; models are never pickled to disk)."""
     kind, texts = job
     assert _worker_model is not None
-    run = {"assign": _worker_model._assign_chunk, "label": _worker_model._label_chunk}.get(
-        kind, _worker_model._triage_chunk
-    )
-    out = run(texts)
+    out = _worker_model._chunk_runner(kind)(texts)
     with _no_gc():
         return len(texts), pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
 
