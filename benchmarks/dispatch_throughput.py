@@ -80,9 +80,9 @@ async def time_due_select(sessionmaker: Any, batch: int, repeats: int) -> float:
 
 
 async def bench(database_url: str, fake_url: str, args: argparse.Namespace) -> dict[str, float]:
-    from feedback.clock import FrozenClock
-    from feedback.db import create_engine, session_factory
-    from feedback.settings import Settings
+    from feedback.core.clock import FrozenClock
+    from feedback.core.db import create_engine, session_factory
+    from feedback.core.settings import Settings
     from notifications.dispatcher import DispatchConfig, Dispatcher
     from notifications.gateways.twilio import TwilioConfig, TwilioGateway
     from notifications.phone import PhoneVault
@@ -188,7 +188,7 @@ async def bench(database_url: str, fake_url: str, args: argparse.Namespace) -> d
 
 
 def run_for(db: str, database_url: str, args: argparse.Namespace) -> None:
-    from feedback import migrate
+    from feedback.core import migrate
 
     migrate.upgrade(database_url)
     port = free_port()

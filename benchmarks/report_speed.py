@@ -27,8 +27,8 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from feedback import migrate
-from feedback.db import create_engine, session_factory
+from feedback.core import migrate
+from feedback.core.db import create_engine, session_factory
 from feedback.reports.filters import ReportFilters
 from feedback.reports.queries import build_theme_report
 

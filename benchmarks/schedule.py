@@ -35,9 +35,9 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from feedback import migrate  # noqa: E402
 from feedback.auth.models import Unit  # noqa: E402
-from feedback.db import create_engine, session_factory, utcnow  # noqa: E402
+from feedback.core import migrate  # noqa: E402
+from feedback.core.db import create_engine, session_factory, utcnow  # noqa: E402
 from surveys.closures.models import Client, Closure, ClosureReason  # noqa: E402
 from surveys.plans import service as plans  # noqa: E402
 from surveys.plans.models import FollowUp  # noqa: E402

@@ -1,3 +1,3 @@
-from feedback.cli import entrypoint
+from feedback.cli.main import entrypoint
 
 entrypoint()

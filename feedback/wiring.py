@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from feedback.settings import Settings
+from feedback.core.settings import Settings
 from notifications.gateways.factory import build_gateway, local_fake, stop_local_fake
 from notifications.ports import InboundHandler, SmsGateway
 
@@ -17,7 +17,7 @@ def inbound_handler(settings: Settings, **overrides: Any) -> InboundHandler:
     """The registered owner of conversations: the survey layer (tests may override)."""
     if overrides.get("inbound_handler") is not None:
         return overrides["inbound_handler"]  # type: ignore[no-any-return]
-    from surveys.conversations.inbound import SurveyInboundHandler
+    from surveys.conversations.service import SurveyInboundHandler
 
     return SurveyInboundHandler(settings)
 
@@ -25,26 +25,6 @@ def inbound_handler(settings: Settings, **overrides: Any) -> InboundHandler:
 def sms_gateway(settings: Settings, **overrides: Any) -> SmsGateway:
     """The gateway the dispatcher sends through (tests pass ``sms_gateway=`` to override)."""
     return build_gateway(settings, **overrides)  # type: ignore[no-any-return]
-
-
-def messaging_routes(settings: Settings) -> list[Any]:
-    """Webhooks always; the dev phone page only with dev tools and the fake gateway."""
-    from notifications.webhooks import TwilioWebhookController
-
-    routes: list[Any] = [TwilioWebhookController]
-    if dev_phone_enabled(settings):
-        from feedback.dev_phone import DevPhoneController
-
-        routes.append(DevPhoneController)
-    if settings.bench_bare_endpoint:
-        from notifications.webhooks import bare_benchmark_endpoint
-
-        routes.append(bare_benchmark_endpoint)
-    return routes
-
-
-def dev_phone_enabled(settings: Settings) -> bool:
-    return settings.dev_tools and settings.is_dev and settings.sms_gateway == "fake"
 
 
 def start_messaging(settings: Settings) -> None:

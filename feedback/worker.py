@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from feedback.db import create_engine, session_factory
-from feedback.settings import Settings
+from feedback.core.db import create_engine, session_factory
+from feedback.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +32,14 @@ def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[
     """The worker's composition: each capability contributes its periodic jobs here."""
     from functools import partial
 
-    from feedback.auth.session_store import DatabaseStore
-    from feedback.clock import OffsetClock, SystemClock
+    from feedback.auth.web_sessions import delete_expired_sessions
+    from feedback.core.clock import OffsetClock, SystemClock
     from feedback.devtools import clock as devclock
     from feedback.wiring import inbound_handler
     from notifications.jobs import sms_jobs
     from surveys.conversations.jobs import run_conversation_tick
     from surveys.plans.scheduler import scheduler_job
 
-    store = DatabaseStore(sessionmaker)
     clock = overrides.get("clock")
     jobs: list[Job] = []
     if clock is None and devclock.enabled(settings):
@@ -49,7 +48,7 @@ def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[
         jobs.append(Job("dev-clock-sync", partial(devclock.sync, clock, sessionmaker), 2.0))
     clock = clock or SystemClock()
     jobs += [
-        Job("expire-web-sessions", store.delete_expired, 300.0),
+        Job("expire-web-sessions", partial(delete_expired_sessions, sessionmaker), 300.0),
         Job("survey-conversations", partial(run_conversation_tick, sessionmaker, settings, clock), 60.0),
         Job(
             "surveys-scheduler",

@@ -8,7 +8,7 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from feedback.db import Base, create_engine, import_all_models
+from feedback.core.db import Base, create_engine, import_all_models
 
 config = context.config
 import_all_models()
@@ -16,7 +16,12 @@ target_metadata = Base.metadata
 
 
 def _database_url() -> str:
-    url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+    """From ``feedback.core.migrate`` (the CLI, tests) or, for plain ``alembic``, the environment.
+
+    There is no alembic.ini: ``[tool.alembic]`` in pyproject.toml holds the script location, and
+    the database URL comes from the same variable the app reads.
+    """
+    url = config.attributes.get("database_url")
     return url or os.environ.get("FEEDBACK_DATABASE_URL", "sqlite+aiosqlite:///./feedback.db")
 
 

@@ -19,7 +19,7 @@ import hashlib
 import math
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ import scipy.sparse as sp
 
 from nlp.analysis import Token, analyse, stem_phrase
 from nlp.codebook import FALLBACK_KEY, Codebook
+from nlp.redact import redact
 
 MIN_RESPONDENTS = 5
 N_QUOTES = 5
@@ -108,14 +109,6 @@ class DiscoveryResult:
 
 def _identity(doc: list[str]) -> list[str]:
     return doc
-
-
-def _redactor() -> Callable[[str], str]:
-    try:
-        from nlp.redact import redact
-    except ImportError:  # pragma: no cover
-        return lambda s: s
-    return redact
 
 
 def _cos(a: Iterable[str], b: Iterable[str]) -> float:
@@ -243,7 +236,6 @@ def discover(
         for i in items
     ]
     decided = [d if isinstance(d, Decision) else Decision.from_dict(d) for d in decisions]
-    redact = _redactor()
     if model is not None:
         # themes and top score only: evidence and sentiment are not needed to find the residual
         triage = getattr(model, "triage_iter", None)

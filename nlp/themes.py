@@ -29,6 +29,7 @@ from nlp.analysis import Token, analyse_normalised, analyse_words
 from nlp.codebook import FALLBACK_KEY, Codebook, load_codebook
 from nlp.dataset import LabelledAnswer, combine_labels, labels_digest, load_dev
 from nlp.features import Vocabulary
+from nlp.redact import redact
 from nlp.seeds import SeedLexicon
 from nlp.text import normalise, tokenise
 from nlp.training import FitResult, fit_arrays
@@ -36,14 +37,6 @@ from nlp.training import FitResult, fit_arrays
 FORMAT = 1
 MAX_EVIDENCE = 5
 _BATCH = 20_000
-
-
-def _redactor() -> Callable[[str], str]:
-    try:
-        from nlp.redact import redact
-    except ImportError:  # pragma: no cover - nlp.redact is landed by the text helper
-        return lambda s: s
-    return redact
 
 
 def _label(value: Any) -> str | None:
@@ -107,7 +100,7 @@ class Model:
     def __post_init__(self) -> None:
         self.seeds = SeedLexicon.from_codebook(self.codebook, self.keys)
         self._codebook_version = self.codebook.version
-        self._redact = _redactor()
+        self._redact = redact
         # optional sentiment hooks (redacted text -> label / clauses); None: nlp.sentiment on the
         # already normalised text
         self._sent: Callable[[str], Any] | None = None
@@ -129,7 +122,7 @@ class Model:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._redact = _redactor()
+        self._redact = redact
         self._sent = self._clauses = None
         self._prepare()
 

@@ -22,6 +22,7 @@ from nlp.analysis import analyse
 from nlp.codebook import FALLBACK_KEY
 from nlp.dataset import LabelledAnswer
 from nlp.features import Vocabulary
+from nlp.redact import redact
 from nlp.seeds import SeedLexicon
 
 C_DEFAULT = 4.0
@@ -44,14 +45,6 @@ class FitResult:
     thresholds: np.ndarray
     seed_only: np.ndarray
     n_pseudo: dict[str, int] = field(default_factory=dict)
-
-
-def _redact(text: str) -> str:
-    try:
-        from nlp.redact import redact
-    except ImportError:  # pragma: no cover
-        return text
-    return redact(text)
 
 
 def _classifier(c: float) -> LogisticRegression:
@@ -114,8 +107,8 @@ def fit_arrays(
     folds: int = 5,
     seed: int = 0,
 ) -> FitResult:
-    docs = [analyse(_redact(a.text)) for a in answers]
-    extra = [analyse(_redact(t)) for t in unlabelled]
+    docs = [analyse(redact(a.text)) for a in answers]
+    extra = [analyse(redact(t)) for t in unlabelled]
     counts = seeds.counts_many(docs)
     vocab = Vocabulary.fit(docs + extra, n_seed=len(keys))
     x = vocab.transform(docs, counts)

@@ -47,7 +47,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from feedback.clock import Clock, SystemClock
+from feedback.core.clock import Clock, SystemClock
 from notifications import optout, windows
 from notifications.errors import (
     UNREACHABLE_CODES,
@@ -99,8 +99,8 @@ class DispatchConfig:
         values: dict[str, Any] = {
             "public_url": settings.public_url,
             "validity_period_s": settings.sms_validity_period_s,
-            "rate_segments_per_s": getattr(settings, "sms_rate_segments_per_s", 0.0),
-            "reconcile_grace_s": getattr(settings, "sms_reconcile_grace_s", 1800.0),
+            "rate_segments_per_s": settings.sms_rate_segments_per_s,
+            "reconcile_grace_s": settings.sms_reconcile_grace_s,
             "sender": settings.twilio_messaging_service_sid or settings.twilio_from or "default",
         }
         values.update(changes)

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.settings import Settings
+from feedback.core.settings import Settings
 from notifications import optout, outbox
 from notifications.models import OptOutAction, OptOutSource, SmsInbound
 from notifications.phone import InvalidPhoneNumber, PhoneVault

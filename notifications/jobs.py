@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from feedback.clock import Clock, SystemClock
+from feedback.core.clock import Clock, SystemClock
 from notifications.dispatcher import DispatchConfig, Dispatcher, DispatchStats
+from notifications.gateways.factory import build_gateway
 from notifications.phone import PhoneVault
 from notifications.ports import InboundHandler, NullInboundHandler, SmsGateway
 
@@ -30,13 +31,8 @@ class PeriodicTask:
     interval_s: float
 
 
-def default_gateway(settings: Any) -> SmsGateway | None:
-    """The gateway chosen by ``settings.sms_gateway`` (``notifications.gateways``), if available."""
-    try:
-        from notifications.gateways.factory import build_gateway  # type: ignore[import-not-found]
-    except ImportError:
-        log.warning("no SMS gateway factory available; the SMS dispatcher is not started")
-        return None
+def default_gateway(settings: Any) -> SmsGateway:
+    """The gateway chosen by ``settings.sms_gateway`` (``notifications.gateways``)."""
     return build_gateway(settings)  # type: ignore[no-any-return]
 
 
@@ -74,8 +70,6 @@ def sms_jobs(
 ) -> list[PeriodicTask]:
     """``sms-dispatch`` every second (batches for up to ``dispatch_budget_s``), reconcile every minute."""
     gateway = sms_gateway or default_gateway(settings)
-    if gateway is None:
-        return []
     dispatcher = build_dispatcher(settings, sessionmaker, gateway, inbound_handler, clock=clock, stop=stop)
 
     async def dispatch() -> DispatchStats:

@@ -18,7 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from feedback.db import Base, UUIDPrimaryKey, utcnow
+from feedback.core.db import Base, UUIDPrimaryKey, str_enum, utcnow
 
 
 class OutboxStatus(enum.StrEnum):
@@ -73,10 +73,6 @@ class OptOutSource(enum.StrEnum):
     ADMIN = "admin"  # a caseworker recorded it (e.g. said on the phone)
 
 
-def _enum(cls: type[enum.StrEnum], length: int = 16) -> sa.Enum:
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
-
 _DUE_WHERE = sa.text("status IN ('queued', 'retry')")
 
 
@@ -107,7 +103,9 @@ class SmsOutbox(UUIDPrimaryKey, Base):
     body: Mapped[str] = mapped_column(sa.Text)
     segments: Mapped[int] = mapped_column(default=1)
     encoding: Mapped[str] = mapped_column(sa.String(8), default="gsm7")
-    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.QUEUED)
+    status: Mapped[OutboxStatus] = mapped_column(
+        str_enum(OutboxStatus, validate=False), default=OutboxStatus.QUEUED
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int] = mapped_column(default=5)
     not_before: Mapped[datetime] = mapped_column(default=utcnow)
@@ -168,8 +166,8 @@ class SmsOptOutEvent(Base):
         sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
     )
     phone_index: Mapped[str] = mapped_column(sa.String(64))
-    action: Mapped[OptOutAction] = mapped_column(_enum(OptOutAction))
-    source: Mapped[OptOutSource] = mapped_column(_enum(OptOutSource))
+    action: Mapped[OptOutAction] = mapped_column(str_enum(OptOutAction, validate=False))
+    source: Mapped[OptOutSource] = mapped_column(str_enum(OptOutSource, validate=False))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     note: Mapped[str | None] = mapped_column(sa.String(200))
 

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.db import utcnow
+from feedback.core.db import utcnow
 from notifications import encoding
 from notifications.models import PENDING_STATUSES, OutboxStatus, SmsOutbox
 from notifications.phone import PhoneVault, normalise_mobile

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.settings import Settings
+from feedback.core.settings import Settings
 from notifications import delivery_status, optout
 from notifications.errors import OPTED_OUT_CODE, UNREACHABLE_CODES, reason_for_code
 from notifications.models import OptOutAction, OptOutSource, OutboxStatus, SmsOutbox, SmsStatusEvent

@@ -22,10 +22,10 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback import migrate
-from feedback.app import create_app
-from feedback.db import create_engine, session_factory
-from feedback.settings import Settings
+from feedback.core import migrate
+from feedback.core.db import create_engine, session_factory
+from feedback.core.settings import Settings
+from feedback.web.app import create_app
 
 POSTGRES_URL = os.environ.get(
     "FEEDBACK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

@@ -31,11 +31,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from feedback.auth import audit, services
+from feedback.auth import services
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Invitation, Membership, Role, User
-from feedback.db import utcnow
-from feedback.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
+from feedback.core import audit
+from feedback.core.db import utcnow
+from feedback.core.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 
 DEFAULT_TTL = timedelta(hours=72)
 MAX_TTL = timedelta(days=30)

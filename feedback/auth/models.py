@@ -5,12 +5,11 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from feedback.db import Base, Timestamps, UUIDPrimaryKey, utcnow
+from feedback.core.db import Base, Timestamps, UUIDPrimaryKey, str_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -43,15 +42,7 @@ class User(UUIDPrimaryKey, Timestamps, Base):
 
     email: Mapped[str] = mapped_column(sa.String(320), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(200))
-    role: Mapped[Role] = mapped_column(
-        sa.Enum(
-            Role,
-            native_enum=False,
-            length=20,
-            validate_strings=True,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    role: Mapped[Role] = mapped_column(str_enum(Role, 20))
     # argon2id hash; NULL until an invited user sets a password.
     password_hash: Mapped[str | None] = mapped_column(sa.String(255), default=None)
     password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -93,22 +84,6 @@ class Invitation(UUIDPrimaryKey, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None] = mapped_column(default=None)
-
-
-class AuditEvent(Base):
-    """Append-only record of who read or changed personal data, when and why."""
-
-    __tablename__ = "audit_event"
-
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
-    action: Mapped[str] = mapped_column(sa.String(64), index=True)
-    subject_type: Mapped[str] = mapped_column(sa.String(64))
-    subject_id: Mapped[str | None] = mapped_column(sa.String(64))
-    reason: Mapped[str] = mapped_column(sa.String(500), default="")
-    client_ip: Mapped[str | None] = mapped_column(sa.String(64))
-    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class LoginThrottle(Base):

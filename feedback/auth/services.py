@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from feedback.auth.models import Membership, Role, Unit, User
 from feedback.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
-from feedback.db import utcnow
-from feedback.errors import Conflict, InvalidInput, NotFound
+from feedback.core.db import utcnow
+from feedback.core.errors import Conflict, InvalidInput, NotFound
 
 
 def normalise_email(email: str) -> str:

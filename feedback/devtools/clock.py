@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.clock import OffsetClock
+from feedback.core.clock import STOCKHOLM, OffsetClock
+from feedback.core.settings import Settings
 from feedback.devtools.models import DevClockState
-from feedback.settings import Settings
 from notifications.windows import is_holiday
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 ROW_ID = 1
 MAX_OFFSET = timedelta(days=3 * 366)
 

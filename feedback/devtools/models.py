@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from feedback.db import Base, utcnow
+from feedback.core.db import Base, utcnow
 
 
 class DevClockState(Base):

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from feedback.db import Base, Timestamps, UUIDPrimaryKey, utcnow
+from feedback.core.db import Base, Timestamps, UUIDPrimaryKey, utcnow
 
 
 class PanelRound(UUIDPrimaryKey, Timestamps, Base):

@@ -11,20 +11,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.auth.guards import ensure_unit_access
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role
-from feedback.errors import Conflict, Forbidden, InvalidInput, NotFound
+from feedback.auth.scope import ensure_unit_access
+from feedback.core.clock import STOCKHOLM
+from feedback.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from feedback.panel.models import PanelRound, PublishedItem, Reflection
-from feedback.themes.models import Channel, OpenText
-from feedback.themes.service import register_open_text, respondent_key
+from surveys.answers.models import Channel, OpenText
+from surveys.answers.service import register_open_text, respondent_key
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MAX_PROMPTS = 10
 MAX_TEXT = 4000
 

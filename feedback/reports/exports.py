@@ -27,7 +27,8 @@ from feedback.reports.queries import (
     open_text_conditions,
 )
 from feedback.reports.suppression import MIN_PEOPLE, SUPPRESSED_SV, display
-from feedback.themes.models import OpenText, OpenTextTheme
+from feedback.themes.models import OpenTextTheme
+from surveys.answers.models import OpenText
 
 MAX_EXPORT_ROWS = 200_000
 

@@ -11,11 +11,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from feedback.errors import InvalidInput
+from feedback.core.clock import STOCKHOLM
+from feedback.core.errors import InvalidInput
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 CHANNELS = ("sms", "phone", "panel")
 CHANNEL_LABELS_SV = {"sms": "SMS", "phone": "Telefon", "panel": "Brukarpanel"}
 GRANULARITIES = ("month", "quarter")

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from feedback.db import Base, UUIDPrimaryKey, utcnow
+from feedback.core.db import Base, UUIDPrimaryKey, str_enum, utcnow
 
 
 class ActionStatus(enum.StrEnum):
@@ -71,7 +71,7 @@ class ReviewAction(UUIDPrimaryKey, Base):
     owner: Mapped[str] = mapped_column(sa.String(200))
     due_on: Mapped[date | None] = mapped_column(sa.Date, default=None)
     status: Mapped[ActionStatus] = mapped_column(
-        sa.Enum(ActionStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        str_enum(ActionStatus, validate=False),
         default=ActionStatus.PLANNED,
     )
     published_item_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -24,11 +24,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.models import Unit
-from feedback.errors import Forbidden
+from feedback.core.errors import Forbidden
 from feedback.reports import survey_sections
 from feedback.reports.filters import ReportFilters
 from feedback.reports.suppression import MIN_PEOPLE, Line, merge_suggestions, protect
-from feedback.themes.models import SENTIMENT_CODES, OpenText, OpenTextTheme, ReportThemeFact, ReportThemeKey
+from feedback.themes.models import SENTIMENT_CODES, OpenTextTheme, ReportThemeFact, ReportThemeKey
+from surveys.answers.models import OpenText
 
 SENTIMENTS = ("pos", "neu", "neg", "none")
 SENTIMENT_LABELS_SV = {"pos": "Positiv", "neu": "Neutral", "neg": "Negativ", "none": "Ej bedömd"}

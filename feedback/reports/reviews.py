@@ -19,23 +19,24 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.auth.guards import ensure_unit_access
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role, Unit
-from feedback.errors import Conflict, Forbidden, InvalidInput, NotFound
+from feedback.auth.scope import ensure_unit_access
+from feedback.core.clock import STOCKHOLM
+from feedback.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from feedback.panel.models import PublishedItem
+from feedback.reports.filters import ReportFilters
 from feedback.reports.models import ActionStatus, Finding, Review, ReviewAction
-from feedback.reports.suppression import MIN_PEOPLE, suppress_series
+from feedback.reports.queries import build_theme_report
 from feedback.themes.decisions import current_codebook
-from feedback.themes.models import OpenText, OpenTextTheme
-from feedback.themes.service import respondent_key
+from feedback.themes.models import OpenTextTheme
+from surveys.answers.models import OpenText
+from surveys.answers.service import respondent_key
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MAX_TEXT = 4000
 MAX_SMS = 320
 SnapshotBuilder = Callable[
@@ -68,43 +69,12 @@ async def theme_snapshot(
 ) -> dict[str, Any]:
     """The unit's theme table for the period, suppressed as on screen (< 5 people → hidden).
 
-    Uses the report page's ``build_theme_report`` when it is installed, so the snapshot is
-    exactly the report the manager looked at; otherwise the theme counts alone.
+    Uses the report page's ``build_theme_report``, so the snapshot is exactly the report the
+    manager looked at.
     """
-    try:
-        from feedback.reports.filters import ReportFilters
-        from feedback.reports.queries import build_theme_report
-    except ImportError:
-        return await _theme_counts_snapshot(session, unit_id, period_from, period_to, now)
     filters = ReportFilters(date_from=period_from, date_to=period_to, unit_ids=(unit_id,))
     report = await build_theme_report(session, filters, frozenset({unit_id}), now=now)
     return {"kind": "theme_report", **json.loads(json.dumps(report.to_dict(), default=str))}
-
-
-async def _theme_counts_snapshot(
-    session: AsyncSession, unit_id: uuid.UUID, period_from: date, period_to: date, now: datetime
-) -> dict[str, Any]:
-    start, end = _bounds(period_from, period_to)
-    codebook = await current_codebook(session)
-    where = [OpenText.unit_id == unit_id, OpenText.received_at >= start, OpenText.received_at < end]
-    rows = await session.execute(
-        sa.select(OpenTextTheme.theme_key, sa.func.count(sa.distinct(OpenText.respondent_key)))
-        .join(OpenText, OpenText.id == OpenTextTheme.open_text_id)
-        .where(*where)
-        .group_by(OpenTextTheme.theme_key)
-    )
-    total = await session.scalar(sa.select(sa.func.count(sa.distinct(OpenText.respondent_key))).where(*where))
-    series = suppress_series(dict(rows.all()), total=int(total or 0))
-    return {
-        "kind": "theme_counts",
-        "generated_at": now.isoformat(),
-        "respondents": series.total,
-        "themes": [
-            {"key": k, "label": codebook.label(k), "respondents": v}
-            for k, v in sorted(series.values.items(), key=lambda kv: (-(kv[1] or 0), kv[0]))
-        ],
-        "min_people": MIN_PEOPLE,
-    }
 
 
 def _bounds(period_from: date, period_to: date) -> tuple[datetime, datetime]:

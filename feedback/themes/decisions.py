@@ -23,15 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role
-from feedback.errors import Forbidden, InvalidInput, NotFound
-from feedback.themes.models import (
-    AnswerLabel,
-    CodebookEventRow,
-    OpenText,
-    OpenTextTheme,
-    ThemingStatus,
-)
+from feedback.core.errors import Forbidden, InvalidInput, NotFound
+from feedback.themes.models import AnswerLabel, CodebookEventRow, OpenTextTheme
 from nlp.codebook import FALLBACK_KEY, Codebook, CodebookError, CodebookEvent, load_codebook
+from surveys.answers.models import OpenText, ThemingStatus
 
 MANAGER = "manager"
 

@@ -31,12 +31,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from feedback.settings import Settings
+from feedback.core.settings import Settings
 from feedback.themes import pool
 from feedback.themes.decisions import current_codebook, manager_labels
-from feedback.themes.models import OpenText, ThemingStatus
 from feedback.themes.theming import store_assignments
 from nlp.dataset import labels_digest
+from surveys.answers.models import OpenText, ThemingStatus
 
 log = logging.getLogger(__name__)
 

@@ -1,14 +1,11 @@
-"""Open answers from every channel, and the themes assigned to them (tables only).
+"""The themes assigned to open answers, the codebook decisions and the report's copy (tables only).
 
-Why one table for all open text: SMS replies, phone-call notes and panel reflections are themed
-by the same engine and reported side by side; each source registers its text here once, already
-redacted, with the few dimensions reports filter on copied in (unit, channel, wave, reason,
-language) so a yearly report is one indexed scan, not a join across every package.
+The open text itself (``OpenText``) belongs to the answers it comes from
+(``surveys.answers.models``); this layer adds what theming decides about it.
 """
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 from typing import Any
@@ -16,63 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from feedback.db import Base, UUIDPrimaryKey, utcnow
-
-
-class Channel(enum.StrEnum):
-    SMS = "sms"
-    PHONE = "phone"
-    PANEL = "panel"
-
-
-class ThemingStatus(enum.StrEnum):
-    PENDING = "pending"
-    THEMED = "themed"
-    FAILED = "failed"
-
-
-def _enum(cls: type[enum.StrEnum], length: int = 16) -> sa.Enum:
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
-
-class OpenText(UUIDPrimaryKey, Base):
-    __tablename__ = "open_text"
-    __table_args__ = (
-        sa.Index("ix_open_text_status_received", "status", "received_at"),
-        sa.Index("ix_open_text_unit_received", "unit_id", "received_at"),
-        # the report's newest quotable answers, without sorting a year of rows
-        sa.Index(
-            "ix_open_text_quote_received",
-            "received_at",
-            postgresql_where=sa.text("quote_consent IS true"),
-            sqlite_where=sa.text("quote_consent IS 1"),
-        ),
-    )
-
-    channel: Mapped[Channel] = mapped_column(_enum(Channel))
-    # Where the text came from, e.g. "answer:<uuid>" or "reflection:<uuid>"; unique so a source
-    # that registers twice (retried webhook, edited reflection) updates instead of duplicating.
-    source_ref: Mapped[str] = mapped_column(sa.String(80), unique=True)
-    unit_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("unit.id", ondelete="CASCADE"))
-    # Pseudonymous key for counting distinct respondents (small-cell suppression); never shown.
-    respondent_key: Mapped[str] = mapped_column(sa.String(64), index=True)
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    language: Mapped[str | None] = mapped_column(sa.String(8))
-    wave_days: Mapped[int | None] = mapped_column()
-    closure_reason: Mapped[str | None] = mapped_column(sa.String(20))
-    question_key: Mapped[str | None] = mapped_column(sa.String(64))
-    text_redacted: Mapped[str] = mapped_column(sa.Text)
-    quote_consent: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[ThemingStatus] = mapped_column(_enum(ThemingStatus), default=ThemingStatus.PENDING)
-    sentiment: Mapped[str | None] = mapped_column(sa.String(3))
-    model_version: Mapped[str | None] = mapped_column(sa.String(64))
-    codebook_version: Mapped[str | None] = mapped_column(sa.String(64))
-    themed_at: Mapped[datetime | None] = mapped_column()
-    attempts: Mapped[int] = mapped_column(default=0)
-
-    themes: Mapped[list[OpenTextTheme]] = relationship(
-        back_populates="open_text", cascade="all, delete-orphan", lazy="selectin"
-    )
+from feedback.core.db import Base, utcnow
+from surveys.answers.models import OpenText
 
 
 class OpenTextTheme(Base):

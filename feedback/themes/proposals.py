@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.identity import CurrentUser
-from feedback.errors import InvalidInput, NotFound
+from feedback.core.errors import InvalidInput, NotFound
 from feedback.themes.decisions import (
     current_codebook,
     record_theme_event,
@@ -24,8 +24,9 @@ from feedback.themes.decisions import (
     require_manager,
     slug_key,
 )
-from feedback.themes.models import OpenText, OpenTextTheme, ProposalDecision, ThemeProposal
+from feedback.themes.models import OpenTextTheme, ProposalDecision, ThemeProposal
 from nlp.codebook import FALLBACK_KEY
+from surveys.answers.models import OpenText
 
 ACTIONS = ("accept", "merge", "rename", "reject")
 

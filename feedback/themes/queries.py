@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.themes.models import AnswerLabel, OpenText, OpenTextTheme
+from feedback.themes.models import AnswerLabel, OpenTextTheme
+from surveys.answers.models import OpenText
 
 MAX_ANSWERS = 100
 

@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.themes.decisions import current_codebook, labelled_keys, manager_labels, reapply_rules
-from feedback.themes.models import OpenText, OpenTextTheme, ThemingStatus
+from feedback.themes.models import OpenTextTheme
 from nlp.codebook import FALLBACK_KEY, Codebook
+from surveys.answers.models import OpenText, ThemingStatus
 
 BATCH = 500
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import feedback.db
+import feedback.core.db
 
 
 revision: str = "0001_foundation"
@@ -33,12 +33,12 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("password_hash", sa.String(length=255), nullable=True),
-        sa.Column("password_changed_at", feedback.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("password_changed_at", feedback.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("last_login_at", feedback.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_login_at", feedback.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", feedback.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", feedback.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", feedback.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", feedback.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_app_user")),
         sa.UniqueConstraint("email", name=op.f("uq_app_user_email")),
     )
@@ -46,8 +46,8 @@ def upgrade() -> None:
         "login_throttle",
         sa.Column("key", sa.String(length=400), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("first_failure_at", feedback.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("locked_until", feedback.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("first_failure_at", feedback.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", feedback.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_login_throttle")),
     )
     op.create_table(
@@ -56,8 +56,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", feedback.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", feedback.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", feedback.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", feedback.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_unit")),
         sa.UniqueConstraint("code", name=op.f("uq_unit_code")),
     )
@@ -65,7 +65,7 @@ def upgrade() -> None:
         "web_session",
         sa.Column("key", sa.String(length=128), nullable=False),
         sa.Column("value", sa.LargeBinary(), nullable=False),
-        sa.Column("expires_at", feedback.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", feedback.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_web_session")),
     )
     with op.batch_alter_table("web_session", schema=None) as batch_op:
@@ -74,7 +74,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_event",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("at", feedback.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", feedback.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Uuid(), nullable=True),
         sa.Column("action", sa.String(length=64), nullable=False),
         sa.Column("subject_type", sa.String(length=64), nullable=False),
@@ -96,9 +96,9 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("created_by_id", sa.Uuid(), nullable=True),
-        sa.Column("created_at", feedback.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", feedback.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("used_at", feedback.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", feedback.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", feedback.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", feedback.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_id"],
@@ -119,7 +119,7 @@ def upgrade() -> None:
         "membership",
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("unit_id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", feedback.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", feedback.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["unit_id"], ["unit.id"], name=op.f("fk_membership_unit_id_unit"), ondelete="CASCADE"
         ),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import feedback.db
+import feedback.core.db
 
 
 revision: str = '0002_open_text'
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('source_ref', sa.String(length=80), nullable=False),
     sa.Column('unit_id', sa.Uuid(), nullable=False),
     sa.Column('respondent_key', sa.String(length=64), nullable=False),
-    sa.Column('received_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=True),
     sa.Column('wave_days', sa.Integer(), nullable=True),
     sa.Column('closure_reason', sa.String(length=20), nullable=True),
@@ -37,7 +37,7 @@ def upgrade() -> None:
     sa.Column('sentiment', sa.String(length=3), nullable=True),
     sa.Column('model_version', sa.String(length=64), nullable=True),
     sa.Column('codebook_version', sa.String(length=64), nullable=True),
-    sa.Column('themed_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('themed_at', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_open_text_unit_id_unit'), ondelete='CASCADE'),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import feedback.db
+import feedback.core.db
 
 
 revision: str = '0101_notifications'
@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.Column('opt_out_type', sa.String(length=16), nullable=True),
     sa.Column('outcome', sa.String(length=32), nullable=True),
     sa.Column('handled', sa.Boolean(), nullable=False),
-    sa.Column('received_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_inbound')),
     sa.UniqueConstraint('message_sid', name=op.f('uq_sms_inbound_message_sid'))
@@ -43,7 +43,7 @@ def upgrade() -> None:
     sa.Column('phone_index', sa.String(length=64), nullable=False),
     sa.Column('action', sa.Enum('opt_out', 'opt_in', name='optoutaction', native_enum=False, length=16), nullable=False),
     sa.Column('source', sa.Enum('keyword', 'twilio_21610', 'opt_out_type', 'admin', name='optoutsource', native_enum=False, length=16), nullable=False),
-    sa.Column('at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('note', sa.String(length=200), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_opt_out_event'))
     )
@@ -55,7 +55,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('error_code', sa.Integer(), nullable=True),
     sa.Column('outbox_id', sa.Uuid(), nullable=True),
-    sa.Column('received_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_status_event')),
     sa.UniqueConstraint('provider_sid', 'status', name=op.f('uq_sms_status_event_provider_sid_status'))
@@ -76,10 +76,10 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('queued', 'sending', 'retry', 'sent', 'delivered', 'undelivered', 'failed', 'unknown', 'needs_review', 'skipped', 'canceled', 'dead', name='outboxstatus', native_enum=False, length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('max_attempts', sa.Integer(), nullable=False),
-    sa.Column('not_before', feedback.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('lease_until', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('not_before', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('lease_until', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('claimed_by', sa.String(length=64), nullable=True),
-    sa.Column('attempt_started_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('attempt_started_at', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('conversation_exempt', sa.Boolean(), nullable=False),
     sa.Column('ignore_opt_out', sa.Boolean(), nullable=False),
     sa.Column('provider_sid', sa.String(length=64), nullable=True),
@@ -87,10 +87,10 @@ def upgrade() -> None:
     sa.Column('last_error_code', sa.Integer(), nullable=True),
     sa.Column('last_error_reason', sa.String(length=300), nullable=True),
     sa.Column('reconcile_checks', sa.Integer(), nullable=False),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('final_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('final_at', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_sms_outbox_unit_id_unit'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_outbox')),
@@ -110,7 +110,7 @@ def upgrade() -> None:
     sa.Column('end_minute', sa.Integer(), nullable=False),
     sa.Column('skip_holidays', sa.Boolean(), nullable=False),
     sa.Column('timezone', sa.String(length=40), nullable=False),
-    sa.Column('updated_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_sms_send_window_unit_id_unit'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_send_window')),

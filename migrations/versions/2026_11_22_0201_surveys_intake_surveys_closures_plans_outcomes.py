@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import feedback.db
+import feedback.core.db
 
 
 revision: str = '0201_surveys_intake'
@@ -31,13 +31,13 @@ def upgrade() -> None:
     sa.Column('consent_on', sa.Date(), nullable=True),
     sa.Column('consent_channel', sa.Enum('meeting', 'phone', 'written', 'digital', name='consentchannel', native_enum=False, length=20), nullable=True),
     sa.Column('consent_given_by', sa.Enum('client', 'representative', name='consentgivenby', native_enum=False, length=20), nullable=True),
-    sa.Column('consent_withdrawn_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('consent_withdrawn_at', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('do_not_contact', sa.Boolean(), nullable=False),
     sa.Column('protected_identity', sa.Boolean(), nullable=False),
-    sa.Column('erased_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('erased_at', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_client_unit_id_unit'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_client')),
     sa.UniqueConstraint('unit_id', 'client_ref', name='uq_client_unit_ref')
@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('unit_id', sa.Uuid(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Uuid(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['app_user.id'], name=op.f('fk_follow_up_plan_created_by_id_app_user'), ondelete='SET NULL'),
@@ -64,11 +64,11 @@ def upgrade() -> None:
     sa.Column('closed_on', sa.Date(), nullable=False),
     sa.Column('reason', sa.Enum('work', 'studies', 'other_income', 'moved', 'unknown', name='closurereason', native_enum=False, length=20), nullable=False),
     sa.Column('registered_by_id', sa.Uuid(), nullable=True),
-    sa.Column('registered_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('registered_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('returned_on', sa.Date(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_closure_client_id_client'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['registered_by_id'], ['app_user.id'], name=op.f('fk_closure_registered_by_id_app_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_closure_unit_id_unit'), ondelete='CASCADE'),
@@ -102,13 +102,13 @@ def upgrade() -> None:
     sa.Column('window_end', sa.Date(), nullable=False),
     sa.Column('status', sa.Enum('scheduled', 'due', 'started', 'skipped', 'cancelled', 'done', name='followupstatus', native_enum=False, length=20), nullable=False),
     sa.Column('skip_reason', sa.String(length=64), nullable=True),
-    sa.Column('handed_over_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('started_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('handed_over_at', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_follow_up_client_id_client'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['closure_id'], ['closure.id'], name=op.f('fk_follow_up_closure_id_closure'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['plan_id'], ['follow_up_plan.id'], name=op.f('fk_follow_up_plan_id_follow_up_plan'), ondelete='SET NULL'),
@@ -129,7 +129,7 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('working', 'studying', 'both', 'neither', 'returned', name='outcomestatus', native_enum=False, length=20), nullable=False),
     sa.Column('source', sa.Enum('sms', 'phone', 'web', 'caseworker', name='outcomesource', native_enum=False, length=20), nullable=False),
     sa.Column('observed_on', sa.Date(), nullable=False),
-    sa.Column('recorded_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('recorded_by_id', sa.Uuid(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['closure_id'], ['closure.id'], name=op.f('fk_outcome_closure_id_closure'), ondelete='CASCADE'),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import feedback.db
+import feedback.core.db
 
 
 revision: str = '0210_questionnaires'
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_questionnaire')),
     sa.UniqueConstraint('key', 'version', name='uq_questionnaire_key_version')
@@ -58,7 +58,7 @@ def upgrade() -> None:
     sa.Column('encoding', sa.String(length=8), nullable=False),
     sa.Column('segments', sa.Integer(), nullable=False),
     sa.Column('ucs2_chars', sa.String(length=64), nullable=False),
-    sa.Column('updated_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['questionnaire_id'], ['questionnaire.id'], name=op.f('fk_questionnaire_text_questionnaire_id_questionnaire'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_questionnaire_text')),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import feedback.db
+import feedback.core.db
 
 
 revision: str = '0220_conversations'
@@ -31,12 +31,12 @@ def upgrade() -> None:
     sa.Column('reason', sa.String(length=24), nullable=False),
     sa.Column('status', sa.Enum('open', 'claimed', 'done', 'unreachable', 'cancelled', name='callstatus', native_enum=False, length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('due_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('claimed_by_id', sa.Uuid(), nullable=True),
-    sa.Column('claim_expires_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claim_expires_at', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_outcome', sa.Enum('completed', 'declined', 'no_answer', 'busy', 'wrong_number', 'call_back', name='calloutcome', native_enum=False, length=16), nullable=True),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['claimed_by_id'], ['app_user.id'], name=op.f('fk_call_task_claimed_by_id_app_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_call_task_client_id_client'), ondelete='CASCADE'),
@@ -64,9 +64,9 @@ def upgrade() -> None:
     sa.Column('reminder_sent', sa.Boolean(), nullable=False),
     sa.Column('answered', sa.Integer(), nullable=False),
     sa.Column('skipped', sa.Integer(), nullable=False),
-    sa.Column('started_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_reply_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_reply_at', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('disposition', sa.Enum('complete', 'partial', 'no_response', 'refused', 'opted_out', 'unreachable', name='disposition', native_enum=False, length=16), nullable=True),
     sa.Column('last_prompt_outbox_id', sa.Uuid(), nullable=True),
     sa.Column('messages_sent', sa.Integer(), nullable=False),
@@ -98,7 +98,7 @@ def upgrade() -> None:
     sa.Column('skipped', sa.Boolean(), nullable=False),
     sa.Column('is_positive', sa.Boolean(), nullable=True),
     sa.Column('open_text_id', sa.Uuid(), nullable=True),
-    sa.Column('answered_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('answered_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['closure_id'], ['closure.id'], name=op.f('fk_survey_answer_closure_id_closure'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['follow_up_id'], ['follow_up.id'], name=op.f('fk_survey_answer_follow_up_id_follow_up'), ondelete='CASCADE'),
@@ -122,8 +122,8 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('open', 'closed', name='casestatus', native_enum=False, length=16), nullable=False),
     sa.Column('owner_id', sa.Uuid(), nullable=True),
     sa.Column('due_on', sa.Date(), nullable=False),
-    sa.Column('opened_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closed_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opened_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('closed_by_id', sa.Uuid(), nullable=True),
     sa.Column('action_note', sa.Text(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -141,9 +141,9 @@ def upgrade() -> None:
     op.create_table('call_attempt',
     sa.Column('task_id', sa.Uuid(), nullable=False),
     sa.Column('caller_id', sa.Uuid(), nullable=True),
-    sa.Column('at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('outcome', sa.Enum('completed', 'declined', 'no_answer', 'busy', 'wrong_number', 'call_back', name='calloutcome', native_enum=False, length=16), nullable=False),
-    sa.Column('call_back_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('call_back_at', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('consent', sa.Boolean(), nullable=True),
     sa.Column('duration_min', sa.Integer(), nullable=True),
     sa.Column('note_open_text_id', sa.Uuid(), nullable=True),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import feedback.db
+import feedback.core.db
 
 revision: str = "0240_dev_clock"
 down_revision: str | Sequence[str] | None = "0301_panel"
@@ -23,7 +23,7 @@ def upgrade() -> None:
         "dev_clock",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("offset_seconds", sa.Float(), nullable=False),
-        sa.Column("updated_at", feedback.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", feedback.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dev_clock")),
     )
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import feedback.db
+import feedback.core.db
 
 
 revision: str = '0301_panel'
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('you_said', sa.Text(), nullable=False),
     sa.Column('we_did', sa.Text(), nullable=False),
     sa.Column('action_id', sa.Uuid(), nullable=True),
-    sa.Column('published_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('published_by_id', sa.Uuid(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['published_by_id'], ['app_user.id'], name=op.f('fk_panel_published_item_published_by_id_app_user'), ondelete='SET NULL'),
@@ -45,8 +45,8 @@ def upgrade() -> None:
     sa.Column('closes_on', sa.Date(), nullable=False),
     sa.Column('created_by_id', sa.Uuid(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['app_user.id'], name=op.f('fk_panel_round_created_by_id_app_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_panel_round_unit_id_unit'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_panel_round'))
@@ -61,10 +61,10 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('importance', sa.Integer(), nullable=True),
     sa.Column('quote_consent', sa.Boolean(), nullable=False),
-    sa.Column('consent_changed_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('consent_changed_at', feedback.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['member_id'], ['app_user.id'], name=op.f('fk_panel_reflection_member_id_app_user'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['round_id'], ['panel_round.id'], name=op.f('fk_panel_reflection_round_id_panel_round'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_panel_reflection')),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import feedback.db
+import feedback.core.db
 
 
 revision: str = '0320_reviews'
@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('snapshot', sa.JSON(), nullable=False),
     sa.Column('snapshot_sha256', sa.String(length=64), nullable=False),
     sa.Column('created_by_id', sa.Uuid(), nullable=True),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['app_user.id'], name=op.f('fk_review_created_by_id_app_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_review_unit_id_unit'), ondelete='CASCADE'),
@@ -43,7 +43,7 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('theme_keys', sa.JSON(), nullable=False),
     sa.Column('quotes', sa.JSON(), nullable=False),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['review_id'], ['review.id'], name=op.f('fk_review_finding_review_id_review'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_review_finding'))
@@ -60,7 +60,7 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('planned', 'ongoing', 'done', name='actionstatus', native_enum=False, length=16), nullable=False),
     sa.Column('published_item_id', sa.Uuid(), nullable=True),
     sa.Column('sms_queued', sa.Integer(), nullable=True),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['finding_id'], ['review_finding.id'], name=op.f('fk_review_action_finding_id_review_finding'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['published_item_id'], ['panel_published_item.id'], name=op.f('fk_review_action_published_item_id_panel_published_item'), ondelete='SET NULL'),

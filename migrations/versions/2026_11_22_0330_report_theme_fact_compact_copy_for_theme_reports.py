@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import feedback.db
+import feedback.core.db
 
 revision: str = '0330_report_theme_fact'
 down_revision: str | Sequence[str] | None = '0420_theme_decisions'
@@ -170,7 +170,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('open_text_id', sa.Uuid(), nullable=False),
     sa.Column('unit_id', sa.Uuid(), nullable=False),
-    sa.Column('received_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('period_month', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('closure_reason', sa.String(length=20), nullable=True),

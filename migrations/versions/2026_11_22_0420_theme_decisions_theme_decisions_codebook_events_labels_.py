@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import feedback.db
+import feedback.core.db
 
 
 revision: str = '0420_theme_decisions'
@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.Column('quotes', sa.JSON(), nullable=False),
     sa.Column('member_ids', sa.JSON(), nullable=False),
     sa.Column('unit_ids', sa.JSON(), nullable=False),
-    sa.Column('proposed_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('proposed_at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('proposal_id', name=op.f('pk_theme_proposal'))
     )
     op.create_table('theme_codebook_event',
@@ -38,7 +38,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('by_id', sa.Uuid(), nullable=True),
-    sa.Column('at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['by_id'], ['app_user.id'], name=op.f('fk_theme_codebook_event_by_id_app_user'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_theme_codebook_event'))
     )
@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=64), nullable=True),
     sa.Column('label_sv', sa.String(length=200), nullable=True),
     sa.Column('by_id', sa.Uuid(), nullable=True),
-    sa.Column('at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['by_id'], ['app_user.id'], name=op.f('fk_theme_proposal_decision_by_id_app_user'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_theme_proposal_decision'))
     )
@@ -61,7 +61,7 @@ def upgrade() -> None:
     sa.Column('open_text_id', sa.Uuid(), nullable=False),
     sa.Column('theme_keys', sa.JSON(), nullable=False),
     sa.Column('by_id', sa.Uuid(), nullable=True),
-    sa.Column('at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', feedback.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['by_id'], ['app_user.id'], name=op.f('fk_theme_answer_label_by_id_app_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['open_text_id'], ['open_text.id'], name=op.f('fk_theme_answer_label_open_text_id_open_text'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('open_text_id', name=op.f('pk_theme_answer_label'))

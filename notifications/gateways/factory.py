@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from feedback.settings import Settings
+from feedback.core.settings import Settings
 from notifications.gateways.console import ConsoleGateway
 from notifications.gateways.twilio import TwilioConfig, TwilioGateway
 

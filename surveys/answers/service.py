@@ -1,7 +1,8 @@
 """Storing one answer (any mode), with the side effects every answer has.
 
-* free text is redacted and registered for theming (``feedback.themes.service``); only the
-  redacted text is stored, in ``open_text``, and the answer points at it;
+* free text is redacted and registered for theming (``register_open_text``, also called by the
+  panel for reflections); only the redacted text is stored, in ``open_text``, and the answer
+  points at it;
 * the status question records an outcome (working / studying / both / neither);
 * a 1 on a question marked ``low_score_opens_case`` opens an inner-loop case.
 A repeated call for the same follow-up, mode and question updates the answer (idempotent).
@@ -9,16 +10,18 @@ A repeated call for the same follow-up, mode and question updates the answer (id
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.themes.models import Channel
-from feedback.themes.service import register_open_text, respondent_key
-from surveys.answers.models import Answer, AnswerMode
+from nlp.redact import redact as nlp_redact
+from surveys.answers.models import Answer, AnswerMode, Channel, OpenText, ThemingStatus
 from surveys.cases.models import Case, CaseTrigger
 from surveys.cases.service import open_case
 from surveys.questionnaires.answers import Parsed
@@ -113,3 +116,58 @@ async def answers_for(session: AsyncSession, follow_up_id: uuid.UUID) -> list[An
 
 def redacted_excerpt(text: str, limit: int = 200) -> str:
     return redact_text(text).strip()[:limit]
+
+
+# ---------------------------------------------------------------- open text intake
+def respondent_key(secret: str, kind: str, ident: str | uuid.UUID) -> str:
+    """A stable pseudonym for counting distinct respondents without storing who they are."""
+    return hmac.new(secret.encode(), f"{kind}:{ident}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
+async def register_open_text(
+    session: AsyncSession,
+    *,
+    channel: Channel | str,
+    source_ref: str,
+    unit_id: uuid.UUID,
+    respondent_key: str,
+    text: str,
+    received_at: datetime,
+    language: str | None = None,
+    wave_days: int | None = None,
+    closure_reason: str | None = None,
+    question_key: str | None = None,
+    quote_consent: bool = False,
+    redact: Callable[[str], str] = nlp_redact,
+) -> OpenText:
+    """Redact ``text`` and store it for theming; a second call for the same source updates it.
+
+    The raw text never reaches the database: redaction happens here, before the row exists.
+    The worker's theming job picks up rows in status ``pending``.
+    """
+    redacted = redact(text).strip()
+    existing = await session.scalar(sa.select(OpenText).where(OpenText.source_ref == source_ref))
+    if existing is not None:
+        if existing.text_redacted != redacted:
+            existing.text_redacted = redacted
+            existing.status = ThemingStatus.PENDING
+            existing.attempts = 0
+        existing.quote_consent = quote_consent
+        await session.flush()
+        return existing
+    row = OpenText(
+        channel=Channel(channel),
+        source_ref=source_ref,
+        unit_id=unit_id,
+        respondent_key=respondent_key,
+        text_redacted=redacted,
+        received_at=received_at,
+        language=language,
+        wave_days=wave_days,
+        closure_reason=closure_reason,
+        question_key=question_key,
+        quote_consent=quote_consent,
+    )
+    session.add(row)
+    await session.flush()
+    return row

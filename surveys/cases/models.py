@@ -14,7 +14,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from feedback.db import Base, UUIDPrimaryKey, utcnow
+from feedback.core.db import Base, UUIDPrimaryKey, str_enum, utcnow
 
 
 class CaseTrigger(enum.StrEnum):
@@ -37,16 +37,6 @@ class CaseStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-def _enum(cls: type[enum.StrEnum], length: int = 16) -> sa.Enum:
-    return sa.Enum(
-        cls,
-        native_enum=False,
-        length=length,
-        validate_strings=True,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
-
 class Case(UUIDPrimaryKey, Base):
     __tablename__ = "survey_case"
     __table_args__ = (sa.Index("ix_survey_case_unit_status_due", "unit_id", "status", "due_on"),)
@@ -56,11 +46,11 @@ class Case(UUIDPrimaryKey, Base):
     follow_up_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("follow_up.id", ondelete="SET NULL"), default=None
     )
-    trigger: Mapped[CaseTrigger] = mapped_column(_enum(CaseTrigger))
+    trigger: Mapped[CaseTrigger] = mapped_column(str_enum(CaseTrigger))
     source: Mapped[str] = mapped_column(sa.String(8))  # sms | phone | web
     # Why it was opened, already redacted (no personnummer, phone numbers or names).
     summary: Mapped[str] = mapped_column(sa.String(500), default="")
-    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), default=CaseStatus.OPEN)
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), default=CaseStatus.OPEN)
     owner_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
     due_on: Mapped[date]
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)

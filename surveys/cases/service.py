@@ -6,17 +6,16 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.errors import Conflict, InvalidInput, NotFound
+from feedback.core.clock import STOCKHOLM
+from feedback.core.errors import Conflict, InvalidInput, NotFound
 from notifications.windows import is_holiday
 from surveys.cases.models import Case, CaseStatus, CaseTrigger
 from surveys.redaction import redact_text
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 DUE_WORKING_DAYS = 2
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.db import utcnow
+from feedback.core.db import utcnow
 from surveys.closures.models import Client
 from surveys.plans.models import FollowUp, FollowUpStatus
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from feedback.errors import InvalidInput
+from feedback.core.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from feedback.settings import Settings
+    from feedback.core.settings import Settings
 
 
 @dataclass(frozen=True)

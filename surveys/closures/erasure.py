@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.auth import audit
-from feedback.errors import Conflict, NotFound
+from feedback.core import audit
+from feedback.core.errors import Conflict, NotFound
 from surveys.closures.changes import stop_contact
 from surveys.closures.models import Client, Closure
 from surveys.plans.models import OPEN_STATUSES, FollowUp

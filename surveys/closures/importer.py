@@ -22,7 +22,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.errors import DomainError, InvalidInput
+from feedback.core.errors import DomainError, InvalidInput
 from surveys.closures.contact import PhoneProtector
 from surveys.closures.identifiers import client_ref_problem
 from surveys.closures.service import (

@@ -15,7 +15,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from feedback.db import Base, Timestamps, UUIDPrimaryKey, utcnow
+from feedback.core.db import Base, Timestamps, UUIDPrimaryKey, str_enum, utcnow
 
 
 class Language(enum.StrEnum):
@@ -81,16 +81,6 @@ CONSENT_GIVEN_BY_LABELS_SV = {
 }
 
 
-def str_enum(cls: type[enum.StrEnum], length: int = 20) -> sa.Enum:
-    return sa.Enum(
-        cls,
-        native_enum=False,
-        length=length,
-        validate_strings=True,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
-
 class Client(UUIDPrimaryKey, Timestamps, Base):
     """A pseudonymous client of one unit, with (encrypted) contact data and consent."""
 
@@ -106,8 +96,10 @@ class Client(UUIDPrimaryKey, Timestamps, Base):
     phone_masked: Mapped[str | None] = mapped_column(sa.String(24), default=None)
     language: Mapped[Language] = mapped_column(str_enum(Language, 8), default=Language.SV)
     consent_on: Mapped[date | None] = mapped_column(default=None)
-    consent_channel: Mapped[ConsentChannel | None] = mapped_column(str_enum(ConsentChannel), default=None)
-    consent_given_by: Mapped[ConsentGivenBy | None] = mapped_column(str_enum(ConsentGivenBy), default=None)
+    consent_channel: Mapped[ConsentChannel | None] = mapped_column(str_enum(ConsentChannel, 20), default=None)
+    consent_given_by: Mapped[ConsentGivenBy | None] = mapped_column(
+        str_enum(ConsentGivenBy, 20), default=None
+    )
     consent_withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
     do_not_contact: Mapped[bool] = mapped_column(default=False)
     protected_identity: Mapped[bool] = mapped_column(default=False)
@@ -133,7 +125,7 @@ class Closure(UUIDPrimaryKey, Timestamps, Base):
     # Copied from the client so unit-scoped lists and reports need no join.
     unit_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("unit.id", ondelete="CASCADE"))
     closed_on: Mapped[date]
-    reason: Mapped[ClosureReason] = mapped_column(str_enum(ClosureReason))
+    reason: Mapped[ClosureReason] = mapped_column(str_enum(ClosureReason, 20))
     registered_by_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("app_user.id", ondelete="SET NULL"), default=None
     )

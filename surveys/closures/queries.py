@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.errors import Forbidden, NotFound
+from feedback.core.errors import Forbidden, NotFound
 from surveys.closures.models import FOLLOWED_UP_REASONS, Client, Closure
 from surveys.outcomes.models import Outcome
 from surveys.plans.models import OPEN_STATUSES, FollowUp

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import msgspec
 
-from feedback.errors import DomainError
+from feedback.core.errors import DomainError
 from surveys.closures.identifiers import client_ref_problem
 from surveys.closures.service import ClosureInput, parse_date, parse_language, parse_reason
 

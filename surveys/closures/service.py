@@ -14,7 +14,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.errors import Conflict, InvalidInput, NotFound
+from feedback.core.errors import Conflict, InvalidInput, NotFound
 from surveys.closures.contact import PhoneProtector
 from surveys.closures.identifiers import client_ref_problem
 from surveys.closures.models import (

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from surveys.conversations import service
 
 if TYPE_CHECKING:
-    from feedback.clock import Clock
-    from feedback.settings import Settings
+    from feedback.core.clock import Clock
+    from feedback.core.settings import Settings
 
 
 async def run_conversation_tick(sessionmaker: Any, settings: Settings, clock: Clock) -> int:

@@ -7,25 +7,14 @@ due for a reminder or expiry through another, without loading anything else.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from feedback.db import Base, UUIDPrimaryKey, utcnow
+from feedback.core.db import Base, UUIDPrimaryKey, str_enum, utcnow
 from surveys.conversations.machine import Disposition
-
-
-def _enum(cls: type[enum.StrEnum], length: int = 16) -> sa.Enum:
-    return sa.Enum(
-        cls,
-        native_enum=False,
-        length=length,
-        validate_strings=True,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class Conversation(UUIDPrimaryKey, Base):
@@ -56,7 +45,7 @@ class Conversation(UUIDPrimaryKey, Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_reply_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
-    disposition: Mapped[Disposition | None] = mapped_column(_enum(Disposition), default=None)
+    disposition: Mapped[Disposition | None] = mapped_column(str_enum(Disposition), default=None)
     # The outbox row of the newest question/re-prompt: its sent_at starts the reminder clock.
     last_prompt_outbox_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     messages_sent: Mapped[int] = mapped_column(default=0)

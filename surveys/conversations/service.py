@@ -1,5 +1,9 @@
 """SMS conversation use-cases: start, reply, tick (reminder/expiry), delivery problem, opt-out.
 
+``SurveyInboundHandler`` (at the end) is the survey layer's ``notifications.ports.InboundHandler``:
+notifications verifies, stores and de-duplicates inbound texts and handles STOPP itself, then
+hands us the reply (inside the webhook's transaction), delivery problems and opt-outs.
+
 Each function loads the conversation's state, feeds one event to the pure machine
 (``machine.py``) and applies the effects in the caller's transaction: texts go to the outbox
 (``notifications.outbox.enqueue``) with idempotency keys made of conversation id, step, text
@@ -32,7 +36,8 @@ from surveys.questionnaires.models import Questionnaire
 from surveys.questionnaires.texts import fill_placeholders
 
 if TYPE_CHECKING:
-    from feedback.settings import Settings
+    from feedback.core.settings import Settings
+    from notifications.ports import DeliveryProblem, InboundSms
     from surveys.plans.models import FollowUp
 
 log = logging.getLogger(__name__)
@@ -46,12 +51,11 @@ def owner_ref(conversation_id: uuid.UUID) -> str:
 
 
 def _config(settings: Settings) -> MachineConfig:
-    hours = getattr(settings, "sms_reminder_hours", 48)
-    return MachineConfig(reminder_after=timedelta(hours=hours))
+    return MachineConfig(reminder_after=timedelta(hours=settings.sms_reminder_hours))
 
 
 def _sender_name(settings: Settings) -> str:
-    return getattr(settings, "sms_sender_name", "") or "Kommunen"
+    return settings.sms_sender_name
 
 
 def _state(conv: Conversation) -> machine.State:
@@ -321,3 +325,30 @@ async def opted_out(session: AsyncSession, phone_index: str, *, now: datetime, s
         )
         count += 1
     return count
+
+
+# ---------------------------------------------------------------- the InboundHandler port
+# Problems after which the person cannot be reached by SMS for this conversation.
+FAILURE_KINDS = frozenset({"failed", "undelivered", "unreachable", "dead", "expired"})
+
+
+class SurveyInboundHandler:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def handle_inbound(self, session: AsyncSession, sms: InboundSms) -> None:
+        await handle_reply(session, sms.from_index, sms.body, now=sms.received_at, settings=self.settings)
+
+    async def handle_delivery_problem(self, session: AsyncSession, problem: DeliveryProblem) -> None:
+        ref = problem.owner_ref or ""
+        if not ref.startswith("conversation:"):
+            return
+        try:
+            conversation_id = uuid.UUID(ref.split(":", 1)[1])
+        except ValueError:
+            return
+        if problem.kind in FAILURE_KINDS:
+            await delivery_failed(session, conversation_id, now=problem.at, settings=self.settings)
+
+    async def handle_opt_out(self, session: AsyncSession, phone_index: str, at: datetime) -> None:
+        await opted_out(session, phone_index, now=at, settings=self.settings)

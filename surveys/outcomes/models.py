@@ -15,8 +15,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from feedback.db import Base, UUIDPrimaryKey, utcnow
-from surveys.closures.models import str_enum
+from feedback.core.db import Base, UUIDPrimaryKey, str_enum, utcnow
 
 
 class OutcomeStatus(enum.StrEnum):
@@ -60,8 +59,8 @@ class Outcome(UUIDPrimaryKey, Base):
     kind: Mapped[OutcomeKind] = mapped_column(str_enum(OutcomeKind, 8))
     # Days after closed_on the observation belongs to (the wave); for a return, days until it.
     wave_days: Mapped[int]
-    status: Mapped[OutcomeStatus] = mapped_column(str_enum(OutcomeStatus))
-    source: Mapped[OutcomeSource] = mapped_column(str_enum(OutcomeSource))
+    status: Mapped[OutcomeStatus] = mapped_column(str_enum(OutcomeStatus, 20))
+    source: Mapped[OutcomeSource] = mapped_column(str_enum(OutcomeSource, 20))
     observed_on: Mapped[date]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(

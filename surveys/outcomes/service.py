@@ -13,7 +13,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.errors import InvalidInput, NotFound
+from feedback.core.errors import InvalidInput, NotFound
 from surveys.closures.models import Closure
 from surveys.outcomes.models import Outcome, OutcomeKind, OutcomeSource, OutcomeStatus
 from surveys.plans.service import local_date

@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from feedback.db import Base, UUIDPrimaryKey, utcnow
+from feedback.core.db import Base, UUIDPrimaryKey, str_enum, utcnow
 
 
 class CallStatus(enum.StrEnum):
@@ -52,16 +52,6 @@ REASON_LABELS_SV = {
 }
 
 
-def _enum(cls: type[enum.StrEnum], length: int = 16) -> sa.Enum:
-    return sa.Enum(
-        cls,
-        native_enum=False,
-        length=length,
-        validate_strings=True,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
-
 class CallTask(UUIDPrimaryKey, Base):
     __tablename__ = "call_task"
     __table_args__ = (
@@ -76,14 +66,14 @@ class CallTask(UUIDPrimaryKey, Base):
     questionnaire_key: Mapped[str] = mapped_column(sa.String(64))
     wave_days: Mapped[int]
     reason: Mapped[str] = mapped_column(sa.String(24))
-    status: Mapped[CallStatus] = mapped_column(_enum(CallStatus), default=CallStatus.OPEN)
+    status: Mapped[CallStatus] = mapped_column(str_enum(CallStatus), default=CallStatus.OPEN)
     attempts: Mapped[int] = mapped_column(default=0)
     due_at: Mapped[datetime]
     claimed_by_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("app_user.id", ondelete="SET NULL"), default=None
     )
     claim_expires_at: Mapped[datetime | None] = mapped_column(default=None)
-    last_outcome: Mapped[CallOutcome | None] = mapped_column(_enum(CallOutcome), default=None)
+    last_outcome: Mapped[CallOutcome | None] = mapped_column(str_enum(CallOutcome), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -94,7 +84,7 @@ class CallAttempt(UUIDPrimaryKey, Base):
     task_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("call_task.id", ondelete="CASCADE"), index=True)
     caller_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    outcome: Mapped[CallOutcome] = mapped_column(_enum(CallOutcome))
+    outcome: Mapped[CallOutcome] = mapped_column(str_enum(CallOutcome))
     call_back_at: Mapped[datetime | None] = mapped_column(default=None)
     consent: Mapped[bool | None] = mapped_column(default=None)
     duration_min: Mapped[int | None] = mapped_column(default=None)

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.errors import Conflict, InvalidInput, NotFound
+from feedback.core.errors import Conflict, InvalidInput, NotFound
 from surveys.answers.models import AnswerMode
 from surveys.answers.service import record_answer
 from surveys.cases.models import Case, CaseTrigger
@@ -202,8 +202,8 @@ async def log_call(
         cases += opened
     await session.flush()
     if log.note.strip():
-        from feedback.themes.models import Channel
-        from feedback.themes.service import register_open_text, respondent_key
+        from surveys.answers.models import Channel
+        from surveys.answers.service import register_open_text, respondent_key
         from surveys.redaction import redact_text
 
         row = await register_open_text(

@@ -8,7 +8,6 @@ inside its window when it can.
 
 from __future__ import annotations
 
-import importlib.util
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifications import optout
 from surveys.closures.models import Client, Closure
 from surveys.plans.models import FollowUp
 
@@ -37,10 +37,8 @@ class GateDecision:
 
 
 async def _opted_out(session: AsyncSession, client: Client) -> bool:
-    if not client.phone_index or importlib.util.find_spec("notifications.optout") is None:
+    if not client.phone_index:
         return False
-    from notifications import optout
-
     return bool(await optout.is_opted_out(session, client.phone_index))
 
 

@@ -15,8 +15,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from feedback.db import Base, Timestamps, UUIDPrimaryKey, utcnow
-from surveys.closures.models import Closure, str_enum
+from feedback.core.db import Base, Timestamps, UUIDPrimaryKey, str_enum, utcnow
+from surveys.closures.models import Closure
 
 
 class StepChannel(enum.StrEnum):
@@ -67,7 +67,7 @@ class PlanStep(UUIDPrimaryKey, Base):
 
     plan_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("follow_up_plan.id", ondelete="CASCADE"))
     offset_days: Mapped[int]
-    channel: Mapped[StepChannel] = mapped_column(str_enum(StepChannel))
+    channel: Mapped[StepChannel] = mapped_column(str_enum(StepChannel, 20))
     questionnaire_key: Mapped[str] = mapped_column(sa.String(64))
     window_days: Mapped[int]
 
@@ -95,11 +95,13 @@ class FollowUp(UUIDPrimaryKey, Timestamps, Base):
     )
     plan_version: Mapped[int] = mapped_column(default=1)
     wave_days: Mapped[int]  # the step's offset: 30, 90, 180, 365
-    channel: Mapped[StepChannel] = mapped_column(str_enum(StepChannel))
+    channel: Mapped[StepChannel] = mapped_column(str_enum(StepChannel, 20))
     questionnaire_key: Mapped[str] = mapped_column(sa.String(64))
     due_on: Mapped[date]  # local (Europe/Stockholm) date the contact should start
     window_end: Mapped[date]  # last date the contact may still start
-    status: Mapped[FollowUpStatus] = mapped_column(str_enum(FollowUpStatus), default=FollowUpStatus.SCHEDULED)
+    status: Mapped[FollowUpStatus] = mapped_column(
+        str_enum(FollowUpStatus, 20), default=FollowUpStatus.SCHEDULED
+    )
     skip_reason: Mapped[str | None] = mapped_column(sa.String(64), default=None)
     handed_over_at: Mapped[datetime | None] = mapped_column(default=None)
     started_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -7,15 +7,12 @@ the state lives in the ``follow_up`` rows (PostgreSQL: ``FOR UPDATE SKIP LOCKED`
 workers share the work).
 
 The channels belong to other modules (surveys.conversations, surveys.phone). They are reached
-through the small ``FollowUpStarter`` protocol; the default implementation looks the entry points
-up when it runs, so this module does not depend on them being installed.
+through the small ``FollowUpStarter`` protocol so tests and the demo can record hand-overs; the
+default ``ChannelStarter`` calls the two channels directly (a missing channel fails at import).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,16 +22,15 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from feedback.clock import Clock
-from feedback.settings import Settings
+from feedback.core.clock import Clock
+from feedback.core.settings import Settings
+from surveys.conversations.service import start_sms_follow_up
+from surveys.phone.service import create_call_task
 from surveys.plans import gate
 from surveys.plans.models import FollowUp, FollowUpStatus, StepChannel
 from surveys.plans.service import local_date
 
 log = logging.getLogger(__name__)
-
-SMS_ENTRY = ("surveys.conversations.service", "start_sms_follow_up")
-CALL_ENTRY = ("surveys.phone.service", "create_call_task")
 
 
 class FollowUpStarter(Protocol):
@@ -45,37 +41,19 @@ class FollowUpStarter(Protocol):
     ) -> None: ...
 
 
-def _entry(module: str, name: str) -> Callable[..., Any] | None:
-    if importlib.util.find_spec(module) is None:
-        return None
-    return getattr(importlib.import_module(module), name, None)
-
-
 class ChannelStarter:
-    """Calls ``start_sms_follow_up`` / ``create_call_task`` when those modules exist; until then
-    the follow-up simply stays ``due`` (handed over, waiting for its channel)."""
+    """Hands a due follow-up to the SMS conversation or the unit's phone queue."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings
 
     async def start_sms(self, session: AsyncSession, follow_up: FollowUp, *, now: datetime) -> None:
-        fn = _entry(*SMS_ENTRY)
-        if fn is None:
-            log.info("follow-up %s due; no SMS channel installed", follow_up.id)
-            return
-        kwargs: dict[str, Any] = {"now": now}
-        if "settings" in inspect.signature(fn).parameters:
-            kwargs["settings"] = self.settings
-        await fn(session, follow_up, **kwargs)
+        await start_sms_follow_up(session, follow_up, now=now, settings=self.settings)
 
     async def start_call(
         self, session: AsyncSession, follow_up: FollowUp, *, reason: str, now: datetime
     ) -> None:
-        fn = _entry(*CALL_ENTRY)
-        if fn is None:
-            log.info("follow-up %s due; no phone queue installed", follow_up.id)
-            return
-        await fn(session, follow_up, reason=reason, now=now)
+        await create_call_task(session, follow_up, reason=reason, now=now)
 
 
 @dataclass

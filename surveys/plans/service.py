@@ -11,18 +11,17 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.db import utcnow
-from feedback.errors import InvalidInput
+from feedback.core.clock import STOCKHOLM
+from feedback.core.db import utcnow
+from feedback.core.errors import InvalidInput
 from surveys.closures.models import FOLLOWED_UP_REASONS, Closure
 from surveys.plans.expansion import DEFAULT_STEPS, SKIP_FATIGUE, SKIP_WINDOW_PASSED, Slot, StepSpec, expand
 from surveys.plans.models import FollowUp, FollowUpPlan, FollowUpStatus, PlanStep, StepChannel
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 DEFAULT_PLAN_NAME = "Standardplan: sms 30 och 90 dagar, samtal 180 dagar, statusfråga 365 dagar"
 # Skips decided by expansion are recomputed on reschedule; gate skips at send time are final.
 EXPANSION_SKIPS = (SKIP_WINDOW_PASSED, SKIP_FATIGUE)

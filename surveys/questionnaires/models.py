@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from feedback.db import Base, UUIDPrimaryKey, utcnow
+from feedback.core.db import Base, UUIDPrimaryKey, str_enum, utcnow
 from surveys.questionnaires.answers import QuestionKind
 
 
@@ -31,16 +31,6 @@ class TextLanguage(enum.StrEnum):
 
 
 REQUIRED_LANGUAGES = (TextLanguage.SV, TextLanguage.EN)
-
-
-def _enum(cls: type[enum.StrEnum], length: int = 16) -> sa.Enum:
-    return sa.Enum(
-        cls,
-        native_enum=False,
-        length=length,
-        validate_strings=True,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class Questionnaire(UUIDPrimaryKey, Base):
@@ -74,7 +64,7 @@ class Question(UUIDPrimaryKey, Base):
     questionnaire_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("questionnaire.id", ondelete="CASCADE"))
     position: Mapped[int]
     key: Mapped[str] = mapped_column(sa.String(64))
-    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind))
+    kind: Mapped[QuestionKind] = mapped_column(str_enum(QuestionKind))
     # [{"key": 1, "value": "working", "label_sv": "arbetar"}, …] for choice questions.
     choices: Mapped[list[Any]] = mapped_column(default=list)
     allow_dont_know: Mapped[bool] = mapped_column(default=False)
@@ -103,7 +93,7 @@ class QuestionnaireText(UUIDPrimaryKey, Base):
     )
 
     questionnaire_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("questionnaire.id", ondelete="CASCADE"))
-    language: Mapped[TextLanguage] = mapped_column(_enum(TextLanguage, 8))
+    language: Mapped[TextLanguage] = mapped_column(str_enum(TextLanguage, 8))
     text_key: Mapped[str] = mapped_column(sa.String(80))
     body: Mapped[str] = mapped_column(sa.Text)
     encoding: Mapped[str] = mapped_column(sa.String(8), default="GSM-7")

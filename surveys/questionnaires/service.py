@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.errors import InvalidInput, NotFound
+from feedback.core.errors import InvalidInput, NotFound
 from surveys.questionnaires.answers import Choice, QuestionKind, QuestionSpec
 from surveys.questionnaires.defaults import DEFAULTS
 from surveys.questionnaires.models import (

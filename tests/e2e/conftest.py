@@ -4,7 +4,7 @@ How feature tests use it::
 
     import pytest
     from tests.e2e.support import assert_no_axe_violations, login
-    from feedback.demo import DEMO_PASSWORD
+    from feedback.demo.accounts import DEMO_PASSWORD
 
     pytestmark = pytest.mark.e2e
 

@@ -22,11 +22,11 @@ import sqlalchemy as sa
 from feedback.auth import services
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role, Unit
-from feedback.db import create_engine, session_factory
-from feedback.demo import DEMO_PASSWORD
+from feedback.core.db import create_engine, session_factory
+from feedback.demo.accounts import DEMO_PASSWORD
 from feedback.themes.decisions import relabel_answer
-from feedback.themes.models import Channel
-from feedback.themes.service import register_open_text
+from surveys.answers.models import Channel
+from surveys.answers.service import register_open_text
 
 SMALL_UNIT = "Försörjningsstöd Södra"
 MANAGER_ALL = "chef.alla@demo.uppfoljning.se"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from feedback.demo import DEMO_PASSWORD, DEMO_USERS
+from feedback.demo.accounts import DEMO_PASSWORD, DEMO_USERS
 from tests.e2e.support import LiveServer, assert_no_axe_violations, axe_violations, login
 
 pytestmark = pytest.mark.e2e

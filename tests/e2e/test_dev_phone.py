@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from feedback.demo import DEMO_PASSWORD
+from feedback.demo.accounts import DEMO_PASSWORD
 from tests.e2e.support import LiveServer, assert_no_axe_violations, login
 
 pytestmark = pytest.mark.e2e

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from feedback.demo import DEMO_PASSWORD
+from feedback.demo.accounts import DEMO_PASSWORD
 from tests.e2e.support import LiveServer, assert_no_axe_violations, free_port, login
 
 pytestmark = pytest.mark.e2e

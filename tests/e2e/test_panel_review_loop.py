@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from feedback.demo import DEMO_PASSWORD
-from feedback.reports.review_demo import ROUND_TITLE
+from feedback.demo.accounts import DEMO_PASSWORD
+from feedback.demo.review import ROUND_TITLE
 from tests.e2e.support import assert_no_axe_violations, login
 
 pytestmark = pytest.mark.e2e

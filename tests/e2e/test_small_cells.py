@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from feedback.demo import DEMO_PASSWORD
+from feedback.demo.accounts import DEMO_PASSWORD
 from feedback.reports.suppression import SUPPRESSED_SV
 from tests.e2e.small_cells_seed import MANAGER_ALL, SMALL_TEXTS, SMALL_UNIT
 from tests.e2e.support import ROOT, LiveServer, assert_no_axe_violations, login

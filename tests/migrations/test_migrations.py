@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from feedback import db, migrate
+from feedback.core import db, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("feedback", "surveys", "nlp", "notifications")
@@ -43,4 +43,12 @@ def test_every_models_module_is_listed() -> None:
     )
     assert found, "expected at least one models.py"
     missing = set(found) - set(db.MODEL_MODULES)
-    assert not missing, f"add these to feedback.db.MODEL_MODULES: {sorted(missing)}"
+    assert not missing, f"add these to feedback.core.db.MODEL_MODULES: {sorted(missing)}"
+
+
+def test_migrations_have_exactly_one_head() -> None:
+    """Two heads make ``alembic upgrade head`` fail: every new migration continues the one chain."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, f"merge these heads (alembic merge heads): {heads}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from litestar.testing import AsyncTestClient
 
-from feedback.app import create_app
-from feedback.settings import Settings
+from feedback.core.settings import Settings
+from feedback.web.app import create_app
 
 
 async def test_bare_endpoint_only_with_the_flag_and_answers_twiml(settings: Settings) -> None:

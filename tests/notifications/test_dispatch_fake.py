@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from feedback.app import create_app
-from feedback.clock import FrozenClock
-from feedback.db import create_engine, session_factory
-from feedback.settings import Settings
+from feedback.core.clock import FrozenClock
+from feedback.core.db import create_engine, session_factory
+from feedback.core.settings import Settings
+from feedback.web.app import create_app
 from notifications import outbox
 from notifications.dispatcher import DispatchConfig, Dispatcher
 from notifications.gateways.twilio import TwilioConfig, TwilioGateway

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from feedback.clock import FrozenClock
-from feedback.db import create_engine, session_factory
+from feedback.core.clock import FrozenClock
+from feedback.core.db import create_engine, session_factory
 from notifications import optout, outbox
 from notifications.dispatcher import DispatchConfig, Dispatcher, TokenBucket, claim
 from notifications.errors import (

@@ -23,10 +23,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from feedback import migrate
-from feedback.db import create_engine, session_factory
+from feedback.core import migrate
+from feedback.core.db import create_engine, session_factory
+from feedback.core.settings import Settings
 from feedback.devtools import clock as devclock
-from feedback.settings import Settings
 from notifications import outbox
 from notifications.models import SmsInbound, SmsOutbox, SmsStatusEvent
 from notifications.phone import PhoneVault
@@ -139,7 +139,7 @@ def test_outbox_to_fake_callbacks_back_and_reply_through_signed_webhook(tmp_path
 
         [reply] = db(url, replies)
         assert reply.from_index == vault.blind_index(NUMBER)
-        assert reply.outcome == "handed_on"  # to surveys.conversations.inbound.SurveyInboundHandler
+        assert reply.outcome == "handed_on"  # to surveys.conversations.service.SurveyInboundHandler
         assert vault.decrypt(reply.body_encrypted) == "4"
     finally:
         server.terminate()

@@ -20,8 +20,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.app import create_app
-from feedback.settings import Settings
+from feedback.core.settings import Settings
+from feedback.web.app import create_app
 from notifications.models import SmsInbound, SmsOptOutEvent, SmsOutbox, SmsStatusEvent
 from notifications.phone import PhoneVault
 from notifications.ports import DeliveryProblem, InboundSms

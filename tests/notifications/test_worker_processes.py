@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from feedback.db import create_engine, session_factory
+from feedback.core.db import create_engine, session_factory
+from feedback.core.settings import Settings
 from feedback.devtools import clock as devclock
-from feedback.settings import Settings
 from notifications.models import SmsOutbox
 from notifications.phone import PhoneVault
 from notifications.testing.bulk import insert_rows, outbox_rows

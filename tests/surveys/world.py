@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.models import Unit
-from feedback.settings import Settings
+from feedback.core.settings import Settings
 from surveys.closures.contact import VaultPhoneProtector
 from surveys.closures.service import ClosureInput, register_closure
 from surveys.plans.models import FollowUp

@@ -11,14 +11,15 @@ from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.app import create_app
 from feedback.auth import invitations
 from feedback.auth.identity import CurrentUser
-from feedback.auth.models import AuditEvent, Invitation, Role, Unit, User
-from feedback.clock import FrozenClock
-from feedback.errors import Conflict, Forbidden
-from feedback.logging_setup import scrub
-from feedback.settings import Settings
+from feedback.auth.models import Invitation, Role, Unit, User
+from feedback.core.clock import FrozenClock
+from feedback.core.errors import Conflict, Forbidden
+from feedback.core.logs import scrub
+from feedback.core.models import AuditEvent
+from feedback.core.settings import Settings
+from feedback.web.app import create_app
 from tests.helpers import form_post, make_unit, make_user
 
 NEW_PASSWORD = "mitt-eget-langa-losenord"
@@ -182,7 +183,7 @@ def test_invitation_path_is_masked_in_logs() -> None:
 
 
 def test_cli_prints_a_working_link(sqlite_url: str, tmp_path: Path) -> None:
-    from feedback.cli import main
+    from feedback.cli.main import main
 
     env = {"FEEDBACK_DATABASE_URL": sqlite_url, "FEEDBACK_PUBLIC_URL": "https://uppf.example.se"}
     runner = CliRunner()

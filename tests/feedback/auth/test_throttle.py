@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.app import create_app
 from feedback.auth import throttle
 from feedback.auth.models import LoginThrottle, Role
-from feedback.clock import FrozenClock
-from feedback.settings import Settings
+from feedback.core.clock import FrozenClock
+from feedback.core.settings import Settings
+from feedback.web.app import create_app
 from tests.helpers import PASSWORD, form_post, make_unit, make_user
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

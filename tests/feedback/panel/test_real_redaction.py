@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.panel import service
 from feedback.panel.models import Reflection
-from feedback.themes.models import OpenText
+from surveys.answers.models import OpenText
 from tests.feedback.panel.test_service import KEY, NOW, _people, _round
 
 TEXT = "Min handläggare Anna Berg lyssnade. Mitt pnr är 19850412-1238, ring mig på 070-123 45 67."

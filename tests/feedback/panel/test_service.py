@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role
-from feedback.errors import Conflict, Forbidden, InvalidInput, NotFound
+from feedback.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from feedback.panel import service
-from feedback.themes.models import Channel, OpenText
+from surveys.answers.models import Channel, OpenText
 from tests.helpers import make_unit, make_user
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

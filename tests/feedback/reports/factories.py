@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.models import Unit
-from feedback.themes.models import Channel, OpenText, OpenTextTheme, ThemingStatus
-from surveys.answers.models import Answer, AnswerMode
+from feedback.themes.models import OpenTextTheme
+from surveys.answers.models import Answer, AnswerMode, Channel, OpenText, ThemingStatus
 from surveys.closures.models import Client, Closure
 from surveys.conversations.models import Conversation
 from surveys.plans.models import FollowUp, FollowUpStatus

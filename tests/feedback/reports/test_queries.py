@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.errors import Forbidden
+from feedback.core.errors import Forbidden
 from feedback.reports.filters import ReportFilters
 from feedback.reports.queries import build_theme_report
 from tests.feedback.reports.factories import ReportData

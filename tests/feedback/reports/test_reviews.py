@@ -12,20 +12,21 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.app import create_app
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role
-from feedback.clock import FrozenClock
-from feedback.errors import Conflict, Forbidden, InvalidInput, NotFound
+from feedback.core.clock import FrozenClock
+from feedback.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from feedback.core.settings import Settings
 from feedback.panel.models import PublishedItem
 from feedback.reports import reviews
 from feedback.reports.models import Review, ReviewAction
-from feedback.settings import Settings
-from feedback.themes.models import OpenText, OpenTextTheme, ThemingStatus
-from feedback.themes.service import register_open_text, respondent_key
+from feedback.themes.models import OpenTextTheme
+from feedback.web.app import create_app
 from notifications.models import OutboxStatus, SmsOutbox
 from notifications.optout import record_opt_out
 from notifications.phone import PhoneVault
+from surveys.answers.models import OpenText, ThemingStatus
+from surveys.answers.service import register_open_text, respondent_key
 from surveys.closures.models import Client, Closure
 from tests.helpers import form_post, login, make_unit, make_user
 

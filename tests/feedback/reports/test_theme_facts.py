@@ -26,13 +26,13 @@ from feedback.reports.filters import ReportFilters
 from feedback.themes import decisions, theming
 from feedback.themes.models import (
     SENTIMENT_CODES,
-    OpenText,
     OpenTextTheme,
     ReportRespondent,
     ReportThemeFact,
     ReportThemeKey,
 )
-from feedback.themes.service import register_open_text
+from surveys.answers.models import OpenText
+from surveys.answers.service import register_open_text
 from tests.helpers import make_unit, make_user
 
 NOW = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)

@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role
-from feedback.errors import Forbidden, InvalidInput, NotFound
+from feedback.core.errors import Forbidden, InvalidInput, NotFound
 from feedback.themes import decisions, proposals, theming
-from feedback.themes.models import AnswerLabel, OpenText, OpenTextTheme
-from feedback.themes.service import register_open_text
+from feedback.themes.models import AnswerLabel, OpenTextTheme
+from surveys.answers.models import OpenText
+from surveys.answers.service import register_open_text
 from tests.helpers import make_unit, make_user
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

@@ -16,13 +16,14 @@ import sqlalchemy as sa
 
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role
-from feedback.db import create_engine, session_factory
-from feedback.settings import Settings
+from feedback.core.db import create_engine, session_factory
+from feedback.core.settings import Settings
 from feedback.themes import decisions, pool
 from feedback.themes.jobs import ThemingJob
-from feedback.themes.models import OpenText, OpenTextTheme, ThemingStatus
-from feedback.themes.service import register_open_text
+from feedback.themes.models import OpenTextTheme
 from feedback.worker import build_jobs
+from surveys.answers.models import OpenText, ThemingStatus
+from surveys.answers.service import register_open_text
 from tests.conftest import make_settings
 from tests.helpers import make_unit, make_user
 

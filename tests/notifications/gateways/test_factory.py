@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from feedback.settings import Settings
+from feedback.core.settings import Settings
 from notifications.gateways.console import ConsoleGateway
 from notifications.gateways.factory import (
     build_gateway,

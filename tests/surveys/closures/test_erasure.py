@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from feedback.auth.models import AuditEvent, Role
-from feedback.errors import Conflict
+from feedback.auth.models import Role
+from feedback.core.errors import Conflict
+from feedback.core.models import AuditEvent
 from notifications.models import OutboxStatus, SmsOutbox
 from surveys.closures.erasure import erase_client, purge_expired
 from surveys.closures.models import Client, Closure

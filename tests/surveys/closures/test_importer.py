@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from feedback.auth.models import AuditEvent
+from feedback.core.models import AuditEvent
 from surveys.closures.contact import VaultPhoneProtector
 from surveys.closures.importer import ImportFileError, import_closures, masked_ref, parse_csv
 from surveys.closures.models import Client, Closure
@@ -176,7 +176,7 @@ def test_cli_reports_rejections_and_exit_status(tmp_path: Path) -> None:
     import asyncio
 
     from feedback.auth import services
-    from feedback.db import create_engine, session_factory
+    from feedback.core.db import create_engine, session_factory
 
     async def add_unit() -> None:
         engine = create_engine(env["FEEDBACK_DATABASE_URL"])

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from feedback.errors import Conflict, InvalidInput
+from feedback.core.errors import Conflict, InvalidInput
 from surveys.closures.models import Client, Closure, ClosureReason, Language
 from surveys.closures.service import ClosureInput, change_closure, register_closure, register_return
 from surveys.outcomes.models import Outcome, OutcomeStatus

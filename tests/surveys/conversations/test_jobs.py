@@ -7,9 +7,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.clock import FrozenClock
-from feedback.db import create_engine, session_factory
-from feedback.settings import Settings
+from feedback.core.clock import FrozenClock
+from feedback.core.db import create_engine, session_factory
+from feedback.core.settings import Settings
 from feedback.worker import build_jobs
 from surveys.conversations import service
 from surveys.conversations.machine import Disposition

@@ -8,16 +8,15 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.settings import Settings
-from feedback.themes.models import OpenText
+from feedback.core.settings import Settings
 from notifications.models import OutboxStatus, SmsOutbox
 from notifications.ports import DeliveryProblem, InboundSms
-from surveys.answers.models import Answer
+from surveys.answers.models import Answer, OpenText
 from surveys.cases.models import Case, CaseTrigger
 from surveys.conversations import service
-from surveys.conversations.inbound import SurveyInboundHandler
 from surveys.conversations.machine import Disposition
 from surveys.conversations.models import Conversation
+from surveys.conversations.service import SurveyInboundHandler
 from surveys.outcomes.models import Outcome, OutcomeStatus
 from surveys.phone.models import CallTask
 from surveys.plans.models import FollowUpStatus

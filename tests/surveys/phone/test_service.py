@@ -10,11 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.models import Role
-from feedback.db import create_engine, session_factory
-from feedback.errors import Conflict, InvalidInput
-from feedback.settings import Settings
-from feedback.themes.models import OpenText
-from surveys.answers.models import Answer, AnswerMode
+from feedback.core.db import create_engine, session_factory
+from feedback.core.errors import Conflict, InvalidInput
+from feedback.core.settings import Settings
+from surveys.answers.models import Answer, AnswerMode, OpenText
 from surveys.cases.models import Case
 from surveys.outcomes.models import Outcome, OutcomeStatus
 from surveys.phone import service

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from feedback.db import utcnow
+from feedback.core.db import utcnow
 from surveys.closures.models import Client, Closure, ClosureReason
 from surveys.plans import service as plans
 from surveys.plans.models import FollowUp, FollowUpStatus, StepChannel

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from feedback.db import utcnow
+from feedback.core.db import utcnow
 from surveys.closures.models import Client, Closure, ClosureReason
 from surveys.plans.models import FollowUp, FollowUpStatus, StepChannel
 from surveys.plans.scheduler import due_query

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from feedback.clock import FrozenClock
-from feedback.db import create_engine, session_factory
+from feedback.core.clock import FrozenClock
+from feedback.core.db import create_engine, session_factory
 from feedback.worker import build_jobs
 from surveys.closures.models import Client, Closure
 from surveys.closures.service import ClosureInput, register_closure
@@ -181,12 +181,17 @@ async def test_a_failing_channel_keeps_its_row_scheduled_and_others_proceed(db_s
     assert (await _wave(db_session, bad, 30)).status == FollowUpStatus.SCHEDULED
 
 
-async def test_default_starter_without_a_channel_leaves_the_follow_up_due(db_session, monkeypatch) -> None:
-    monkeypatch.setattr(scheduler, "SMS_ENTRY", ("surveys.no_such_module", "start"))
+async def test_default_starter_hands_a_wave_without_a_phone_to_the_phone_queue(db_session) -> None:
+    """The real channels, not a lookup that may find nothing: no number → a call task, not a stall."""
+    from surveys.phone.models import CallTask
+
     unit = await make_unit(db_session)
     closure = await _closure(db_session, unit, "K-9")
-    await _tick(db_session, DAY_30, scheduler.ChannelStarter())
-    assert (await _wave(db_session, closure, 30)).status == FollowUpStatus.DUE
+    result = await _tick(db_session, DAY_30, scheduler.ChannelStarter())
+    assert result.handed_over == 1
+    wave = await _wave(db_session, closure, 30)
+    tasks = (await db_session.scalars(sa.select(CallTask).where(CallTask.follow_up_id == wave.id))).all()
+    assert len(tasks) == 1
 
 
 async def test_worker_job_uses_the_injected_clock(settings, db_session) -> None:

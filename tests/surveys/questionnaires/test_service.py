@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.errors import InvalidInput
+from feedback.core.errors import InvalidInput
 from surveys.questionnaires import service
 from surveys.questionnaires.answers import QuestionKind
 from surveys.questionnaires.defaults import DEFAULT_QUESTIONNAIRE

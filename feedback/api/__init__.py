@@ -1,1 +1,0 @@
-"""JSON API under /api (same services as the pages; ProblemDetails on errors)."""

@@ -1,0 +1,44 @@
+"""The audit helper every feature calls when someone reads or changes personal data.
+
+The table is append-only by convention and by API: there is no update or delete here, and the
+purge job never touches it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback.core.models import AuditEvent
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    actor_id: uuid.UUID | None,
+    action: str,
+    subject_type: str,
+    subject_id: str | uuid.UUID | None = None,
+    reason: str = "",
+    client_ip: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an audit event to the caller's transaction (the caller commits).
+
+    ``action`` is a dotted verb such as ``contact.read`` or ``contact.erase``; ``detail`` must not
+    contain personal data itself (ids and counts only).
+    """
+    event = AuditEvent(
+        actor_id=actor_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id) if subject_id is not None else None,
+        reason=reason,
+        client_ip=client_ip,
+        detail=detail or {},
+    )
+    session.add(event)
+    await session.flush()
+    return event

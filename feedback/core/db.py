@@ -1,0 +1,149 @@
+"""The one SQLAlchemy ``Base``, engine/session factories and the list of model modules.
+
+Why an explicit ``MODEL_MODULES`` list: Alembic autogenerate and the migration test must see
+every table. Importing them by name (errors propagate) beats a scan that silently skips a module
+with an import error; a test asserts that every ``models.py`` in the tree is listed here.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import (
+    AsyncAttrs,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+MODEL_MODULES: tuple[str, ...] = (
+    "feedback.core.models",
+    "feedback.auth.models",
+    "feedback.themes.models",
+    "surveys.questionnaires.models",
+    "surveys.conversations.models",
+    "surveys.answers.models",
+    "surveys.cases.models",
+    "surveys.phone.models",
+    "surveys.closures.models",
+    "surveys.plans.models",
+    "surveys.outcomes.models",
+    "notifications.models",
+    "feedback.panel.models",
+    "feedback.reports.models",
+    "feedback.devtools.models",
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every dialect.
+
+    SQLite has no time zone type and hands back naive values; PostgreSQL converts to the session
+    zone. Normalising here means application code only ever sees aware UTC datetimes.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use an aware datetime")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(AsyncAttrs, DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        uuid.UUID: sa.Uuid(),
+        datetime: UTCDateTime(),
+        dict[str, Any]: sa.JSON(),
+        list[Any]: sa.JSON(),
+    }
+
+
+def str_enum(cls: type[enum.StrEnum], length: int = 16, *, validate: bool = True) -> sa.Enum:
+    """A StrEnum column stored as its values in a VARCHAR (no database enum type to migrate).
+
+    ``validate`` refuses unknown strings on the Python side before they reach the database.
+    """
+    return sa.Enum(
+        cls,
+        native_enum=False,
+        length=length,
+        validate_strings=validate,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UUIDPrimaryKey:
+    """Mixin for tables keyed by a random UUID (no information leaks through sequential ids)."""
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+
+
+class Timestamps:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def import_all_models() -> None:
+    """Import every model module so ``Base.metadata`` is complete (errors propagate)."""
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+    """Create an async engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    if database_url.startswith("sqlite"):
+        engine = create_async_engine(database_url, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(database_url, **kwargs)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,75 @@
+"""Demo data for `make run`: two units, one user per role, and (from feature packages) content.
+
+Idempotent: running it again changes nothing and prints the same logins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback.auth import services
+from feedback.auth.models import Role, Unit, User
+from feedback.core.db import create_engine, session_factory
+from feedback.core.settings import Settings
+
+DEMO_PASSWORD = "Uppfoljning-demo-2026"  # noqa: S105 - printed on purpose; dev only
+DEMO_UNITS = (("fsd", "Försörjningsstöd Norra"), ("ame", "Arbetsmarknadsenheten"))
+DEMO_USERS = (
+    ("admin@demo.uppfoljning.se", "Alva Admin", Role.ADMIN, ()),
+    ("chef@demo.uppfoljning.se", "Maria Enhetschef", Role.MANAGER, ("fsd", "ame")),
+    ("handlaggare@demo.uppfoljning.se", "Karin Handläggare", Role.CASEWORKER, ("fsd",)),
+    ("handlaggare.ame@demo.uppfoljning.se", "Johan Handläggare", Role.CASEWORKER, ("ame",)),
+    ("panel@demo.uppfoljning.se", "Omar Panelmedlem", Role.PANEL_MEMBER, ("fsd",)),
+)
+
+# Feature packages append steps here: async (session, settings) -> list of lines to print.
+DemoStep = Callable[[AsyncSession, Settings], Awaitable[list[str]]]
+
+
+def feature_steps() -> list[DemoStep]:
+    """In order: a year of follow-ups, then theme its open answers, then the panel and a review
+    (whose frozen snapshot then holds the year)."""
+    from feedback.demo.review import seed_panel_and_review
+    from feedback.demo.seed import seed_survey_year
+    from feedback.demo.themes import theme_all_pending
+
+    return [seed_survey_year, theme_all_pending, seed_panel_and_review]
+
+
+async def seed_people(session: AsyncSession) -> list[str]:
+    units: dict[str, Unit] = {}
+    for code, name in DEMO_UNITS:
+        unit = await session.scalar(sa.select(Unit).where(Unit.code == code))
+        units[code] = unit or await services.create_unit(session, code=code, name=name)
+    lines = ["Demo-inloggningar (lösenord för alla: " + DEMO_PASSWORD + "):"]
+    for email, name, role, unit_codes in DEMO_USERS:
+        if not await session.scalar(sa.select(User.id).where(User.email == email)):
+            await services.create_user(
+                session,
+                email=email,
+                display_name=name,
+                role=role,
+                unit_ids=[units[c].id for c in unit_codes],
+                password=DEMO_PASSWORD,
+            )
+        lines.append(f"  {role.value:<13} {email}")
+    return lines
+
+
+async def seed_demo(settings: Settings) -> list[str]:
+    if not settings.is_dev:
+        raise RuntimeError("seed-demo is for development databases only")
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            lines = await seed_people(session)
+            await session.commit()
+            for step in feature_steps():
+                lines.extend(await step(session, settings))
+                await session.commit()
+            return lines
+    finally:
+        await engine.dispose()

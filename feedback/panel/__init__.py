@@ -1,0 +1,1 @@
+"""Panel rounds and reflections: framework-free models and services."""

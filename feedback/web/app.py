@@ -1,0 +1,199 @@
+"""Composition root: builds the Litestar app from explicit settings (no import-time side effects)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.plugins.prometheus import PrometheusConfig
+from litestar.security.session_auth import SessionAuth
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from feedback.core.clock import OffsetClock, SystemClock
+from feedback.core.db import create_engine, session_factory
+from feedback.core.settings import Settings
+from feedback.devtools import clock as devclock
+from feedback.web.admin import AdminController
+from feedback.web.api_closures import ClosuresApiController
+from feedback.web.auth import AuthController, InvitationController
+from feedback.web.caseworker.cases import CasesController
+from feedback.web.caseworker.closures import ClosuresController
+from feedback.web.caseworker.phone import PhoneQueueController
+from feedback.web.dev_phone import DevPhoneController
+from feedback.web.erasure import ErasureController
+from feedback.web.errors import handle_exception
+from feedback.web.panel import ROUTES as PANEL_ROUTES
+from feedback.web.reports import ROUTES as REPORT_ROUTES
+from feedback.web.reviews import ROUTES as REVIEW_ROUTES
+from feedback.web.session_backend import RotatingSessionConfig
+from feedback.web.session_store import DatabaseStore
+from feedback.web.session_user import retrieve_user
+from feedback.web.system import MetricsController, health
+from feedback.web.themes import ROUTES as THEME_ROUTES
+from feedback.wiring import inbound_handler, start_messaging, stop_messaging
+from notifications.webhooks import TwilioWebhookController, bare_benchmark_endpoint
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
+
+log = logging.getLogger(__name__)
+
+
+def _template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    from feedback.web.templating import configure_environment
+
+    return TemplateConfig(
+        directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=configure_environment
+    )
+
+
+def alchemy_config(settings: Settings, engine: AsyncEngine | None = None) -> SQLAlchemyAsyncConfig:
+    """The advanced-alchemy plugin config for the web app (one session per request)."""
+    return SQLAlchemyAsyncConfig(
+        engine_instance=engine or create_engine(settings.database_url),
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        before_send_handler="autocommit_include_redirects",
+        create_all=False,
+    )
+
+
+def messaging_routes(settings: Settings) -> list[Any]:
+    """Webhooks always; the dev phone page only with dev tools and the fake gateway."""
+    routes: list[Any] = [TwilioWebhookController]
+    if dev_phone_enabled(settings):
+        routes.append(DevPhoneController)
+    if settings.bench_bare_endpoint:
+        routes.append(bare_benchmark_endpoint)
+    return routes
+
+
+def dev_phone_enabled(settings: Settings) -> bool:
+    return settings.dev_tools and settings.is_dev and settings.sms_gateway == "fake"
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
+    """Build the web app. ``overrides`` lets tests inject collaborators (gateway, clock …)."""
+    settings = settings or Settings()
+    engine = create_engine(settings.database_url)
+    sessionmaker = session_factory(engine)
+    db_config = alchemy_config(settings, engine)
+
+    session_config = RotatingSessionConfig(
+        key="uppf_session",
+        max_age=settings.session_max_age_s,
+        secure=settings.cookie_secure,
+        httponly=True,
+        samesite="lax",
+        store="sessions",
+        renew_on_access=True,
+        # Machine endpoints never carry a browser session (and /health must work with the DB down).
+        exclude=["^/health", "^/metrics", "^/static/", "^/webhooks/", "^/schema"],
+    )
+    session_auth = SessionAuth[Any, Any](
+        retrieve_user_handler=retrieve_user,
+        session_backend_config=session_config,
+        # Public machine endpoints; /metrics has its own loopback guard, webhooks verify signatures.
+        exclude=["^/static/", "^/schema", "^/metrics", "^/health"],
+        exclude_opt_key="public",
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        worker_task: asyncio.Task[None] | None = None
+        if devclock.enabled(settings) and isinstance(app.state.clock, OffsetClock):
+            await devclock.sync(app.state.clock, sessionmaker)  # a restart keeps the travelled time
+        start_messaging(settings)
+        if settings.start_worker_in_app:
+            from feedback.worker import run_worker
+
+            worker_task = asyncio.create_task(
+                run_worker(settings, stop, **{**overrides, "clock": app.state.clock}), name="dev-worker"
+            )
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker_task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(worker_task, timeout=15)
+            stop_messaging(settings)
+            await engine.dispose()
+
+    route_handlers: list[Any] = [
+        health,
+        MetricsController,
+        AuthController,
+        InvitationController,
+        AdminController,
+        ErasureController,
+        *PANEL_ROUTES,
+        *THEME_ROUTES,
+        *REPORT_ROUTES,
+        *REVIEW_ROUTES,
+        PhoneQueueController,
+        CasesController,
+        ClosuresController,
+        ClosuresApiController,
+        create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
+        *messaging_routes(settings),
+    ]
+    if devclock.enabled(settings):
+        from feedback.web.devtools import DevClockController
+
+        route_handlers.append(DevClockController)
+
+    app = Litestar(
+        route_handlers=route_handlers,
+        plugins=[SQLAlchemyPlugin(config=db_config)],
+        middleware=[
+            PrometheusConfig(app_name="uppfoljning", prefix="uppfoljning", group_path=True).middleware
+        ],
+        on_app_init=[session_auth.on_app_init],
+        stores={"sessions": DatabaseStore(sessionmaker)},
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="uppf_csrf",
+            cookie_secure=settings.cookie_secure,
+            cookie_httponly=True,
+            header_name="x-csrftoken",
+            exclude=[
+                "/webhooks/",
+                "/bench/",
+            ],  # signature-authenticated; /bench/ only with the benchmark flag
+        ),
+        template_config=_template_config(),
+        openapi_config=OpenAPIConfig(
+            title="Uppföljning API",
+            version="1",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+        ),
+        exception_handlers={Exception: handle_exception},
+        request_max_body_size=settings.max_request_body_bytes,
+        lifespan=[lifespan],
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.overrides = overrides
+    # Dev tools: an OffsetClock the admin can move ("Testklocka"), shared with the in-process worker.
+    app.state.clock = overrides.get("clock") or (
+        OffsetClock() if devclock.enabled(settings) else SystemClock()
+    )
+    app.state.inbound_handler = inbound_handler(settings, **overrides)
+    return app

@@ -1,0 +1,125 @@
+"""Dev phone page: see the SMS the fake Twilio "delivered" and answer as the phone would.
+
+Only mounted with ``FEEDBACK_DEV_TOOLS=1`` and the fake gateway (``make run``), for admins. A
+reply typed here goes to the fake Twilio, which posts it to the app's real, signed inbound
+webhook, so a newcomer sees the whole loop (question → reply → stored → next message) without
+Twilio. Numbers are shown unmasked here on purpose: they are demo numbers on a dev server.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import httpx
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, QueryParameter
+from litestar.response import Redirect, Template
+
+from feedback.auth.models import Role
+from feedback.core.settings import Settings
+from feedback.web.guards import requires_role
+from notifications.gateways.factory import fake_base_url
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+MAX_REPLY_CHARS = 1600
+
+
+class ReplyForm(msgspec.Struct):
+    number: str = ""
+    body: str = ""
+
+
+def _settings(request: Request[Any, Any, Any]) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+async def _fake_get(settings: Settings, params: dict[str, str]) -> dict[str, Any]:
+    base = fake_base_url(settings)
+    async with httpx.AsyncClient(trust_env=False, timeout=5) as client:
+        response = await client.get(f"{base}/_fake/messages", params=params)
+        response.raise_for_status()
+        return response.json()  # type: ignore[no-any-return]
+
+
+class DevPhoneController(Controller):
+    path = "/dev/phone"
+    guards = [requires_role(Role.ADMIN)]  # noqa: RUF012 - Litestar's declarative attribute
+
+    @get("/", name="dev-phone")
+    async def page(
+        self,
+        request: Request[Any, Any, Any],
+        number: Annotated[str, QueryParameter(name="number")] = "",
+        sent: Annotated[str, QueryParameter(name="sent")] = "",
+    ) -> Template:
+        return await self._render(request, number.strip(), message="Svaret skickades." if sent else None)
+
+    async def _render(
+        self,
+        request: Request[Any, Any, Any],
+        number: str,
+        *,
+        error: str | None = None,
+        message: str | None = None,
+        body: str = "",
+        status_code: int = 200,
+    ) -> Template:
+        settings = _settings(request)
+        try:
+            numbers = (await _fake_get(settings, {})).get("numbers", [])
+            conversation = (
+                (await _fake_get(settings, {"number": number})).get("messages", []) if number else []
+            )
+        except httpx.HTTPError:
+            numbers, conversation = [], []
+            error = error or "Testtelefonen (den lokala Twilio-attrappen) svarar inte."
+        return Template(
+            "dev/phone.html",
+            context={
+                "numbers": numbers,
+                "number": number,
+                "conversation": conversation,
+                "error": error,
+                "message": message,
+                "body": body,
+            },
+            status_code=status_code,
+        )
+
+    @post("/reply", status_code=303)
+    async def reply(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[ReplyForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Redirect | Template:
+        number, body = data.number.strip(), data.body.strip()
+        if not E164.match(number):
+            return await self._render(
+                request, number, error="Ange numret i formatet +46701234567.", body=body, status_code=400
+            )
+        if not body or len(body) > MAX_REPLY_CHARS:
+            return await self._render(
+                request, number, error="Skriv ett svar (högst 1600 tecken).", body=body, status_code=400
+            )
+        settings = _settings(request)
+        try:
+            async with httpx.AsyncClient(trust_env=False, timeout=20) as client:
+                response = await client.post(
+                    f"{fake_base_url(settings)}/_fake/inbound", data={"From": number, "Body": body}
+                )
+            app_status = response.json().get("app_status") if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            app_status = None
+        if app_status != 200:
+            return await self._render(
+                request,
+                number,
+                error=f"Svaret kom inte fram till webhooken (svar: {app_status}).",
+                body=body,
+                status_code=502,
+            )
+        return Redirect(f"/dev/phone/?number={quote(number)}&sent=1")

@@ -1,0 +1,122 @@
+"""Theme management pages through the real app: decisions by form, scope, roles, bad input."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback.auth.models import Role
+from feedback.core.clock import FrozenClock
+from feedback.core.models import AuditEvent
+from feedback.core.settings import Settings
+from feedback.themes import decisions
+from feedback.themes.models import CodebookEventRow, OpenTextTheme
+from feedback.web.app import create_app
+from surveys.answers.models import OpenText, ThemingStatus
+from surveys.answers.service import register_open_text
+from tests.helpers import form_post, login, make_unit, make_user
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings, clock=FrozenClock(NOW))
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+async def _themed(session: AsyncSession, unit_id, text: str, key: str, ref: str) -> OpenText:
+    row = await register_open_text(
+        session,
+        channel="sms",
+        source_ref=ref,
+        unit_id=unit_id,
+        respondent_key=ref,
+        text=text,
+        received_at=NOW,
+        redact=lambda t: t,
+    )
+    row.status = ThemingStatus.THEMED
+    session.add(OpenTextTheme(open_text_id=row.id, theme_key=key))
+    await session.commit()
+    return row
+
+
+async def test_manager_renames_merges_and_moves_by_form(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession
+) -> None:
+    unit = await make_unit(db_session, name="Norra")
+    other = await make_unit(db_session, name="Södra")
+    manager = await make_user(db_session, Role.MANAGER, [unit])
+    mine = await _themed(db_session, unit.id, "Det tog tre veckor att få beslut", "handlaggning", "a1")
+    theirs = await _themed(db_session, other.id, "Hemlig text från Södra", "handlaggning", "b1")
+    await login(client, manager)
+
+    page = await client.get("/themes/")
+    assert page.status_code == 200 and "Handläggning" in page.text
+    detail = await client.get("/themes/t/handlaggning")
+    assert "tre veckor" in detail.text and "Hemlig text" not in detail.text  # unit scope
+    assert (
+        await db_session.scalar(
+            sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "open_text.read")
+        )
+        == 1
+    )
+
+    r = await form_post(client, "/themes/t/bemotande/rename", {"label_sv": "Bemötande och respekt"})
+    assert r.status_code == 200 and "Bemötande och respekt" in r.text
+    r = await form_post(client, "/themes/t/handlaggning/merge", {"into": "bemotande"})
+    assert r.status_code == 200 and "sammanslagna" in r.text
+    assert {
+        k
+        for k in await db_session.scalars(
+            sa.select(OpenTextTheme.theme_key).where(OpenTextTheme.open_text_id == mine.id)
+        )
+    } == {"bemotande"}
+    r = await form_post(
+        client, f"/themes/answers/{mine.id}/move", {"from_key": "bemotande", "to_key": "halsa"}
+    )
+    assert r.status_code == 200 and "flyttat" in r.text
+    # another unit's answer cannot be moved
+    r = await form_post(
+        client, f"/themes/answers/{theirs.id}/move", {"from_key": "bemotande", "to_key": "halsa"}
+    )
+    assert r.status_code == 404
+    # bad input: Swedish message, 400, nothing stored
+    before = await db_session.scalar(sa.select(sa.func.count()).select_from(CodebookEventRow))
+    r = await form_post(client, "/themes/t/halsa/merge", {"into": "halsa"})
+    assert r.status_code == 400 and "Välj två olika aktiva teman" in r.text
+    r = await form_post(client, "/themes/create", {"label_sv": ""})
+    assert r.status_code == 400 and "Skriv ett namn" in r.text
+    r = await form_post(
+        client, "/themes/t/halsa/split", {"label_a": "Fysisk hälsa", "label_b": "fysisk hälsa"}
+    )
+    assert r.status_code == 400
+    assert await db_session.scalar(sa.select(sa.func.count()).select_from(CodebookEventRow)) == before
+    r = await form_post(client, "/themes/create", {"label_sv": "Busskort och resor"})
+    assert r.status_code == 200 and "Busskort och resor" in r.text
+    codebook = await decisions.current_codebook(db_session)
+    assert codebook.label("bemotande") == "Bemötande och respekt" and "busskort_och_resor" in codebook.keys
+
+
+@pytest.mark.parametrize("role", [Role.CASEWORKER, Role.PANEL_MEMBER])
+async def test_caseworker_and_panel_member_get_403(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession, role: Role
+) -> None:
+    unit = await make_unit(db_session)
+    await login(client, await make_user(db_session, role, [unit]))
+    assert (await client.get("/themes/")).status_code == 403
+    r = await form_post(client, "/themes/t/halsa/retire", {})
+    assert r.status_code == 403
+    assert await db_session.scalar(sa.select(sa.func.count()).select_from(CodebookEventRow)) == 0
