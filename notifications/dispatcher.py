@@ -48,6 +48,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback.core.clock import Clock, SystemClock
+from feedback.core.db import dialect_name, rowcount
 from notifications import optout, windows
 from notifications.errors import (
     UNREACHABLE_CODES,
@@ -200,7 +201,7 @@ def due_select(now: datetime, n: int) -> sa.Select[Any]:
 
 async def begin_write(session: AsyncSession) -> None:
     """SQLite: take the write lock up front (``BEGIN IMMEDIATE``) so read-then-write cannot race."""
-    if session.bind.dialect.name == "sqlite":
+    if dialect_name(session) == "sqlite":
         await session.execute(sa.text("BEGIN IMMEDIATE"))
 
 
@@ -214,7 +215,7 @@ async def claim(
     (``begin_write``); the single ``UPDATE … RETURNING`` is then atomic.
     """
     inner = due_select(now, n)
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         inner = inner.with_for_update(skip_locked=True)
     statement = (
         sa.update(SmsOutbox)
@@ -425,7 +426,7 @@ class Dispatcher:
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
-        return int(result.rowcount or 0)
+        return rowcount(result)
 
     def _mine(self, message_id: uuid.UUID) -> Any:
         return sa.and_(
@@ -493,7 +494,7 @@ class Dispatcher:
                     updated_at=now,
                 )
             )
-            if not result.rowcount:
+            if not rowcount(result):
                 # A status callback got here first and already moved the row on: keep its state.
                 await session.execute(
                     sa.update(SmsOutbox)
@@ -577,7 +578,7 @@ class Dispatcher:
                     updated_at=now,
                 )
             )
-            if result.rowcount:
+            if rowcount(result):
                 kind = "unreachable" if exc.code in UNREACHABLE_CODES else "failed"
                 await self._problem(
                     session, message.id, message.owner_ref, kind, exc.code, exc.reason_sv, now
@@ -600,7 +601,7 @@ class Dispatcher:
                     updated_at=now,
                 )
             )
-            if result.rowcount:
+            if rowcount(result):
                 if not await optout.is_opted_out(session, message.to_index):
                     await optout.record_opt_out(
                         session, message.to_index, source=OptOutSource.TWILIO_21610, at=now
@@ -628,7 +629,7 @@ class Dispatcher:
                         updated_at=now,
                     )
                 )
-                if result.rowcount:
+                if rowcount(result):
                     await self._problem(
                         session, message.id, message.owner_ref, "dead", exc.code, REASON_DEAD, now
                     )
@@ -703,7 +704,7 @@ class Dispatcher:
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
-        count = int(result.rowcount or 0)
+        count = rowcount(result)
         if count:
             log.warning("%d outbox rows had an expired lease and are now unknown", count)
         return count
@@ -794,7 +795,7 @@ class Dispatcher:
                         status=OutboxStatus.DEAD, last_error_reason=REASON_DEAD, final_at=now, updated_at=now
                     )
                 )
-                if result.rowcount:
+                if rowcount(result):
                     await self._problem(
                         session, message.id, message.owner_ref, "dead", None, REASON_DEAD, now
                     )
@@ -830,7 +831,7 @@ class Dispatcher:
                         updated_at=now,
                     )
                 )
-                if result.rowcount:
+                if rowcount(result):
                     await self._problem(
                         session, message.id, message.owner_ref, "needs_review", None, REASON_NEEDS_REVIEW, now
                     )

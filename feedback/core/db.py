@@ -15,7 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult, Dialect, Result
 from sqlalchemy.ext.asyncio import (
     AsyncAttrs,
     AsyncEngine,
@@ -147,3 +148,26 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def dialect_name(session: AsyncSession) -> str:
+    """``postgresql`` or ``sqlite``: the database this session's statements go to."""
+    return session.get_bind().dialect.name
+
+
+def insert_for(session: AsyncSession, entity: Any) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's own ``INSERT`` (with ``on_conflict_do_nothing``) for ``entity``."""
+    if dialect_name(session) == "postgresql":
+        return postgresql.insert(entity)
+    return sqlite.insert(entity)
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """How many rows an ``UPDATE``/``DELETE`` matched.
+
+    ``AsyncSession.execute`` is typed as returning ``Result``; for DML it returns its subclass
+    ``CursorResult``, which is the one with ``rowcount``.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"rowcount of a {type(result).__name__}: not the result of an UPDATE/DELETE")
+    return result.rowcount
