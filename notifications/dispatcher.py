@@ -40,7 +40,7 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -121,6 +121,16 @@ class ClaimedMessage:
     ignore_opt_out: bool
     attempts: int
     max_attempts: int
+
+    @classmethod
+    def from_row(cls, row: sa.Row[*tuple[Any, ...]]) -> ClaimedMessage:
+        """From a row selected or returned with ``*_RETURNED`` (further columns may follow).
+
+        Taken by column name, not position: the two ``str`` columns ``to_encrypted`` and
+        ``to_index`` cannot be swapped by reordering ``_RETURNED``.
+        """
+        values = row._mapping
+        return cls(**{f.name: values[f.name] for f in fields(cls)})
 
 
 @dataclass
@@ -232,7 +242,7 @@ async def claim(
         .execution_options(synchronize_session=False)
     )
     rows = (await session.execute(statement)).all()
-    return [ClaimedMessage(*row) for row in rows]
+    return [ClaimedMessage.from_row(row) for row in rows]
 
 
 async def _opted_out(session: AsyncSession, indexes: set[str]) -> set[str]:
@@ -518,7 +528,8 @@ class Dispatcher:
         if not accepted:
             return
         now = self.clock.now()
-        table = SmsOutbox.__table__
+        # the Table itself: ``SmsOutbox.__table__`` is typed as a FromClause, which update() refuses
+        table = SmsOutbox.metadata.tables[SmsOutbox.__tablename__]
         params = [
             {"oid": message.id, "sid": result.provider_sid, "pstatus": result.provider_status}
             for message, result in accepted
@@ -737,9 +748,9 @@ class Dispatcher:
                 if self._stopping():
                     return stats
                 seen.add(row[0])
-                message = ClaimedMessage(*row[: len(_RETURNED)])
-                started_at: datetime = row[-2] or now
-                checks: int = row[-1]
+                message = ClaimedMessage.from_row(row)
+                started_at: datetime = row.attempt_started_at or now
+                checks: int = row.reconcile_checks
                 outcome = await self._reconcile_one(message, started_at, checks)
                 setattr(stats, outcome, getattr(stats, outcome) + 1)
             if len(rows) < self.config.reconcile_batch or not fresh:
