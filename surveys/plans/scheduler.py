@@ -67,7 +67,7 @@ class TickResult:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
 
-def due_query(today: date, limit: int) -> sa.Select[tuple[FollowUp]]:
+def due_query(today: date, limit: int) -> sa.Select[FollowUp]:
     """Due follow-ups, oldest first; served by ``ix_follow_up_status_due_on``."""
     return (
         sa.select(FollowUp)
