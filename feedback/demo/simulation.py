@@ -238,9 +238,9 @@ class YearSimulation:
 
     async def _new_scripts(self, moment: datetime) -> None:
         async with self.sessionmaker() as session:
-            self.open_conversations = await session.scalar(
-                sa.select(sa.func.count()).where(Conversation.is_open.is_(True))
-            )
+            self.open_conversations = (
+                await session.execute(sa.select(sa.func.count()).where(Conversation.is_open.is_(True)))
+            ).scalar_one()
             rows = await session.execute(
                 sa.select(Conversation.id, Conversation.closure_id, Conversation.wave_days).where(
                     Conversation.is_open.is_(True)
