@@ -11,11 +11,10 @@ import enum
 import importlib
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Dialect, Result
 from sqlalchemy.ext.asyncio import (
     AsyncAttrs,
@@ -26,6 +25,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 MODEL_MODULES: tuple[str, ...] = (
     "feedback.core.models",
@@ -156,10 +158,17 @@ def dialect_name(session: AsyncSession) -> str:
 
 
 def insert_for(session: AsyncSession, entity: Any) -> postgresql.Insert | sqlite.Insert:
-    """The dialect's own ``INSERT`` (with ``on_conflict_do_nothing``) for ``entity``."""
+    """The dialect's own ``INSERT`` (with ``on_conflict_do_nothing``) for ``entity``.
+
+    The dialect modules are imported on first use: importing this module stays cheap.
+    """
     if dialect_name(session) == "postgresql":
-        return postgresql.insert(entity)
-    return sqlite.insert(entity)
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(entity)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(entity)
 
 
 def rowcount(result: Result[*tuple[Any, ...]]) -> int:
