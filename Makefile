@@ -57,6 +57,7 @@ lint: $(VENV)/.synced
 	$(RUN) ruff check feedback surveys nlp notifications migrations tests benchmarks
 	$(RUN) ruff format --check feedback surveys nlp notifications tests benchmarks
 	$(RUN) lint-imports
+	$(RUN) mypy
 
 test: $(VENV)/.synced e2e-deps lint
 	$(RUN) pytest

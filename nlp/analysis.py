@@ -70,7 +70,7 @@ def analyse_words(words: list[str]) -> list[Token]:
                 if len(cache) > 300_000:
                     cache.clear()
                 tok = toks[i] = cache[w] = None if (len(w) < 2 or w in _SKIP) else _token(w)
-    return [t for t in toks if t is not None]
+    return [t for t in toks if isinstance(t, Token)]  # drops skipped words (None); no _MISS is left
 
 
 def analyse(text: str) -> list[Token]:

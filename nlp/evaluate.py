@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -267,9 +267,18 @@ def evaluate_cv(
 _SENTIMENT_GOLD = {"mixed": "mix", "blandad": "mix", "negative": "neg", "positive": "pos", "neutral": "neu"}
 
 
+class SentimentAccuracy(TypedDict):
+    n: int
+    accuracy: float
+    accuracy_ci95: tuple[float, float]
+    majority_label: str
+    majority_accuracy: float
+    polar_accuracy: float
+
+
 def sentiment_accuracy(
     rows: Sequence[tuple[str, str]], n_boot: int = 1000, seed: int = 0
-) -> dict[str, float | int | tuple[float, float]]:
+) -> SentimentAccuracy:
     """Accuracy of ``nlp.sentiment`` on ``(text, gold label)`` pairs vs the majority baseline.
 
     Gold labels ``mixed``/``pos``/``neg``/``neu`` (long forms accepted). Reports 4-class accuracy

@@ -294,8 +294,8 @@ def _personnummer(text: str, out: list[Span]) -> None:
 
 # ------------------------------------------------------------------ phone numbers
 def _phones(text: str, out: list[Span]) -> None:
-    for m in phonenumbers.PhoneNumberMatcher(text, "SE"):
-        out.append(Span(m.start, m.end, "telefon"))
+    for found in phonenumbers.PhoneNumberMatcher(text, "SE"):
+        out.append(Span(found.start, found.end, "telefon"))
     for m in _PHONE.finditer(text):
         out.append(Span(m.start(), m.end(), "telefon"))
     for m in _PHONE_CUED.finditer(text):

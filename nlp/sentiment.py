@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import compress, count
-from typing import Any
+from typing import Any, Literal
 
 from nlp import text as _text
 
@@ -194,11 +194,12 @@ def _word_entry(word: str) -> tuple[str, float, float] | None:
 
 # word -> (stem, starts a phrase?, entry), or False for a word that is neither in the lexicon nor
 # the start of a phrase (most words); a plain dict read through ``map`` is the cheapest look-up
-_INFO: dict[str, tuple[str, bool, tuple[str, float, float] | None] | bool] = {}
+_Info = tuple[str, bool, tuple[str, float, float] | None]
+_INFO: dict[str, _Info | Literal[False]] = {}
 _INFO_LIMIT = 300_000
 
 
-def _word_info(word: str) -> tuple[str, bool, tuple[str, float, float] | None] | bool:
+def _word_info(word: str) -> _Info | Literal[False]:
     info = _INFO.get(word)
     if info is None:
         st = _text.stem(word)
@@ -221,9 +222,10 @@ def _items(words: Sequence[str]) -> list[tuple[int, str, float]]:
     skip = 0
     stem = _text.stem
     for i in compress(count(), info):  # positions of hits only (C loop over the rest)
-        if i < skip:
+        hit_info = info[i]
+        if i < skip or not hit_info:  # (compress yields hits only: ``not hit_info`` never holds)
             continue
-        st, starts, entry = info[i]
+        st, starts, entry = hit_info
         if starts:  # stems of the phrase's window only (most answers are longer than a phrase)
             hit = next(
                 (c for c in lexicon().phrases[st] if tuple(map(stem, words[i : i + len(c[0])])) == c[0]), None
@@ -264,8 +266,8 @@ def _score_words(words: Sequence[str]) -> float:
     for pos, kind, _w in items:
         if kind != "N":
             continue
-        nxt = kinds.get(pos + 1)
-        if nxt is not None and nxt[0] == "X":
+        following = kinds.get(pos + 1)
+        if following is not None and following[0] == "X":
             continue
         forward = [p for p in range(pos + 1, pos + 1 + NEG_FORWARD) if p in kinds and p not in used]
         stop = next((p for p in forward if kinds[p][0] == "N"), None)  # "inte … ingen" starts anew

@@ -145,7 +145,16 @@ _ABBREV_RE = re.compile(
 # Every abbreviation match starts a maximal run of letters equal to the abbreviation's first
 # run ("mkt." -> "mkt", "sfi:n" -> "sfi"): answers without such a run skip the costly pattern.
 _LETTER_RUNS = re.compile(r"[a-zåäöéü]+")
-_ABBREV_FIRST_RUNS = frozenset(_LETTER_RUNS.match(k).group() for k in SMS_ABBREVIATIONS)
+
+
+def _first_run(abbreviation: str) -> str:
+    run = _LETTER_RUNS.match(abbreviation)
+    if run is None:  # the skip below would then hide the abbreviation: refuse it at import
+        raise ValueError(f"SMS abbreviation {abbreviation!r} must start with a letter")
+    return run.group()
+
+
+_ABBREV_FIRST_RUNS = frozenset(map(_first_run, SMS_ABBREVIATIONS))
 _PLACEHOLDER = re.compile(r"\[[A-ZÅÄÖ][A-ZÅÄÖ\-]*\]")
 
 

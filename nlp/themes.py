@@ -165,9 +165,11 @@ class Model:
                 cols, vals = cols.tolist(), vals.tolist()
             n_word = self._n_word  # char n-grams and seed columns are not readable
             pairs = [(c, v) for c, v in zip(cols, vals, strict=True) if c < n_word]
-        coef = self._coef_word
-        if pairs and coef is None:
-            coef = self._coef_word = self.coef[: self._n_word].T.astype(np.float64).tolist()
+        coef: list[list[float]] = []  # read only when there are pairs
+        if pairs:
+            if self._coef_word is None:
+                self._coef_word = self.coef[: self._n_word].T.astype(np.float64).tolist()
+            coef = self._coef_word
         surface: dict[str, str] | None = None
         for k in chosen:
             terms = list(dict.fromkeys(seed_ev.get(k, ())))
@@ -191,6 +193,7 @@ class Model:
 
     def _sentiments(self, redacted: str, norm: str, themes: Sequence[str], evidence: Mapping[str, list[str]]):
         """Answer polarity and, per theme, the polarity of the clauses holding its evidence."""
+        clauses: Sequence[Any] | None  # ``nlp.sentiment.Clause``s, or what a clause hook returns
         if self._sent is None and self._clauses is None:
             result = _sentiment.analyse_normalised(norm)
             overall, clauses = result.label, result.clauses
@@ -267,7 +270,12 @@ class Model:
                 yield n, out
 
     def _chunk_runner(self, kind: str) -> Callable[[Sequence[str]], list[Any]]:
-        return {"assign": self._assign_chunk, "label": self._label_chunk, "triage": self._triage_chunk}[kind]
+        runners: dict[str, Callable[[Sequence[str]], list[Any]]] = {
+            "assign": self._assign_chunk,
+            "label": self._label_chunk,
+            "triage": self._triage_chunk,
+        }
+        return runners[kind]
 
     def _batched(
         self, kind: str, texts: Iterable[str], progress: Callable[[int], None] | None, workers: int
@@ -392,7 +400,8 @@ class Model:
             "thresholds": self.thresholds,
             "seed_only": self.seed_only,
         }
-        np.savez_compressed(d / "arrays.npz", **arrays)
+        # load() refuses pickles, so an object array must fail here, not when the model is loaded
+        np.savez_compressed(d / "arrays.npz", allow_pickle=False, **arrays)
         manifest = dict(self.manifest)
         manifest.update(
             format=FORMAT,

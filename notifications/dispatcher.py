@@ -40,7 +40,7 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,6 +48,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback.core.clock import Clock, SystemClock
+from feedback.core.db import dialect_name, rowcount
 from notifications import optout, windows
 from notifications.errors import (
     UNREACHABLE_CODES,
@@ -120,6 +121,16 @@ class ClaimedMessage:
     ignore_opt_out: bool
     attempts: int
     max_attempts: int
+
+    @classmethod
+    def from_row(cls, row: sa.Row[*tuple[Any, ...]]) -> ClaimedMessage:
+        """From a row selected or returned with ``*_RETURNED`` (further columns may follow).
+
+        Taken by column name, not position: the two ``str`` columns ``to_encrypted`` and
+        ``to_index`` cannot be swapped by reordering ``_RETURNED``.
+        """
+        values = row._mapping
+        return cls(**{f.name: values[f.name] for f in fields(cls)})
 
 
 @dataclass
@@ -200,7 +211,7 @@ def due_select(now: datetime, n: int) -> sa.Select[Any]:
 
 async def begin_write(session: AsyncSession) -> None:
     """SQLite: take the write lock up front (``BEGIN IMMEDIATE``) so read-then-write cannot race."""
-    if session.bind.dialect.name == "sqlite":
+    if dialect_name(session) == "sqlite":
         await session.execute(sa.text("BEGIN IMMEDIATE"))
 
 
@@ -214,7 +225,7 @@ async def claim(
     (``begin_write``); the single ``UPDATE … RETURNING`` is then atomic.
     """
     inner = due_select(now, n)
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         inner = inner.with_for_update(skip_locked=True)
     statement = (
         sa.update(SmsOutbox)
@@ -231,7 +242,7 @@ async def claim(
         .execution_options(synchronize_session=False)
     )
     rows = (await session.execute(statement)).all()
-    return [ClaimedMessage(*row) for row in rows]
+    return [ClaimedMessage.from_row(row) for row in rows]
 
 
 async def _opted_out(session: AsyncSession, indexes: set[str]) -> set[str]:
@@ -425,7 +436,7 @@ class Dispatcher:
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
-        return int(result.rowcount or 0)
+        return rowcount(result)
 
     def _mine(self, message_id: uuid.UUID) -> Any:
         return sa.and_(
@@ -493,7 +504,7 @@ class Dispatcher:
                     updated_at=now,
                 )
             )
-            if not result.rowcount:
+            if not rowcount(result):
                 # A status callback got here first and already moved the row on: keep its state.
                 await session.execute(
                     sa.update(SmsOutbox)
@@ -517,7 +528,8 @@ class Dispatcher:
         if not accepted:
             return
         now = self.clock.now()
-        table = SmsOutbox.__table__
+        # the Table itself: ``SmsOutbox.__table__`` is typed as a FromClause, which update() refuses
+        table = SmsOutbox.metadata.tables[SmsOutbox.__tablename__]
         params = [
             {"oid": message.id, "sid": result.provider_sid, "pstatus": result.provider_status}
             for message, result in accepted
@@ -577,7 +589,7 @@ class Dispatcher:
                     updated_at=now,
                 )
             )
-            if result.rowcount:
+            if rowcount(result):
                 kind = "unreachable" if exc.code in UNREACHABLE_CODES else "failed"
                 await self._problem(
                     session, message.id, message.owner_ref, kind, exc.code, exc.reason_sv, now
@@ -600,7 +612,7 @@ class Dispatcher:
                     updated_at=now,
                 )
             )
-            if result.rowcount:
+            if rowcount(result):
                 if not await optout.is_opted_out(session, message.to_index):
                     await optout.record_opt_out(
                         session, message.to_index, source=OptOutSource.TWILIO_21610, at=now
@@ -628,7 +640,7 @@ class Dispatcher:
                         updated_at=now,
                     )
                 )
-                if result.rowcount:
+                if rowcount(result):
                     await self._problem(
                         session, message.id, message.owner_ref, "dead", exc.code, REASON_DEAD, now
                     )
@@ -703,7 +715,7 @@ class Dispatcher:
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
-        count = int(result.rowcount or 0)
+        count = rowcount(result)
         if count:
             log.warning("%d outbox rows had an expired lease and are now unknown", count)
         return count
@@ -736,9 +748,9 @@ class Dispatcher:
                 if self._stopping():
                     return stats
                 seen.add(row[0])
-                message = ClaimedMessage(*row[: len(_RETURNED)])
-                started_at: datetime = row[-2] or now
-                checks: int = row[-1]
+                message = ClaimedMessage.from_row(row)
+                started_at: datetime = row.attempt_started_at or now
+                checks: int = row.reconcile_checks
                 outcome = await self._reconcile_one(message, started_at, checks)
                 setattr(stats, outcome, getattr(stats, outcome) + 1)
             if len(rows) < self.config.reconcile_batch or not fresh:
@@ -794,7 +806,7 @@ class Dispatcher:
                         status=OutboxStatus.DEAD, last_error_reason=REASON_DEAD, final_at=now, updated_at=now
                     )
                 )
-                if result.rowcount:
+                if rowcount(result):
                     await self._problem(
                         session, message.id, message.owner_ref, "dead", None, REASON_DEAD, now
                     )
@@ -830,7 +842,7 @@ class Dispatcher:
                         updated_at=now,
                     )
                 )
-                if result.rowcount:
+                if rowcount(result):
                     await self._problem(
                         session, message.id, message.owner_ref, "needs_review", None, REASON_NEEDS_REVIEW, now
                     )

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from feedback.core.db import insert_for
 from feedback.core.settings import Settings
 from notifications import optout, outbox
 from notifications.models import OptOutAction, OptOutSource, SmsInbound
@@ -75,11 +76,11 @@ class InboundFields:
 
 def _insert_ignoring_duplicates(session: AsyncSession, values: dict[str, Any]) -> Any:
     """``INSERT … ON CONFLICT (message_sid) DO NOTHING RETURNING id`` on either database."""
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(SmsInbound).values(**values).on_conflict_do_nothing(index_elements=["message_sid"])
+    statement = (
+        insert_for(session, SmsInbound)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["message_sid"])
+    )
     return statement.returning(SmsInbound.id)
 
 

@@ -16,21 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.core.db import utcnow
+from feedback.core.db import insert_for, rowcount, utcnow
 from notifications import encoding
 from notifications.models import PENDING_STATUSES, OutboxStatus, SmsOutbox
 from notifications.phone import PhoneVault, normalise_mobile
 
 MAX_BODY_CHARS = 1600  # Twilio refuses longer bodies (21617)
 DEFAULT_MAX_ATTEMPTS = 5
-
-
-def _insert(session: AsyncSession) -> Any:
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(SmsOutbox)
 
 
 async def enqueue(
@@ -104,7 +96,7 @@ async def enqueue(
         values["last_error_reason"] = "Personen har tackat nej till SMS (STOPP)."
         values["final_at"] = at
     statement = (
-        _insert(session)
+        insert_for(session, SmsOutbox)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(SmsOutbox.id)
@@ -136,7 +128,7 @@ async def cancel_pending(
         )
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return rowcount(result)
 
 
 async def skip_pending_for_number(
@@ -159,7 +151,7 @@ async def skip_pending_for_number(
         )
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return rowcount(result)
 
 
 async def get_message(session: AsyncSession, message_id: uuid.UUID) -> SmsOutbox | None:

@@ -66,14 +66,19 @@ class SmsGateway(Protocol):
         ...
 
     async def find_sent(
-        self, *, to_e164: str, sent_after: datetime, outbox_id: uuid.UUID
+        self, *, to_e164: str, sent_after: datetime, outbox_id: uuid.UUID, body: str | None = None
     ) -> SendResult | None:
         """Ask the provider whether ``outbox_id`` was accepted (reconciling an ``unknown`` row).
 
         Twilio: ``messages.list(to=…, date_sent_after=…)`` and match the outbox id carried in the
-        StatusCallback URL (``?o=<outbox id>``). Returns ``None`` only when the provider
-        positively has no such message; raises ``notifications.errors.SendError`` when it cannot
-        tell (then the reconciler tries again later).
+        StatusCallback URL (``?o=<outbox id>``); ``body``, when given, narrows the match when
+        several messages went to the same number (the dispatcher always passes it). Returns
+        ``None`` only when the provider positively has no such message; raises
+        ``notifications.errors.SendError`` when it cannot tell (then the reconciler tries again
+        later).
+
+        Every implementation states its conformance (``def _conforms(gateway: X) -> SmsGateway``
+        under ``TYPE_CHECKING``) so that mypy reports a gateway that drifts from this signature.
         """
         ...
 

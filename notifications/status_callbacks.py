@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from feedback.core.db import insert_for
 from feedback.core.settings import Settings
 from notifications import delivery_status, optout
 from notifications.errors import OPTED_OUT_CODE, UNREACHABLE_CODES, reason_for_code
@@ -83,11 +84,7 @@ class StatusFields:
 
 
 def _insert_event(session: AsyncSession, values: dict[str, Any]) -> Any:
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(SmsStatusEvent).values(**values)
+    statement = insert_for(session, SmsStatusEvent).values(**values)
     statement = statement.on_conflict_do_nothing(index_elements=["provider_sid", "status"])
     return statement.returning(SmsStatusEvent.id)
 

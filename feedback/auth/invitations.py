@@ -35,7 +35,7 @@ from feedback.auth import services
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Invitation, Membership, Role, User
 from feedback.core import audit
-from feedback.core.db import utcnow
+from feedback.core.db import rowcount, utcnow
 from feedback.core.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 
 DEFAULT_TTL = timedelta(hours=72)
@@ -187,7 +187,7 @@ async def accept_invitation(
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if spent.rowcount != 1:
+    if rowcount(spent) != 1:
         raise Gone("Länken har redan använts. Logga in med ditt lösenord eller be om en ny inbjudan.")
     user.is_active = True
     await session.flush()

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback.auth.models import WebSession
-from feedback.core.db import utcnow
+from feedback.core.db import rowcount, utcnow
 
 
 async def delete_expired_sessions(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
@@ -18,4 +18,4 @@ async def delete_expired_sessions(sessionmaker: async_sessionmaker[AsyncSession]
     async with sessionmaker() as session:
         result = await session.execute(sa.delete(WebSession).where(WebSession.expires_at <= utcnow()))
         await session.commit()
-        return result.rowcount or 0  # type: ignore[attr-defined]
+        return rowcount(result)

@@ -9,11 +9,15 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import time
+from typing import TYPE_CHECKING, TypedDict
 
 import click
 import sqlalchemy as sa
 
 from feedback.core.settings import Settings
+
+if TYPE_CHECKING:
+    from notifications.windows import SendWindow
 
 _DAYS = "mån tis ons tor fre lör sön".split()
 
@@ -39,13 +43,22 @@ def _parse_days(value: str) -> frozenset[int]:
     return frozenset(days)
 
 
-def describe(window: object) -> str:
-    days = ", ".join(_DAYS[d] for d in sorted(window.weekdays))  # type: ignore[attr-defined]
-    holidays = "utom helgdagar" if window.skip_holidays else "även helgdagar"  # type: ignore[attr-defined]
-    return f"{days} {window.start:%H:%M}–{window.end:%H:%M} {window.timezone}, {holidays}"  # type: ignore[attr-defined]
+class WindowChange(TypedDict, total=False):
+    """The ``SendWindow`` fields the command line sets (only those given)."""
+
+    weekdays: frozenset[int]
+    start: time
+    end: time
+    skip_holidays: bool
 
 
-async def _run(settings: Settings, unit_code: str, change: dict[str, object] | None) -> str:
+def describe(window: SendWindow) -> str:
+    days = ", ".join(_DAYS[d] for d in sorted(window.weekdays))
+    holidays = "utom helgdagar" if window.skip_holidays else "även helgdagar"
+    return f"{days} {window.start:%H:%M}–{window.end:%H:%M} {window.timezone}, {holidays}"
+
+
+async def _run(settings: Settings, unit_code: str, change: WindowChange | None) -> str:
     from dataclasses import replace
 
     from feedback.auth.models import Unit
@@ -86,7 +99,7 @@ def sms_window_command(
     skip_holidays: bool | None,
 ) -> None:
     """Show a unit's SMS send window, or change it with the options (default Mon–Fri 09–19)."""
-    change: dict[str, object] = {}
+    change: WindowChange = {}
     if days is not None:
         change["weekdays"] = _parse_days(days)
     if start is not None:

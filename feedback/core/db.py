@@ -11,11 +11,11 @@ import enum
 import importlib
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import CursorResult, Dialect, Result
 from sqlalchemy.ext.asyncio import (
     AsyncAttrs,
     AsyncEngine,
@@ -25,6 +25,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 MODEL_MODULES: tuple[str, ...] = (
     "feedback.core.models",
@@ -147,3 +150,33 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def dialect_name(session: AsyncSession) -> str:
+    """``postgresql`` or ``sqlite``: the database this session's statements go to."""
+    return session.get_bind().dialect.name
+
+
+def insert_for(session: AsyncSession, entity: Any) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's own ``INSERT`` (with ``on_conflict_do_nothing``) for ``entity``.
+
+    The dialect modules are imported on first use: importing this module stays cheap.
+    """
+    if dialect_name(session) == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(entity)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(entity)
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """How many rows an ``UPDATE``/``DELETE`` matched.
+
+    ``AsyncSession.execute`` is typed as returning ``Result``; for DML it returns its subclass
+    ``CursorResult``, which is the one with ``rowcount``.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"rowcount of a {type(result).__name__}: not the result of an UPDATE/DELETE")
+    return result.rowcount

@@ -21,6 +21,7 @@ from feedback.auth.scope import ensure_unit_access
 from feedback.core.clock import STOCKHOLM
 from feedback.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from feedback.panel.models import PanelRound, PublishedItem, Reflection
+from nlp.redact import redact as nlp_redact
 from surveys.answers.models import Channel, OpenText
 from surveys.answers.service import register_open_text, respondent_key
 
@@ -173,7 +174,7 @@ async def save_reflection(
 ) -> Reflection:
     """Write or edit the member's reflection while the round is open, and register it for theming.
 
-    ``redact`` defaults to ``nlp.redact.redact`` (inside ``register_open_text``).
+    ``redact`` defaults to ``nlp.redact.redact``, as in ``register_open_text``.
     """
     panel_round, own = await member_round(session, user=user, round_id=round_id)
     if not panel_round.is_open(local_today(now)):
@@ -209,7 +210,7 @@ async def save_reflection(
         received_at=now,
         question_key=f"panel:{panel_round.id}:{prompt_index}",
         quote_consent=quote_consent,
-        **({"redact": redact} if redact is not None else {}),
+        redact=redact if redact is not None else nlp_redact,
     )
     return reflection
 

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.models import Unit
+from feedback.core.db import dialect_name
 from feedback.core.errors import Forbidden
 from feedback.reports import survey_sections
 from feedback.reports.filters import ReportFilters
@@ -129,7 +130,7 @@ def open_text_conditions(filters: ReportFilters, units: list[uuid.UUID] | None) 
 def period_expr(session: AsyncSession, granularity: str) -> Any:
     """yyyymm or yyyyq as an integer, in Stockholm time on PostgreSQL (UTC on SQLite)."""
     column: Any = OpenText.received_at
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         column = sa.func.timezone("Europe/Stockholm", column)
     year = sa.cast(sa.extract("year", column), sa.Integer)
     month = sa.cast(sa.extract("month", column), sa.Integer)
@@ -193,7 +194,7 @@ async def _report_settings(session: AsyncSession) -> AsyncIterator[None]:
     disk, and JIT compilation alone costs most of a second. Both settings are transaction-local
     and put back afterwards, so the rest of the caller's transaction is unaffected.
     """
-    if session.bind.dialect.name != "postgresql":
+    if dialect_name(session) != "postgresql":
         yield
         return
     old = (await session.execute(sa.text("SELECT current_setting('work_mem'), current_setting('jit')"))).one()
@@ -227,7 +228,7 @@ async def _theme_counts(
     )
     where = fact_conditions(filters, units)
     groups: list[tuple[Any, Any, Any, Any, Any]] = []
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         # each group's respondents as packed big-endian int4: read without a Python int per row
         packed = sa.func.string_agg(
             sa.func.int4send(ReportThemeFact.respondent), sa.literal_column("''::bytea")

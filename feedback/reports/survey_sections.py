@@ -273,8 +273,8 @@ async def cohort(
     names = {u: n for u, n in await session.execute(sa.select(Unit.id, Unit.name))}
     dims = {
         "unit": ("Enhet", lambda row: names.get(row[0], "?")),
-        "reason": ("Avslutsorsak", lambda row: REASON_LABELS_SV.get(row[1], row[1])),  # type: ignore[call-overload]
-        "language": ("Språk", lambda row: LANGUAGE_LABELS_SV.get(row[2], row[2])),  # type: ignore[call-overload]
+        "reason": ("Avslutsorsak", lambda row: REASON_LABELS_SV.get(row[1], row[1])),
+        "language": ("Språk", lambda row: LANGUAGE_LABELS_SV.get(row[2], row[2])),
     }
     values: dict[tuple[str, ...], int] = {}
     lines: list[Line[tuple[str, ...]]] = []

@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from notifications.ports import OutboundSms, SendResult
+from notifications.ports import OutboundSms, SendResult, SmsGateway
 
 log = logging.getLogger(__name__)
 
@@ -39,3 +40,10 @@ class ConsoleGateway:
         if found is None or found[0].to_e164 != to_e164:
             return None
         return SendResult(provider_sid=found[1], provider_status="sent")
+
+
+if TYPE_CHECKING:
+
+    def _conforms(gateway: ConsoleGateway) -> SmsGateway:
+        """mypy checks the gateway against the port: a drifting signature fails ``make lint``."""
+        return gateway

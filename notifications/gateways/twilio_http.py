@@ -28,7 +28,7 @@ class LocalTwilioHttpClient(TwilioHttpClient):
         self.base_url = base_url.rstrip("/")
         if self.session is not None:
             self.session.trust_env = False  # never route 127.0.0.1 through an HTTP(S)_PROXY
-        self.proxy = {}
+        self.proxy: dict[str, str] = {}  # as TwilioHttpClient's ``proxy`` (requests' proxies)
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         return super().request(method, _TWILIO_ORIGIN.sub(self.base_url, url), *args, **kwargs)

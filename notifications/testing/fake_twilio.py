@@ -736,7 +736,7 @@ class _Handler(BaseHTTPRequestHandler):
             record.outcome = "rejected:20003"
             self._send_json(401, twilio_error(401, 20003, "Authenticate"))
             return
-        to = (form.get("To") or [None])[0]
+        to = form["To"][0] if form.get("To") else None
         fault = self.fake._take_fault(to)
         if fault is not None:
             record.outcome = f"fault:{fault.kind}"

@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.core.db import utcnow
+from feedback.core.db import rowcount, utcnow
 from surveys.closures.models import Client
 from surveys.plans.models import FollowUp, FollowUpStatus
 
@@ -84,7 +84,7 @@ async def stop_contact(
         .values(status=CallStatus.CANCELLED, finished_at=now, claim_expires_at=None)
         .execution_options(synchronize_session="fetch")
     )
-    stopped.calls = int(calls.rowcount or 0)  # type: ignore[attr-defined]
+    stopped.calls = rowcount(calls)
 
     statuses = [FollowUpStatus.DUE, FollowUpStatus.STARTED]
     if include_scheduled:
@@ -101,7 +101,7 @@ async def stop_contact(
         )
         .execution_options(synchronize_session="fetch")
     )
-    stopped.follow_ups = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    stopped.follow_ups = rowcount(result)
     await session.flush()
     return stopped
 

@@ -120,7 +120,7 @@ async def erase_client(
     return erasure
 
 
-def expired_clients_query(now: datetime, retention_days: int) -> sa.Select[tuple[uuid.UUID]]:
+def expired_clients_query(now: datetime, retention_days: int) -> sa.Select[uuid.UUID]:
     """Clients whose plan is finished (nothing open) and whose last possible contact (the last
     wave's window end, or the closure date) is more than ``retention_days`` ago."""
     cutoff = local_date(now) - timedelta(days=retention_days)

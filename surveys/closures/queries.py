@@ -115,7 +115,7 @@ async def list_closures(
         if unit_id not in units:
             raise Forbidden("Du har inte behörighet till enheten.", field="unit")
         units = [unit_id]
-    where = [Closure.unit_id.in_(units)]
+    where: list[sa.ColumnElement[bool]] = [Closure.unit_id.in_(units)]
     if client_ref:
         where.append(Client.client_ref == client_ref.strip())
     base = sa.select(Closure, Client).join(Client, Client.id == Closure.client_id).where(*where)

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from feedback.core.db import rowcount
 from feedback.core.errors import Conflict, InvalidInput, NotFound
 from surveys.answers.models import AnswerMode
 from surveys.answers.service import record_answer
@@ -106,7 +107,7 @@ async def claim(session: AsyncSession, task_id: uuid.UUID, *, user_id: uuid.UUID
         .values(status=CallStatus.CLAIMED, claimed_by_id=user_id, claim_expires_at=now + CLAIM_TTL)
         .execution_options(synchronize_session=False)
     )
-    won = (result.rowcount or 0) == 1
+    won = rowcount(result) == 1
     task = await session.get(CallTask, task_id)
     if task is not None:
         await session.refresh(task)

@@ -44,7 +44,7 @@ class FollowUpStarter(Protocol):
 class ChannelStarter:
     """Hands a due follow-up to the SMS conversation or the unit's phone queue."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     async def start_sms(self, session: AsyncSession, follow_up: FollowUp, *, now: datetime) -> None:
@@ -67,7 +67,7 @@ class TickResult:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
 
-def due_query(today: date, limit: int) -> sa.Select[tuple[FollowUp]]:
+def due_query(today: date, limit: int) -> sa.Select[FollowUp]:
     """Due follow-ups, oldest first; served by ``ix_follow_up_status_due_on``."""
     return (
         sa.select(FollowUp)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.core.clock import STOCKHOLM
-from feedback.core.db import utcnow
+from feedback.core.db import rowcount, utcnow
 from feedback.core.errors import InvalidInput
 from surveys.closures.models import FOLLOWED_UP_REASONS, Closure
 from surveys.plans.expansion import DEFAULT_STEPS, SKIP_FATIGUE, SKIP_WINDOW_PASSED, Slot, StepSpec, expand
@@ -184,7 +184,7 @@ async def cancel_open(
             updated_at=utcnow(),
         )
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 async def schedule_closure(

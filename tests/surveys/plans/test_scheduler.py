@@ -181,13 +181,13 @@ async def test_a_failing_channel_keeps_its_row_scheduled_and_others_proceed(db_s
     assert (await _wave(db_session, bad, 30)).status == FollowUpStatus.SCHEDULED
 
 
-async def test_default_starter_hands_a_wave_without_a_phone_to_the_phone_queue(db_session) -> None:
+async def test_default_starter_hands_a_wave_without_a_phone_to_the_phone_queue(db_session, settings) -> None:
     """The real channels, not a lookup that may find nothing: no number → a call task, not a stall."""
     from surveys.phone.models import CallTask
 
     unit = await make_unit(db_session)
     closure = await _closure(db_session, unit, "K-9")
-    result = await _tick(db_session, DAY_30, scheduler.ChannelStarter())
+    result = await _tick(db_session, DAY_30, scheduler.ChannelStarter(settings))
     assert result.handed_over == 1
     wave = await _wave(db_session, closure, 30)
     tasks = (await db_session.scalars(sa.select(CallTask).where(CallTask.follow_up_id == wave.id))).all()
