@@ -46,7 +46,7 @@ def _fake_redact(text: str) -> str:
 @pytest.fixture(scope="module")
 def result():
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(discover_mod, "_redactor", lambda: _fake_redact)  # quotes go through nlp.redact
+        mp.setattr(discover_mod, "redact", _fake_redact)  # quotes go through nlp.redact
         return discover(_items(), load_codebook())
 
 
