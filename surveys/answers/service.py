@@ -74,7 +74,7 @@ async def record_answer(
             channel=_CHANNEL[mode],
             source_ref=f"answer:{answer.id}",
             unit_id=follow_up.unit_id,
-            respondent_key=respondent_key(secret, "closure", follow_up.closure_id),
+            respondent_key=closure_respondent_key(secret, follow_up.closure_id),
             text=parsed.text,
             received_at=now,
             language=language,
@@ -122,6 +122,17 @@ def redacted_excerpt(text: str, limit: int = 200) -> str:
 def respondent_key(secret: str, kind: str, ident: str | uuid.UUID) -> str:
     """A stable pseudonym for counting distinct respondents without storing who they are."""
     return hmac.new(secret.encode(), f"{kind}:{ident}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def closure_respondent_key(secret_key: str, closure_id: uuid.UUID) -> str:
+    """The respondent key of everything a closure's client answered (SMS, phone, call notes).
+
+    The one place this key is made: answers are stored under it and "ni sa – vi gjorde" finds
+    its SMS recipients by it, so the two cannot diverge. ``secret_key`` is always
+    ``Settings.secret_key`` (the key answers have been stored with from the start), never the
+    phone number's ``index_key``.
+    """
+    return respondent_key(secret_key, "closure", closure_id)
 
 
 async def register_open_text(

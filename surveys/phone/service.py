@@ -203,7 +203,7 @@ async def log_call(
     await session.flush()
     if log.note.strip():
         from surveys.answers.models import Channel
-        from surveys.answers.service import register_open_text, respondent_key
+        from surveys.answers.service import closure_respondent_key, register_open_text
         from surveys.redaction import redact_text
 
         row = await register_open_text(
@@ -211,7 +211,7 @@ async def log_call(
             channel=Channel.PHONE,
             source_ref=f"call:{attempt.id}",
             unit_id=task.unit_id,
-            respondent_key=respondent_key(secret, "closure", task.closure_id),
+            respondent_key=closure_respondent_key(secret, task.closure_id),
             text=log.note,
             received_at=now,
             language="sv",
