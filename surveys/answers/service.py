@@ -6,6 +6,10 @@
 * the status question records an outcome (working / studying / both / neither);
 * a 1 on a question marked ``low_score_opens_case`` opens an inner-loop case.
 A repeated call for the same follow-up, mode and question updates the answer (idempotent).
+
+Every open text stored here carries the report's filter attributes from the start, taken from
+the closure the answer belongs to (``closure_report_attributes``): unit, closure reason, the
+language the contact was held in, channel and wave. Callers cannot leave them out.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from nlp.redact import redact as nlp_redact
 from surveys.answers.models import Answer, AnswerMode, Channel, OpenText, ThemingStatus
 from surveys.cases.models import Case, CaseTrigger
 from surveys.cases.service import open_case
+from surveys.closures.models import Client, Closure
 from surveys.questionnaires.answers import Parsed
 from surveys.questionnaires.models import Question
 from surveys.redaction import redact_text
@@ -41,9 +46,13 @@ async def record_answer(
     now: datetime,
     secret: str,
     language: str | None = None,
-    closure_reason: str | None = None,
 ) -> tuple[Answer, list[Case]]:
-    """Store ``parsed`` as the answer to ``question`` for ``follow_up``; return it and any cases."""
+    """Store ``parsed`` as the answer to ``question`` for ``follow_up``; return it and any cases.
+
+    ``secret`` is ``Settings.secret_key`` (see ``closure_respondent_key``). ``language`` is the
+    language the contact was held in (an SMS conversation's language, the language of a call);
+    without it, the client's registered language.
+    """
     answer = await session.scalar(
         sa.select(Answer).where(
             Answer.follow_up_id == follow_up.id, Answer.mode == mode, Answer.question_key == question.key
@@ -69,6 +78,7 @@ async def record_answer(
     await session.flush()
     cases: list[Case] = []
     if parsed.text:
+        closure_reason, client_language = await closure_report_attributes(session, follow_up.closure_id)
         row = await register_open_text(
             session,
             channel=_CHANNEL[mode],
@@ -77,7 +87,7 @@ async def record_answer(
             respondent_key=closure_respondent_key(secret, follow_up.closure_id),
             text=parsed.text,
             received_at=now,
-            language=language,
+            language=language or client_language,
             wave_days=follow_up.wave_days,
             closure_reason=closure_reason,
             question_key=question.key,
@@ -116,6 +126,20 @@ async def answers_for(session: AsyncSession, follow_up_id: uuid.UUID) -> list[An
 
 def redacted_excerpt(text: str, limit: int = 200) -> str:
     return redact_text(text).strip()[:limit]
+
+
+async def closure_report_attributes(session: AsyncSession, closure_id: uuid.UUID) -> tuple[str, str]:
+    """The closure's reason and its client's registered language, as stored on open text."""
+    row = (
+        await session.execute(
+            sa.select(Closure.reason, Client.language)
+            .join(Client, Client.id == Closure.client_id)
+            .where(Closure.id == closure_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise LookupError(f"closure {closure_id} does not exist")
+    return str(row.reason), str(row.language)
 
 
 # ---------------------------------------------------------------- open text intake

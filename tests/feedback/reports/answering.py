@@ -121,6 +121,7 @@ async def answer_by_phone(
     now: datetime,
     wave: int = 30,
     note: str = "",
+    language: str | None = None,
 ) -> None:
     """A caseworker calls ``person``, logs the answers (``text`` as the open one) and a note."""
     follow_up = await person.follow_up(session, wave)
@@ -131,6 +132,7 @@ async def answer_by_phone(
         consent=True,
         answers={"status": "1", "satisfaction": "4", "helped": text},
         note=note,
+        language=language,
     )
     await phone.log_call(session, task, log, user_id=caller_id, now=now, secret=settings.secret_key)
     await session.commit()
