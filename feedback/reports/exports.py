@@ -8,9 +8,7 @@ per-export pseudonym (a fresh random salt each time), so two exports cannot be j
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import secrets
 import uuid
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from feedback.core.csvfiles import excel_csv
 from feedback.reports.filters import ReportFilters
 from feedback.reports.queries import (
     SENTIMENT_LABELS_SV,
@@ -35,14 +34,6 @@ MAX_EXPORT_ROWS = 200_000
 
 def _pct(value: float | None) -> str:
     return SUPPRESSED_SV if value is None else f"{value * 100:.0f}"
-
-
-def _csv(rows: list[list[Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerows(rows)
-    # UTF-8 with BOM so Excel opens å, ä and ö correctly.
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def themes_csv(report: ThemeReport) -> bytes:
@@ -68,7 +59,7 @@ def themes_csv(report: ThemeReport) -> bytes:
         rows.append([])
         rows.append(["enhet", "", "", "antal_personer", ""])
         rows += [[u["name"], "", "", display(u["respondents"]), ""] for u in report.unit_respondents]
-    return _csv(rows)
+    return excel_csv(rows)
 
 
 async def answers_csv(
@@ -113,7 +104,7 @@ async def answers_csv(
             "P" + hashlib.blake2b(row.respondent_key.encode(), key=salt, digest_size=5).hexdigest(),
         )
         rows.append([person, " | ".join(entry["themes"]), row.text_redacted])
-    return _csv(rows), len(rows) - 1
+    return excel_csv(rows), len(rows) - 1
 
 
 def pdf_bytes(html: str, base_url: str) -> bytes:

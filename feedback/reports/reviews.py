@@ -35,7 +35,7 @@ from feedback.reports.queries import build_theme_report
 from feedback.themes.decisions import current_codebook
 from feedback.themes.models import OpenTextTheme
 from surveys.answers.models import OpenText
-from surveys.answers.service import respondent_key
+from surveys.answers.service import closure_respondent_key
 
 MAX_TEXT = 4000
 MAX_SMS = 320
@@ -335,7 +335,7 @@ async def sms_recipients(session: AsyncSession, unit_id: uuid.UUID, settings: An
     )
     out: dict[uuid.UUID, Any] = {}
     for client, closure_id in rows:
-        if respondent_key(settings.index_key, "closure", closure_id) in answered:
+        if closure_respondent_key(settings.secret_key, closure_id) in answered:
             out[client.id] = client
     return list(out.values())
 

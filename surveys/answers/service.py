@@ -6,6 +6,10 @@
 * the status question records an outcome (working / studying / both / neither);
 * a 1 on a question marked ``low_score_opens_case`` opens an inner-loop case.
 A repeated call for the same follow-up, mode and question updates the answer (idempotent).
+
+Every open text stored here carries the report's filter attributes from the start, taken from
+the closure the answer belongs to (``closure_report_attributes``): unit, closure reason, the
+language the contact was held in, channel and wave. Callers cannot leave them out.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from nlp.redact import redact as nlp_redact
 from surveys.answers.models import Answer, AnswerMode, Channel, OpenText, ThemingStatus
 from surveys.cases.models import Case, CaseTrigger
 from surveys.cases.service import open_case
+from surveys.closures.models import Client, Closure
 from surveys.questionnaires.answers import Parsed
 from surveys.questionnaires.models import Question
 from surveys.redaction import redact_text
@@ -41,9 +46,13 @@ async def record_answer(
     now: datetime,
     secret: str,
     language: str | None = None,
-    closure_reason: str | None = None,
 ) -> tuple[Answer, list[Case]]:
-    """Store ``parsed`` as the answer to ``question`` for ``follow_up``; return it and any cases."""
+    """Store ``parsed`` as the answer to ``question`` for ``follow_up``; return it and any cases.
+
+    ``secret`` is ``Settings.secret_key`` (see ``closure_respondent_key``). ``language`` is the
+    language the contact was held in (an SMS conversation's language, the language of a call);
+    without it, the client's registered language.
+    """
     answer = await session.scalar(
         sa.select(Answer).where(
             Answer.follow_up_id == follow_up.id, Answer.mode == mode, Answer.question_key == question.key
@@ -69,15 +78,16 @@ async def record_answer(
     await session.flush()
     cases: list[Case] = []
     if parsed.text:
+        closure_reason, client_language = await closure_report_attributes(session, follow_up.closure_id)
         row = await register_open_text(
             session,
             channel=_CHANNEL[mode],
             source_ref=f"answer:{answer.id}",
             unit_id=follow_up.unit_id,
-            respondent_key=respondent_key(secret, "closure", follow_up.closure_id),
+            respondent_key=closure_respondent_key(secret, follow_up.closure_id),
             text=parsed.text,
             received_at=now,
-            language=language,
+            language=language or client_language,
             wave_days=follow_up.wave_days,
             closure_reason=closure_reason,
             question_key=question.key,
@@ -118,10 +128,35 @@ def redacted_excerpt(text: str, limit: int = 200) -> str:
     return redact_text(text).strip()[:limit]
 
 
+async def closure_report_attributes(session: AsyncSession, closure_id: uuid.UUID) -> tuple[str, str]:
+    """The closure's reason and its client's registered language, as stored on open text."""
+    row = (
+        await session.execute(
+            sa.select(Closure.reason, Client.language)
+            .join(Client, Client.id == Closure.client_id)
+            .where(Closure.id == closure_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise LookupError(f"closure {closure_id} does not exist")
+    return str(row.reason), str(row.language)
+
+
 # ---------------------------------------------------------------- open text intake
 def respondent_key(secret: str, kind: str, ident: str | uuid.UUID) -> str:
     """A stable pseudonym for counting distinct respondents without storing who they are."""
     return hmac.new(secret.encode(), f"{kind}:{ident}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def closure_respondent_key(secret_key: str, closure_id: uuid.UUID) -> str:
+    """The respondent key of everything a closure's client answered (SMS, phone, call notes).
+
+    The one place this key is made: answers are stored under it and "ni sa – vi gjorde" finds
+    its SMS recipients by it, so the two cannot diverge. ``secret_key`` is always
+    ``Settings.secret_key`` (the key answers have been stored with from the start), never the
+    phone number's ``index_key``.
+    """
+    return respondent_key(secret_key, "closure", closure_id)
 
 
 async def register_open_text(

@@ -132,6 +132,8 @@ class CallLog:
     duration_min: int | None = None
     open_case: bool = False
     case_reason: str = ""
+    # The language the call was held in, when the caller records one; else the client's language.
+    language: str | None = None
 
 
 @dataclass
@@ -187,7 +189,6 @@ async def log_call(
     task.claimed_by_id = None
     task.claim_expires_at = None
     cases: list[Case] = []
-    closure_reason = None
     for question, result in parsed:
         _, opened = await record_answer(
             session,
@@ -197,26 +198,31 @@ async def log_call(
             mode=AnswerMode.PHONE,
             now=now,
             secret=secret,
-            language="sv",
-            closure_reason=closure_reason,
+            language=log.language,
         )
         cases += opened
     await session.flush()
     if log.note.strip():
         from surveys.answers.models import Channel
-        from surveys.answers.service import register_open_text, respondent_key
+        from surveys.answers.service import (
+            closure_report_attributes,
+            closure_respondent_key,
+            register_open_text,
+        )
         from surveys.redaction import redact_text
 
+        closure_reason, client_language = await closure_report_attributes(session, task.closure_id)
         row = await register_open_text(
             session,
             channel=Channel.PHONE,
             source_ref=f"call:{attempt.id}",
             unit_id=task.unit_id,
-            respondent_key=respondent_key(secret, "closure", task.closure_id),
+            respondent_key=closure_respondent_key(secret, task.closure_id),
             text=log.note,
             received_at=now,
-            language="sv",
+            language=log.language or client_language,
             wave_days=task.wave_days,
+            closure_reason=closure_reason,
             question_key="call_note",
             redact=redact_text,
         )

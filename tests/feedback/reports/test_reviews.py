@@ -26,7 +26,7 @@ from notifications.models import OutboxStatus, SmsOutbox
 from notifications.optout import record_opt_out
 from notifications.phone import PhoneVault
 from surveys.answers.models import OpenText, ThemingStatus
-from surveys.answers.service import register_open_text, respondent_key
+from surveys.answers.service import closure_respondent_key, register_open_text
 from surveys.closures.models import Client, Closure
 from tests.helpers import form_post, login, make_unit, make_user
 
@@ -78,7 +78,7 @@ async def _client(
             f"answer:{closure.id}",
             "Bra bemötande",
             "bemotande",
-            rkey=respondent_key(settings.index_key, "closure", closure.id),
+            rkey=closure_respondent_key(settings.secret_key, closure.id),
         )
     return client
 

@@ -147,3 +147,29 @@ async def test_completed_call_stores_phone_answers_redacted_note_outcome_and_cas
     assert outcome is not None and outcome.status is OutcomeStatus.BOTH
     case = await db_session.scalar(sa.select(Case))
     assert case is not None and case.owner_id == user.id
+
+
+async def test_phone_answers_and_note_carry_reason_and_the_language_the_call_was_held_in(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    plain = await make_world(db_session, settings, ref="K-300", phone="+46701112233", language="ar")
+    interpreted = await make_world(db_session, settings, ref="K-301", phone="+46701112234", language="ar")
+    user = await make_user(db_session, Role.CASEWORKER, [plain.unit, interpreted.unit])
+    # the client's language unless the call records another; the closure's reason, always
+    for world, language, expected in ((plain, None, "ar"), (interpreted, "sv", "sv")):
+        task = await service.create_call_task(db_session, world.follow_up, reason="plan", now=NOW)
+        await service.claim(db_session, task.id, user_id=user.id, now=NOW)
+        log = service.CallLog(
+            CallOutcome.COMPLETED,
+            consent=True,
+            answers={"helped": "Praktiken"},
+            note="Lugnt",
+            language=language,
+        )
+        await service.log_call(db_session, task, log, user_id=user.id, now=NOW, secret="s")
+        await db_session.commit()
+        texts = list(await db_session.scalars(sa.select(OpenText).where(OpenText.unit_id == world.unit.id)))
+        assert len(texts) == 2
+        assert {(t.closure_reason, t.language, t.channel.value) for t in texts} == {
+            ("work", expected, "phone")
+        }
