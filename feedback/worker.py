@@ -26,6 +26,9 @@ class Job:
     run: JobFn
     interval_s: float
     close: Callable[[], Any] | None = None  # called once when the worker stops
+    # asked after each run: True means more work is waiting now, so the job runs again on the
+    # next pass instead of after ``interval_s`` (other due jobs still run in between)
+    busy: Callable[[], bool] | None = None
 
 
 def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[Job]:
@@ -59,7 +62,7 @@ def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[
     from feedback.themes.jobs import INTERVAL_S, ThemingJob
 
     theming = overrides.get("theming_job") or ThemingJob(settings, sessionmaker, now=clock.now)
-    jobs.append(Job("theme-open-text", theming.tick, INTERVAL_S, theming.close))
+    jobs.append(Job("theme-open-text", theming.tick, INTERVAL_S, theming.close, busy=lambda: theming.more))
     sms = {**overrides, "inbound_handler": inbound_handler(settings, **overrides), "clock": clock}
     jobs += [Job(t.name, t.run, t.interval_s) for t in sms_jobs(settings, sessionmaker, **sms)]
     return jobs
@@ -83,7 +86,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event, **overrides: Any) 
                     await job.run()
                 except Exception:  # one failing job must not stop the others; it is retried
                     log.exception("worker job %s failed", job.name)
-                next_run[job.name] = loop.time() + job.interval_s
+                busy = job.busy is not None and job.busy()
+                next_run[job.name] = loop.time() + (0.0 if busy else job.interval_s)
             wake = min(next_run.values(), default=loop.time() + 1.0) - loop.time()
             try:
                 await asyncio.wait_for(stop.wait(), timeout=max(0.05, min(wake, 1.0)))

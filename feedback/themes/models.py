@@ -6,6 +6,7 @@ The open text itself (``OpenText``) belongs to the answers it comes from
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from feedback.core.db import Base, utcnow
+from feedback.core.db import Base, str_enum, utcnow
 from surveys.answers.models import OpenText
 
 
@@ -100,6 +101,50 @@ class ProposalDecision(Base):
     label_sv: Mapped[str | None] = mapped_column(sa.String(200))
     by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RetrainStatus(enum.StrEnum):
+    """Where a retraining request is; ``pending``, ``training`` and ``theming`` are "open"."""
+
+    PENDING = "pending"  # recorded by the page, no worker has started it
+    TRAINING = "training"  # the worker trains the model (redone from scratch after a crash)
+    THEMING = "theming"  # the model is saved; the answers are re-themed in the worker's batches
+    DONE = "done"
+    FAILED = "failed"
+
+
+OPEN_RETRAIN_STATUSES = (RetrainStatus.PENDING, RetrainStatus.TRAINING, RetrainStatus.THEMING)
+
+
+class RetrainRequest(Base):
+    """A manager's "Träna om": recorded by the page, carried out by the worker's theming job.
+
+    Why a row and not a call: training and re-theming every answer takes seconds to minutes, far
+    too long for an HTTP request, and must survive a worker restart. The worker moves the row
+    through ``RetrainStatus`` and keeps ``themed`` of ``total`` up to date, so the page can show
+    progress by reading one row.
+
+    ``open_slot`` is 1 while the request is open and NULL once it is done or failed; its unique
+    index lets at most one open request exist, so two quick clicks (or two browser tabs) cannot
+    queue two retrainings even when they race past the application's own check.
+    """
+
+    __tablename__ = "theme_retrain_request"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    status: Mapped[RetrainStatus] = mapped_column(str_enum(RetrainStatus), default=RetrainStatus.PENDING)
+    open_slot: Mapped[int | None] = mapped_column(sa.SmallInteger, unique=True, default=1)
+    requested_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(default=0)  # times training started (a crash counts)
+    model_version: Mapped[str | None] = mapped_column(sa.String(64))
+    total: Mapped[int] = mapped_column(default=0)  # answers queued for re-theming
+    themed: Mapped[int] = mapped_column(default=0)  # of those, how many are done
+    error: Mapped[str | None] = mapped_column(sa.String(500))  # Swedish, shown to the manager
 
 
 # ---------------------------------------------------------------- the report's compact copy

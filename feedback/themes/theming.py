@@ -1,8 +1,9 @@
-"""Theme stored answers with the current model, and retrain it from the manager's decisions.
+"""Store what the theme model says about answers; theme answers in-process for the demo data.
 
 The model's output is only a suggestion: it is resolved through the current codebook (a key the
-manager merged lands on the merged theme) and then overridden by manager labels. CPU work (scoring,
-training) runs in a worker thread so the event loop stays free.
+manager merged lands on the merged theme) and then overridden by manager labels. CPU work runs in
+a worker thread so the event loop stays free. Retraining is not here: the worker's theming job
+does it on request (``feedback.themes.retraining``), in its one process pool.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import anyio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.themes.decisions import current_codebook, labelled_keys, manager_labels, reapply_rules
+from feedback.themes.decisions import current_codebook, labelled_keys
 from feedback.themes.models import OpenTextTheme
 from nlp.codebook import FALLBACK_KEY, Codebook
 from surveys.answers.models import OpenText, ThemingStatus
@@ -104,57 +105,6 @@ async def theme_pending(session: AsyncSession, model: Any, *, now: datetime, lim
         )
     )
     return await theme_rows(session, model, rows, now=now)
-
-
-_pools: dict[str, Any] = {}
-
-
-def shared_pool(model_dir: str | Path) -> Any:
-    """A lazily started one-process spawn pool for this model directory (one per process)."""
-    import atexit
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from feedback.themes import pool
-
-    key = str(Path(model_dir))
-    if key not in _pools:
-        _pools[key] = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=pool.init,
-            initargs=(key,),
-        )
-        atexit.register(_pools[key].shutdown, wait=False, cancel_futures=True)
-    return _pools[key]
-
-
-async def retrain(
-    session: AsyncSession, *, model_dir: str | Path, now: datetime, executor: Any = None
-) -> Any:
-    """Train on the shipped data + every manager label under the current codebook, then re-theme.
-
-    Training runs in a process pool (``executor``, by default a shared spawn pool), never on the
-    event loop. Returns the new model. Every stored answer is re-themed with it (in batches) and
-    the rules are re-applied, so the manager's edits survive and merged themes stay merged.
-    """
-    import asyncio
-
-    from feedback.themes import pool
-    from nlp.themes import load_model
-
-    codebook = await current_codebook(session)
-    labels = await manager_labels(session)
-    loop = asyncio.get_running_loop()
-    info = await loop.run_in_executor(
-        executor or shared_pool(model_dir), pool.ensure_model, codebook.to_dict(), labels, True
-    )
-    model = await anyio.to_thread.run_sync(load_model, Path(model_dir) / info["model_version"])
-    await session.execute(sa.update(OpenText).values(status=ThemingStatus.PENDING, attempts=0))
-    while await theme_pending(session, model, now=now):
-        pass
-    await reapply_rules(session, codebook)
-    return model
 
 
 def load_model_or_none(model_dir: str | Path) -> Any:

@@ -6,6 +6,7 @@ Pages show only the manager's units' answers (redacted), and reading them is aud
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from typing import Annotated, Any
 
@@ -21,7 +22,7 @@ from feedback.auth.models import Role
 from feedback.core import audit
 from feedback.core.errors import DomainError, InvalidInput, NotFound
 from feedback.reports.suppression import MIN_PEOPLE
-from feedback.themes import decisions, proposals, queries, theming
+from feedback.themes import decisions, proposals, queries, retraining, theming
 from feedback.web.guards import current_user, requires_role
 from nlp.codebook import FALLBACK_KEY
 
@@ -33,7 +34,8 @@ DONE_SV = {
     "delat": "Temat är delat. Träna om modellen så att svaren fördelas på de nya temana.",
     "avvecklat": "Temat är avvecklat.",
     "flyttat": "Svaret är flyttat. Beslutet gäller även efter omträning.",
-    "omtranat": "Modellen är omtränad och alla svar har fått teman igen. Dina beslut gäller fortfarande.",
+    "omtraning": "Omträningen är beställd. Den görs i bakgrunden, så du kan fortsätta arbeta.",
+    "omtraning-pagar": "En omträning pågår redan. Du behöver inte beställa en till.",
     "upptackt": "Sökningen efter nya teman är klar.",
     "beslut": "Ditt beslut om förslaget är sparat.",
 }
@@ -94,6 +96,10 @@ class ThemeController(Controller):
             "counts": counts,
             "min_people": MIN_PEOPLE,
             "proposals": await proposals.visible_proposals(db_session, user=current_user(request)),
+            "retrain": await retraining.latest_request(db_session),
+            # a new query on every render, so following the link always reloads the page (a link
+            # that differs from the current address only in its #fragment would just scroll)
+            "retrain_refresh": f"/themes/?lage={secrets.token_hex(4)}#tran-om",
             "fallback": FALLBACK_KEY,
             "done": DONE_SV.get(request.query_params.get("klart", "")),
             "error": None,
@@ -303,9 +309,17 @@ class ThemeController(Controller):
         db_session: NamedDependency[AsyncSession],
         data: Annotated[EmptyForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect:
-        await theming.retrain(db_session, model_dir=_model_dir(request), now=request.app.state.clock.now())
+        """Record a retraining request for the worker and answer at once (no training here).
+
+        Training and re-theming every answer takes far longer than a request should; the
+        worker's theming job does it and the page shows how far it has come.
+        """
+        _, created = await retraining.request_retrain(
+            db_session, user_id=current_user(request).id, now=request.app.state.clock.now()
+        )
         await db_session.commit()
-        return Redirect(path="/themes/?klart=omtranat", status_code=303)
+        done = "omtraning" if created else "omtraning-pagar"
+        return Redirect(path=f"/themes/?klart={done}#tran-om", status_code=303)
 
     @post("/discover", status_code=303)
     async def discover(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,9 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role
+from feedback.core.db import create_engine, session_factory
 from feedback.core.errors import Forbidden, InvalidInput, NotFound
-from feedback.themes import decisions, proposals, theming
-from feedback.themes.models import AnswerLabel, OpenTextTheme
+from feedback.core.settings import Settings
+from feedback.themes import decisions, pool, proposals, retraining
+from feedback.themes.jobs import ThemingJob
+from feedback.themes.models import AnswerLabel, OpenTextTheme, RetrainRequest, RetrainStatus
 from surveys.answers.models import OpenText
 from surveys.answers.service import register_open_text
 from tests.helpers import make_unit, make_user
@@ -72,18 +77,48 @@ async def _keys(session: AsyncSession, open_text_id) -> set[str]:
     )
 
 
+async def _retrain(settings: Settings) -> RetrainRequest:
+    """Retrain the way the themes page does: record a request, let the worker's job carry it out."""
+    engine = create_engine(settings.database_url)
+    maker = session_factory(engine)
+    executor = ThreadPoolExecutor(1)
+    job = ThemingJob(settings, maker, executor=executor, now=lambda: NOW)
+    try:
+        async with maker() as s:
+            request, _ = await retraining.request_retrain(s, user_id=None, now=NOW)
+            await s.commit()
+        for _ in range(20):
+            await job.tick()
+            async with maker() as s:
+                row = await s.get(RetrainRequest, request.id)
+            if row is not None and row.status == RetrainStatus.DONE:
+                return row
+        raise AssertionError("the retrain request did not finish")
+    finally:
+        await asyncio.to_thread(executor.shutdown)
+        await engine.dispose()
+
+
+@pytest.fixture
+def in_process_pool(settings: Settings):
+    """The theming pool's functions run in a thread of this process (no spawn start-up)."""
+    pool.init(str(settings.model_dir))
+    yield
+    pool._state.update(model=None, model_dir=None)
+
+
 async def _manager(session: AsyncSession):
     unit = await make_unit(session, name="Norra")
     user = await make_user(session, Role.MANAGER, [unit])
     return unit, CurrentUser.from_user(user)
 
 
-async def test_merge_rename_and_move_survive_retraining(db_session: AsyncSession, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("in_process_pool")
+async def test_merge_rename_and_move_survive_retraining(db_session: AsyncSession, settings: Settings) -> None:
     unit, manager = await _manager(db_session)
     rows = await _answers(db_session, unit.id, TEXTS)
-    model = await theming.retrain(db_session, model_dir=tmp_path, now=NOW)
-    await db_session.commit()
-    assert model.version
+    request = await _retrain(settings)
+    assert request.model_version
     assert "handlaggning" in await _keys(db_session, rows[1].id)
 
     await decisions.record_theme_event(
@@ -107,8 +142,7 @@ async def test_merge_rename_and_move_survive_retraining(db_session: AsyncSession
     await db_session.commit()
     assert "bemotande" in await _keys(db_session, rows[1].id)  # applied at once
 
-    await theming.retrain(db_session, model_dir=tmp_path, now=NOW)
-    await db_session.commit()
+    await _retrain(settings)
     codebook = await decisions.current_codebook(db_session)
     assert codebook.label("bemotande") == "Bemötande och handläggning"
     assert "handlaggning" not in codebook.keys

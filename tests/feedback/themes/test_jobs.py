@@ -13,14 +13,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role
 from feedback.core.db import create_engine, session_factory
 from feedback.core.settings import Settings
-from feedback.themes import decisions, pool
+from feedback.themes import decisions, pool, retraining
 from feedback.themes.jobs import ThemingJob
-from feedback.themes.models import OpenTextTheme
+from feedback.themes.models import OpenTextTheme, RetrainRequest, RetrainStatus
 from feedback.worker import build_jobs
 from surveys.answers.models import OpenText, ThemingStatus
 from surveys.answers.service import register_open_text
@@ -213,11 +214,234 @@ async def test_a_failing_text_is_retried_and_does_not_block_the_others(
         await engine.dispose()
 
 
+class Clock:
+    """An injected clock the test moves by hand (no wall-clock time in assertions)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.at = now
+
+    def now(self) -> datetime:
+        return self.at
+
+
+async def _request(maker, *, now: datetime = NOW) -> RetrainRequest:
+    async with maker() as s:
+        row, created = await retraining.request_retrain(s, user_id=None, now=now)
+        await s.commit()
+        assert created
+        return row
+
+
+async def _get_request(maker, request_id: int) -> RetrainRequest:
+    async with maker() as s:
+        row = await s.get(RetrainRequest, request_id)
+        assert row is not None
+        return row
+
+
+async def _tick_until(job: ThemingJob, maker, request_id: int, *, max_ticks: int = 20) -> RetrainRequest:
+    """Run worker ticks until the request is finished (a condition, not a sleep)."""
+    for _ in range(max_ticks):
+        await job.tick()
+        row = await _get_request(maker, request_id)
+        if row.status in (RetrainStatus.DONE, RetrainStatus.FAILED):
+            return row
+    raise AssertionError(f"request {request_id} still {row.status} after {max_ticks} ticks")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_the_worker_carries_out_a_retrain_request_in_batches(settings, tmp_path) -> None:
+    """Train in the job's own pool, re-theme every answer batch by batch, keep the manager's rules."""
+    engine = create_engine(settings.database_url)
+    maker = session_factory(engine)
+    clock = Clock(NOW)
+    job = ThemingJob(settings, maker, now=clock.now, batch=2)
+    try:
+        async with maker() as s:
+            unit = await make_unit(s)
+            user = CurrentUser.from_user(await make_user(s, Role.MANAGER, [unit]))
+            rows = await _register(s, unit.id)
+        while await job.tick():
+            pass
+        first_version = job.model_info["model_version"]
+        first_pid = job.model_info["pid"]
+        async with maker() as s:  # a merge the retrained model must not undo
+            await decisions.record_theme_event(
+                s, user=user, kind="merge", payload={"key": "samverkan", "into": "fast_i_systemet"}, now=NOW
+            )
+            await decisions.relabel_answer(
+                s, user=user, open_text_id=rows[0].id, theme_keys=["halsa"], now=NOW
+            )
+            await s.commit()
+        request = await _request(maker)
+
+        clock.at = NOW.replace(hour=11)
+        assert await job.tick() == 2  # trains, re-queues all three, themes the first batch
+        row = await _get_request(maker, request.id)
+        assert row.status == RetrainStatus.THEMING and row.attempts == 1
+        assert row.started_at == clock.at and row.total == len(ANSWERS) and row.themed == 2
+        assert row.model_version == job.model_info["model_version"] != first_version
+        assert job.model_info["trained"] and job.model_info["pid"] == first_pid  # the same pool
+        assert job.more  # a full batch: the worker runs the job again on its next pass
+
+        clock.at = NOW.replace(hour=12)
+        assert await job.tick() == 1
+        row = await _get_request(maker, request.id)
+        assert row.status == RetrainStatus.DONE and row.finished_at == clock.at
+        assert (row.themed, row.total, row.open_slot, row.error) == (3, 3, None, None)
+        async with maker() as s:
+            for answer in await s.scalars(sa.select(OpenText)):
+                assert answer.status == ThemingStatus.THEMED
+                assert answer.model_version == row.model_version
+            assert set(await _themes(s, rows[0].id)) == {"halsa"}  # the manager's label wins
+            stored = set(await s.scalars(sa.select(OpenTextTheme.theme_key).distinct()))
+            assert "samverkan" not in stored and "fast_i_systemet" in stored  # merged stays merged
+        assert await job.tick() == 0 and not job.more  # nothing left, no new training
+        assert job.model_info["model_version"] == row.model_version
+    finally:
+        await asyncio.to_thread(job.close)
+        await engine.dispose()
+
+
+async def test_a_second_request_while_one_is_open_is_not_queued(db_session) -> None:
+    first, created = await retraining.request_retrain(db_session, user_id=None, now=NOW)
+    await db_session.commit()
+    again, created_again = await retraining.request_retrain(db_session, user_id=None, now=NOW)
+    await db_session.commit()
+    assert created and not created_again and again.id == first.id
+    first.status = RetrainStatus.TRAINING  # running counts as open too
+    await db_session.commit()
+    assert not (await retraining.request_retrain(db_session, user_id=None, now=NOW))[1]
+    assert await db_session.scalar(sa.select(sa.func.count()).select_from(RetrainRequest)) == 1
+
+    first_id = first.id
+    # the database keeps it at one even when two clicks race past the check
+    db_session.add(RetrainRequest(status=RetrainStatus.PENDING, open_slot=1, requested_at=NOW))
+    with pytest.raises(IntegrityError):
+        await db_session.flush()
+    await db_session.rollback()
+
+    first = await db_session.get(RetrainRequest, first_id)
+    retraining.finish(first, now=NOW)
+    await db_session.commit()
+    latest, created = await retraining.request_retrain(db_session, user_id=None, now=NOW)
+    await db_session.commit()
+    assert created and latest.id != first_id  # once finished, a new request can be made
+    assert (await retraining.latest_request(db_session)).id == latest.id
+
+
+async def test_a_click_that_loses_the_race_gets_the_open_request(db_session, monkeypatch) -> None:
+    winner, _ = await retraining.request_retrain(db_session, user_id=None, now=NOW)
+    await db_session.commit()
+    real_open = retraining.open_request
+    calls = []
+
+    async def blind_once(session):  # the loser checked before the winner committed
+        calls.append(1)
+        return None if len(calls) == 1 else await real_open(session)
+
+    monkeypatch.setattr(retraining, "open_request", blind_once)
+    got, created = await retraining.request_retrain(db_session, user_id=None, now=NOW)
+    assert not created and got.id == winner.id
+    assert await db_session.scalar(sa.select(sa.func.count()).select_from(RetrainRequest)) == 1
+
+
+def _in_process_job(settings, maker, clock) -> tuple[ThemingJob, ThreadPoolExecutor]:
+    """A job whose pool functions run in this process, so a test can break them."""
+    executor = ThreadPoolExecutor(1)
+    pool.init(str(settings.model_dir))
+    return ThemingJob(settings, maker, executor=executor, now=clock.now), executor
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_request_left_running_by_a_killed_worker_is_resumed(settings) -> None:
+    engine = create_engine(settings.database_url)
+    maker = session_factory(engine)
+    clock = Clock(NOW)
+    job, executor = _in_process_job(settings, maker, clock)
+    try:
+        async with maker() as s:
+            unit = await make_unit(s)
+            await _register(s, unit.id)
+        # a worker was killed while training: the row says "training", nothing was re-queued
+        request = await _request(maker)
+        async with maker() as s:
+            row = await s.get(RetrainRequest, request.id)
+            retraining.start_training(row, now=NOW)
+            await s.commit()
+        done = await _tick_until(job, maker, request.id)  # a fresh worker's job
+        assert done.status == RetrainStatus.DONE and done.attempts == 2 and done.total == len(ANSWERS)
+
+        # killed while re-theming: the new model is saved, the answers still wait in the queue
+        request = await _request(maker)
+        async with maker() as s:
+            row = await s.get(RetrainRequest, request.id)
+            retraining.start_training(row, now=NOW)
+            retraining.start_theming(row, model_version=done.model_version, total=len(ANSWERS))
+            await s.execute(sa.update(OpenText).values(status=ThemingStatus.PENDING))
+            await s.commit()
+        restarted = ThemingJob(settings, maker, executor=executor, now=clock.now)
+        clock.at = NOW.replace(hour=13)
+        row = await _tick_until(restarted, maker, request.id)
+        assert row.status == RetrainStatus.DONE and row.attempts == 1  # resumed, not retrained
+        assert not restarted.model_info["trained"] and row.finished_at == clock.at
+        async with maker() as s:
+            versions = set(await s.scalars(sa.select(OpenText.model_version).distinct()))
+        assert versions == {row.model_version}
+    finally:
+        executor.shutdown()
+        pool._state.update(model=None, model_dir=None)
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_request_that_cannot_be_done_fails_with_a_swedish_reason(settings, monkeypatch) -> None:
+    engine = create_engine(settings.database_url)
+    maker = session_factory(engine)
+    clock = Clock(NOW)
+    job, executor = _in_process_job(settings, maker, clock)
+    try:
+        async with maker() as s:
+            unit = await make_unit(s)
+            await _register(s, unit.id)
+        assert await job.tick() == len(ANSWERS)  # the ordinary model, before training breaks
+
+        def broken(*args, **kwargs):
+            raise ValueError("no labels")
+
+        monkeypatch.setattr(pool, "ensure_model", broken)
+        request = await _request(maker)
+        await job.tick()
+        row = await _get_request(maker, request.id)
+        assert row.status == RetrainStatus.FAILED and row.open_slot is None
+        assert row.error == retraining.FAILED_TRAINING_SV and "gick inte att träna" in row.error
+
+        # interrupted too often (each start counts): given up instead of crash-looping
+        request = await _request(maker)
+        async with maker() as s:
+            await s.execute(
+                sa.update(RetrainRequest)
+                .where(RetrainRequest.id == request.id)
+                .values(status=RetrainStatus.TRAINING, attempts=retraining.MAX_ATTEMPTS)
+            )
+            await s.commit()
+        async with maker() as s:  # new answers are still themed by the current model
+            await _register(s, unit.id, ANSWERS[:1], prefix="new")
+        assert await job.tick() == 1
+        row = await _get_request(maker, request.id)
+        assert row.status == RetrainStatus.FAILED and row.error == retraining.FAILED_INTERRUPTED_SV
+    finally:
+        executor.shutdown()
+        pool._state.update(model=None, model_dir=None)
+        await engine.dispose()
+
+
 def test_the_worker_runs_the_theming_job(tmp_path) -> None:
     settings = make_settings("sqlite+aiosqlite:///:memory:", tmp_path)
     jobs = {j.name: j for j in build_jobs(settings, session_factory(create_engine(settings.database_url)))}
     job = jobs["theme-open-text"]
     assert job.interval_s <= 60 and job.close is not None
+    assert job.busy is not None and job.busy() is False  # nothing themed yet: wait the interval
 
 
 def _gone(pid: int) -> bool:

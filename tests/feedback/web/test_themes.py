@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -13,11 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.models import Role
 from feedback.core.clock import FrozenClock
+from feedback.core.db import create_engine, session_factory
 from feedback.core.models import AuditEvent
 from feedback.core.settings import Settings
-from feedback.themes import decisions
-from feedback.themes.models import CodebookEventRow, OpenTextTheme
+from feedback.themes import decisions, pool, retraining
+from feedback.themes.jobs import ThemingJob
+from feedback.themes.models import CodebookEventRow, OpenTextTheme, RetrainRequest, RetrainStatus
 from feedback.web.app import create_app
+from nlp import themes as nlp_themes
 from surveys.answers.models import OpenText, ThemingStatus
 from surveys.answers.service import register_open_text
 from tests.helpers import form_post, login, make_unit, make_user
@@ -120,3 +125,88 @@ async def test_caseworker_and_panel_member_get_403(
     r = await form_post(client, "/themes/t/halsa/retire", {})
     assert r.status_code == 403
     assert await db_session.scalar(sa.select(sa.func.count()).select_from(CodebookEventRow)) == 0
+
+
+def _no_training(*args: object, **kwargs: object) -> None:
+    raise AssertionError("a model was trained inside the web request")
+
+
+async def test_retrain_only_records_a_request_and_the_page_shows_its_progress(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings, monkeypatch
+) -> None:
+    monkeypatch.setattr(pool, "ensure_model", _no_training)
+    monkeypatch.setattr(nlp_themes, "train", _no_training)
+    unit = await make_unit(db_session, name="Norra")
+    manager = await make_user(db_session, Role.MANAGER, [unit])
+    await login(client, manager)
+    assert "Senaste omträningen" not in (await client.get("/themes/")).text
+
+    r = await form_post(client, "/themes/retrain", {}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/themes/?klart=omtraning#tran-om"
+    page = (await client.get(r.headers["location"])).text
+    assert "Omträningen är beställd" in page
+    assert "Väntar på att starta. Den beställdes 2026-11-22 11:00." in page  # Stockholm time
+    # reload by link, no JavaScript: a fresh address each time, so the browser really reloads
+    assert re.search(r'href="/themes/\?lage=[0-9a-f]{8}#tran-om">Visa hur långt', page)
+    again = await form_post(client, "/themes/retrain", {})
+    assert again.status_code == 200 and "En omträning pågår redan" in again.text
+    (request,) = list(await db_session.scalars(sa.select(RetrainRequest)))
+    assert request.status == RetrainStatus.PENDING and request.requested_by_id == manager.id
+    assert not settings.model_dir.exists() or not any(settings.model_dir.iterdir())
+
+    async def shown(**values: object) -> str:
+        await db_session.execute(sa.update(RetrainRequest).values(**values))
+        await db_session.commit()
+        return (await client.get("/themes/")).text
+
+    text = await shown(status=RetrainStatus.TRAINING, started_at=NOW)
+    assert "Tränar modellen. Det började 2026-11-22 11:00." in text
+    text = await shown(status=RetrainStatus.THEMING, themed=120, total=480)
+    assert "Sorterar svaren i teman igen: 120 av 480 svar klara." in text
+    text = await shown(status=RetrainStatus.DONE, themed=480, finished_at=NOW, open_slot=None)
+    assert "Klar 2026-11-22 11:00. 480 svar har fått teman med den nya modellen." in text
+    assert "Visa hur långt" not in text
+    text = await shown(status=RetrainStatus.FAILED, error=retraining.FAILED_TRAINING_SV)
+    assert "Misslyckades: modellen gick inte att träna." in text
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_retrain_click_then_a_worker_tick_rethemes_the_answers(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings
+) -> None:
+    unit = await make_unit(db_session, name="Norra")
+    manager = await make_user(db_session, Role.MANAGER, [unit])
+    rows = [
+        await _themed(db_session, unit.id, text, "annat", f"r{i}")
+        for i, text in enumerate(["Det tog tre veckor att få beslut", "Jobbcoachen hjälpte mig med CV"])
+    ]
+    await login(client, manager)
+    await form_post(client, "/themes/retrain", {})
+
+    engine = create_engine(settings.database_url)
+    executor = ThreadPoolExecutor(1)
+    pool.init(str(settings.model_dir))
+    job = ThemingJob(settings, session_factory(engine), executor=executor, now=lambda: NOW)
+    try:
+        await job.tick()  # the worker: trains, re-queues and re-themes, marks the request done
+    finally:
+        executor.shutdown()
+        pool._state.update(model=None, model_dir=None)
+        await engine.dispose()
+
+    page = (await client.get("/themes/")).text
+    assert "Klar 2026-11-22 11:00. 2 svar har fått teman med den nya modellen." in page
+    version = job.model_info["model_version"]
+    for row in rows:
+        stored = await db_session.scalar(
+            sa.select(OpenText.model_version).where(
+                OpenText.id == row.id, OpenText.status == ThemingStatus.THEMED
+            )
+        )
+        assert stored == version
+    keys = set(
+        await db_session.scalars(
+            sa.select(OpenTextTheme.theme_key).where(OpenTextTheme.open_text_id == rows[0].id)
+        )
+    )
+    assert "handlaggning" in keys
