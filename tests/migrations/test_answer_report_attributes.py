@@ -26,7 +26,7 @@ from tests.conftest import create_pg_database, drop_pg_database, make_settings
 from tests.feedback.reports.answering import answer_by_phone, answer_by_sms, register
 from tests.helpers import make_unit, make_user
 
-BEFORE = "0500_merge_heads"
+BEFORE = "0510_retrain_requests"
 SURVEYED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 # the truth, from the raw rows: each open text's closure reason and the language it was held in

@@ -1,7 +1,7 @@
 """answer report attributes: back-fill closure reason and language on stored open answers
 
 Revision ID: 0520_answer_report_attributes
-Revises: 0500_merge_heads
+Revises: 0510_retrain_requests
 Create Date: 2026-12-08
 
 Why: until now the SMS path never passed the closure reason to ``open_text`` and the phone path
@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0520_answer_report_attributes"
-down_revision: str | Sequence[str] | None = "0500_merge_heads"
+down_revision: str | Sequence[str] | None = "0510_retrain_requests"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
