@@ -25,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.answers.models import AnswerMode
 from surveys.answers.service import record_answer
+from surveys.cases.models import CaseTrigger
 from surveys.cases.service import open_case
-from surveys.cases.signals import triggers_for_reply
+from surveys.cases.signals import classify
 from surveys.conversations import machine
 from surveys.conversations.machine import Disposition, MachineConfig
 from surveys.conversations.models import Conversation
@@ -239,7 +240,13 @@ async def handle_reply(
         late = True
     if conv is None:
         return None
-    for trigger, summary in triggers_for_reply(text):
+    found = classify(text)
+    triggers = []
+    if found.call_me:
+        triggers.append((CaseTrigger.CALL_ME, "Personen bad om att bli uppringd."))
+    if found.crisis:
+        triggers.append((CaseTrigger.CRISIS, "Svaret innehöll: " + ", ".join(found.evidence) + "."))
+    for trigger, summary in triggers:
         await open_case(
             session,
             unit_id=conv.unit_id,
