@@ -34,6 +34,7 @@ from surveys.questionnaires.texts import crisis_acknowledgement, reply_language,
 
 if TYPE_CHECKING:
     from feedback.core.settings import Settings
+    from surveys.plans.models import FollowUp
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ async def find_sender(
         follow_up_id = await session.scalar(
             sa.select(FollowUp.id)
             .where(FollowUp.closure_id == closure.id)
-            .order_by(FollowUp.due_at.desc())
+            .order_by(FollowUp.due_on.desc(), FollowUp.wave_days.desc())
             .limit(1)
         )
     return Sender(
@@ -159,7 +160,7 @@ async def _send(
         return None
 
 
-async def _follow_up(session: AsyncSession, sender: Sender):  # type: ignore[no-untyped-def]
+async def _follow_up(session: AsyncSession, sender: Sender) -> FollowUp | None:
     if sender.follow_up_id is None:
         return None
     from surveys.plans.models import FollowUp

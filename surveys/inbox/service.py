@@ -55,7 +55,7 @@ async def list_open_items(
     session: AsyncSession, unit_ids: Iterable[uuid.UUID], *, include_unowned: bool = False
 ) -> list[InboxItem]:
     """Open items of my units, oldest first; ``include_unowned`` (admins) adds those without a unit."""
-    where = InboxItem.unit_id.in_(list(unit_ids))
+    where: sa.ColumnElement[bool] = InboxItem.unit_id.in_(list(unit_ids))
     if include_unowned:
         where = sa.or_(where, InboxItem.unit_id.is_(None))
     rows = await session.scalars(
