@@ -38,6 +38,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "surveys.answers.models",
     "surveys.cases.models",
     "surveys.phone.models",
+    "surveys.inbox.models",
     "surveys.closures.models",
     "surveys.plans.models",
     "surveys.outcomes.models",

@@ -1,8 +1,12 @@
 """Inner-loop cases: one person who needs someone to act (tables only).
 
 Opened automatically by a reply such as "ring mig", a 1 on satisfaction or crisis words, or by
-a caseworker from a call. A case has an owner, a due date two working days ahead and cannot be
-closed without an action note (what was done).
+a caseworker from a call. A case has an owner, a priority with its due date (akut: the same
+working day; normal: two working days ahead) and cannot be closed without an action note.
+
+Every message that reaches an open case is a ``CaseEvent`` on its timeline: a later "jag har
+blivit hotad" is never merged silently into an earlier "ring mig" case; it is appended, and
+raises the priority when it is more urgent.
 """
 
 from __future__ import annotations
@@ -32,6 +36,15 @@ TRIGGER_LABELS_SV = {
 }
 
 
+class CasePriority(enum.StrEnum):
+    AKUT = "akut"  # crisis words: someone acts the same working day
+    NORMAL = "normal"  # two working days
+
+
+PRIORITY_RANK = {CasePriority.NORMAL: 0, CasePriority.AKUT: 1}
+PRIORITY_LABELS_SV = {CasePriority.AKUT: "Akut", CasePriority.NORMAL: "Normal"}
+
+
 class CaseStatus(enum.StrEnum):
     OPEN = "open"
     CLOSED = "closed"
@@ -51,6 +64,9 @@ class Case(UUIDPrimaryKey, Base):
     # Why it was opened, already redacted (no personnummer, phone numbers or names).
     summary: Mapped[str] = mapped_column(sa.String(500), default="")
     status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), default=CaseStatus.OPEN)
+    priority: Mapped[CasePriority] = mapped_column(
+        str_enum(CasePriority), default=CasePriority.NORMAL, server_default=CasePriority.NORMAL.value
+    )
     owner_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
     due_on: Mapped[date]
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -59,3 +75,27 @@ class Case(UUIDPrimaryKey, Base):
         sa.ForeignKey("app_user.id", ondelete="SET NULL"), default=None
     )
     action_note: Mapped[str | None] = mapped_column(sa.Text, default=None)  # redacted
+
+
+class CaseEventKind(enum.StrEnum):
+    OPENED = "opened"
+    MESSAGE = "message"  # a later message from the person, appended to the open case
+    PRIORITY_RAISED = "priority_raised"
+
+
+class CaseEvent(UUIDPrimaryKey, Base):
+    """One entry on a case's timeline (append-only)."""
+
+    __tablename__ = "survey_case_event"
+    __table_args__ = (sa.Index("ix_survey_case_event_case_at", "case_id", "at"),)
+
+    case_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("survey_case.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[CaseEventKind] = mapped_column(str_enum(CaseEventKind, 24))
+    # Signal names and crisis kinds found in the message ("crisis,call_me" / "suicide,eviction").
+    signals: Mapped[str] = mapped_column(sa.String(64), default="")
+    crisis_kinds: Mapped[str] = mapped_column(sa.String(120), default="")
+    priority: Mapped[CasePriority | None] = mapped_column(str_enum(CasePriority), default=None)
+    text_redacted: Mapped[str] = mapped_column(sa.Text, default="")
+    # The stored inbound SMS (sms_inbound.id) the entry came from, if any.
+    inbound_id: Mapped[uuid.UUID | None] = mapped_column(default=None)

@@ -1,11 +1,16 @@
-"""Inner-loop case use-cases: open (deduplicated), list for my units, close with an action note."""
+"""Inner-loop case use-cases: open (deduplicated), add a signal, list, close with an action note.
+
+Priorities and their SLAs: *akut* (crisis words) is due the same working day, or the next one
+when the message came after ``AKUT_CUTOFF`` or on a weekend/holiday; *normal* ("ring mig", a 1
+on satisfaction, opened by a caseworker) is due two working days ahead.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,10 +18,37 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.core.clock import STOCKHOLM
 from feedback.core.errors import Conflict, InvalidInput, NotFound
 from notifications.windows import is_holiday
-from surveys.cases.models import Case, CaseStatus, CaseTrigger
+from surveys.cases.models import (
+    PRIORITY_RANK,
+    Case,
+    CaseEvent,
+    CaseEventKind,
+    CasePriority,
+    CaseStatus,
+    CaseTrigger,
+)
+from surveys.cases.signals import Signals
 from surveys.redaction import redact_text
 
 DUE_WORKING_DAYS = 2
+# An akut message after this local time (or on a day off) is due the next working day: the
+# acknowledgement then says so instead of promising a call nobody is there to make.
+AKUT_CUTOFF = time(15, 0)
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and not is_holiday(day)
+
+
+def due_on_for(priority: CasePriority, now: datetime) -> date:
+    """The due date of a case opened (or raised) at ``now`` with ``priority``."""
+    local = now.astimezone(STOCKHOLM)
+    today = local.date()
+    if priority is CasePriority.AKUT:
+        if is_working_day(today) and local.time() < AKUT_CUTOFF:
+            return today
+        return add_working_days(today, 1)
+    return add_working_days(today, DUE_WORKING_DAYS)
 
 
 def add_working_days(start: date, days: int) -> date:
@@ -41,6 +73,7 @@ async def open_case(
     summary: str,
     now: datetime,
     owner_id: uuid.UUID | None = None,
+    priority: CasePriority = CasePriority.NORMAL,
 ) -> Case:
     """Open a case, or return the open one for the same follow-up and trigger (no duplicates)."""
     if follow_up_id is not None:
@@ -63,12 +96,140 @@ async def open_case(
         source=source,
         summary=redact_text(summary)[:500],
         owner_id=owner_id,
-        due_on=add_working_days(now.astimezone(STOCKHOLM).date(), DUE_WORKING_DAYS),
+        priority=priority,
+        due_on=due_on_for(priority, now),
         opened_at=now,
     )
     session.add(case)
     await session.flush()
+    session.add(
+        CaseEvent(
+            case_id=case.id, at=now, kind=CaseEventKind.OPENED, priority=priority, text_redacted=case.summary
+        )
+    )
+    await session.flush()
     return case
+
+
+@dataclass(frozen=True)
+class SignalCase:
+    case: Case
+    created: bool  # a new case was opened
+    raised: bool  # an open case got a higher priority
+
+
+def priority_for(signals: Signals) -> CasePriority:
+    return CasePriority.AKUT if signals.crisis else CasePriority.NORMAL
+
+
+def _signal_summary(signals: Signals) -> str:
+    parts = []
+    if signals.crisis:
+        parts.append("Oroande ord: " + ", ".join(signals.evidence) + ".")
+    if signals.call_me:
+        parts.append("Personen bad om att bli uppringd.")
+    return " ".join(parts)
+
+
+async def open_case_for(session: AsyncSession, closure_id: uuid.UUID) -> Case | None:
+    """The newest open case of a closure, whatever opened it."""
+    return await session.scalar(
+        sa.select(Case)
+        .where(Case.closure_id == closure_id, Case.status == CaseStatus.OPEN)
+        .order_by(Case.opened_at.desc())
+        .limit(1)
+    )
+
+
+async def record_signals(
+    session: AsyncSession,
+    *,
+    unit_id: uuid.UUID,
+    closure_id: uuid.UUID,
+    follow_up_id: uuid.UUID | None,
+    signals: Signals,
+    text: str,
+    source: str,
+    now: datetime,
+    inbound_id: uuid.UUID | None = None,
+) -> SignalCase:
+    """A message with crisis or call-me signals: open a case, or append it to the open one.
+
+    Never a silent merge: the message (redacted) is an event on the open case's timeline, and a
+    more urgent signal raises the priority, moves the due date forward and makes it a crisis case.
+    """
+    priority = priority_for(signals)
+    trigger = CaseTrigger.CRISIS if signals.crisis else CaseTrigger.CALL_ME
+    text_redacted = redact_text(text)[:2000]
+    case = await open_case_for(session, closure_id)
+    if case is None:
+        case = await open_case(
+            session,
+            unit_id=unit_id,
+            closure_id=closure_id,
+            follow_up_id=follow_up_id,
+            trigger=trigger,
+            source=source,
+            summary=_signal_summary(signals),
+            now=now,
+            priority=priority,
+        )
+        await _event(session, case, now, CaseEventKind.MESSAGE, signals, text_redacted, inbound_id)
+        return SignalCase(case, created=True, raised=False)
+    await _event(session, case, now, CaseEventKind.MESSAGE, signals, text_redacted, inbound_id)
+    raised = PRIORITY_RANK[priority] > PRIORITY_RANK[CasePriority(case.priority)]
+    if raised:
+        case.priority = priority
+        case.trigger = trigger
+        case.due_on = min(case.due_on, due_on_for(priority, now))
+        case.summary = (case.summary + " Senare: " + _signal_summary(signals))[:500]
+        await _event(session, case, now, CaseEventKind.PRIORITY_RAISED, signals, "", inbound_id, priority)
+    await session.flush()
+    return SignalCase(case, created=False, raised=raised)
+
+
+async def append_message(
+    session: AsyncSession, case: Case, *, text: str, now: datetime, inbound_id: uuid.UUID | None = None
+) -> CaseEvent:
+    """A later message without signals, from a person whose case is open: onto its timeline."""
+    return await _event(
+        session, case, now, CaseEventKind.MESSAGE, Signals(), redact_text(text)[:2000], inbound_id
+    )
+
+
+async def _event(
+    session: AsyncSession,
+    case: Case,
+    now: datetime,
+    kind: CaseEventKind,
+    signals: Signals,
+    text_redacted: str,
+    inbound_id: uuid.UUID | None,
+    priority: CasePriority | None = None,
+) -> CaseEvent:
+    event = CaseEvent(
+        case_id=case.id,
+        at=now,
+        kind=kind,
+        signals=",".join(signals.names),
+        crisis_kinds=",".join(signals.crisis),
+        priority=priority,
+        text_redacted=text_redacted,
+        inbound_id=inbound_id,
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def case_timeline(session: AsyncSession, case_id: uuid.UUID) -> list[CaseEvent]:
+    same_time_order = sa.case(
+        (CaseEvent.kind == CaseEventKind.OPENED, 0), (CaseEvent.kind == CaseEventKind.MESSAGE, 1), else_=2
+    )
+    rows = await session.scalars(
+        sa.select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.at, same_time_order)
+    )
+    return list(rows.all())
 
 
 async def list_cases(
@@ -77,7 +238,8 @@ async def list_cases(
     query = sa.select(Case).where(Case.unit_id.in_(list(unit_ids)))
     if status is not None:
         query = query.where(Case.status == status)
-    return list((await session.scalars(query.order_by(Case.due_on, Case.opened_at))).all())
+    akut_first = sa.case((Case.priority == CasePriority.AKUT, 0), else_=1)
+    return list((await session.scalars(query.order_by(akut_first, Case.due_on, Case.opened_at))).all())
 
 
 async def get_case(session: AsyncSession, case_id: uuid.UUID, unit_ids: Iterable[uuid.UUID]) -> Case:

@@ -17,7 +17,10 @@ Rules (design/surveys.md, issue 4):
   otherwise no response (→ the plan's phone fallback);
 * STOPP is handled by notifications and reaches us as ``opt_out`` → closed as opted out;
   a permanent delivery failure → unreachable (→ phone fallback);
-* an explicit refusal ("vill inte", "inte intresserad") before any answer → refused.
+* an explicit refusal ("vill inte", "inte intresserad") before any answer → refused;
+* crisis words or "ring mig" → paused (``on_pause``): no next question, no reminder, no
+  re-prompt; a caseworker takes over. A paused conversation closes silently at expiry, without
+  the phone fallback (the case and its call task already own the person).
 """
 
 from __future__ import annotations
@@ -76,10 +79,15 @@ class State:
     last_reply_at: datetime | None = None
     closed_at: datetime | None = None
     disposition: Disposition | None = None
+    paused_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
 
 
 # ------------------------------------------------------------------ effects
@@ -151,7 +159,7 @@ def on_reply(
     config: MachineConfig = MachineConfig(),
 ) -> Outcome:
     """A reply arrived for the open conversation."""
-    if not state.is_open:
+    if not state.is_open or state.is_paused:
         return Outcome(state, ())
     state = replace(state, last_reply_at=now)
     question = questions[state.step]
@@ -183,7 +191,12 @@ def on_tick(
         return Outcome(state, ())
     if now >= state.started_at + config.expire_after:
         disposition = Disposition.PARTIAL if state.answered else Disposition.NO_RESPONSE
+        if state.is_paused:
+            closed = replace(state, closed_at=now, disposition=disposition)
+            return Outcome(closed, (Finish(disposition, phone_fallback=False),))
         return _finish(state, now, disposition)
+    if state.is_paused:
+        return Outcome(state, ())
     if state.reminder_sent or last_prompt_sent_at is None:
         return Outcome(state, ())
     if state.last_reply_at is not None and state.last_reply_at >= last_prompt_sent_at:
@@ -191,6 +204,13 @@ def on_tick(
     if now >= last_prompt_sent_at + config.reminder_after:
         return Outcome(replace(state, reminder_sent=True), (Send("reminder", state.step),))
     return Outcome(state, ())
+
+
+def on_pause(state: State, now: datetime) -> Outcome:
+    """Crisis words or "ring mig": stop asking; nothing is sent by the survey from now on."""
+    if not state.is_open or state.is_paused:
+        return Outcome(state, ())
+    return Outcome(replace(state, paused_at=now), ())
 
 
 def on_opt_out(state: State, now: datetime) -> Outcome:

@@ -49,3 +49,6 @@ class Conversation(UUIDPrimaryKey, Base):
     # The outbox row of the newest question/re-prompt: its sent_at starts the reminder clock.
     last_prompt_outbox_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     messages_sent: Mapped[int] = mapped_column(default=0)
+    # Set when the person wrote crisis words or asked to be called: no next question, no
+    # reminder; a caseworker takes over (see machine.on_pause).
+    paused_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -25,13 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.answers.models import AnswerMode
 from surveys.answers.service import record_answer
-from surveys.cases.service import open_case
-from surveys.cases.signals import triggers_for_reply
-from surveys.conversations import machine
+from surveys.cases.service import append_message
+from surveys.cases.signals import Signals, classify
+from surveys.conversations import machine, replies
 from surveys.conversations.machine import Disposition, MachineConfig
 from surveys.conversations.models import Conversation
+from surveys.inbox.models import InboxReason
 from surveys.questionnaires import service as questionnaires
-from surveys.questionnaires.answers import QuestionSpec
+from surveys.questionnaires.answers import Parsed, QuestionSpec, parse_answer
 from surveys.questionnaires.models import Questionnaire
 from surveys.questionnaires.texts import fill_placeholders
 
@@ -69,6 +70,7 @@ def _state(conv: Conversation) -> machine.State:
         last_reply_at=conv.last_reply_at,
         closed_at=conv.closed_at,
         disposition=conv.disposition,
+        paused_at=conv.paused_at,
     )
 
 
@@ -81,6 +83,7 @@ def _store_state(conv: Conversation, state: machine.State) -> None:
     conv.last_reply_at = state.last_reply_at
     conv.closed_at = state.closed_at
     conv.disposition = state.disposition
+    conv.paused_at = state.paused_at
     conv.is_open = state.closed_at is None
 
 
@@ -219,9 +222,20 @@ async def _apply(
 
 
 async def handle_reply(
-    session: AsyncSession, phone_index: str, text: str, *, now: datetime, settings: Settings
+    session: AsyncSession,
+    phone_index: str,
+    text: str,
+    *,
+    now: datetime,
+    settings: Settings,
+    inbound_id: uuid.UUID | None = None,
+    reply_to: str | None = None,
 ) -> Conversation | None:
-    """A reply from the number behind ``phone_index``: feed it to the open conversation."""
+    """A message from the number behind ``phone_index``: signals first, then the survey.
+
+    Every message ends with an owner: a survey answer, a case (crisis, "ring mig", or a later
+    message while a case is open), the opt-out ledger, or the unit's inbox (``replies.py``).
+    """
     conv = await session.scalar(
         sa.select(Conversation)
         .where(Conversation.phone_index == phone_index, Conversation.is_open.is_(True))
@@ -236,27 +250,46 @@ async def handle_reply(
             .order_by(Conversation.closed_at.desc())
             .limit(1)
         )
-        late = True
-    if conv is None:
-        return None
-    for trigger, summary in triggers_for_reply(text):
-        await open_case(
-            session,
-            unit_id=conv.unit_id,
-            closure_id=conv.closure_id,
-            follow_up_id=conv.follow_up_id,
-            trigger=trigger,
-            source="sms",
-            summary=summary,
-            now=now,
-        )
-    if late:
-        await session.flush()
-        return conv
-    questionnaire = await questionnaires.get(session, conv.questionnaire_id)
-    outcome = machine.on_reply(_state(conv), _specs(questionnaire), text, now, _config(settings))
-    await _apply(session, conv, questionnaire, outcome, now=now, settings=settings)
+        late = conv is not None
+    found = classify(text)
+    sender = await replies.find_sender(session, phone_index, conv, late)
+    key = str(inbound_id or f"{phone_index}:{now.isoformat()}")
+    owned = await replies.respond_to_signals(
+        session, sender, found, text, now=now, settings=settings, key=key, inbound_id=inbound_id,
+        reply_to=reply_to,
+    )  # fmt: skip
+    if conv is not None and conv.is_open:
+        questionnaire = await questionnaires.get(session, conv.questionnaire_id)
+        specs = _specs(questionnaire)
+        valid = conv.paused_at is None and isinstance(parse_answer(specs[conv.step], text), Parsed)
+        if found.crisis or (found.call_me and not valid):
+            await _apply(session, conv, questionnaire, machine.on_pause(_state(conv), now), now=now,
+                         settings=settings)  # fmt: skip
+        elif conv.paused_at is None:
+            outcome = machine.on_reply(_state(conv), specs, text, now, _config(settings))
+            await _apply(session, conv, questionnaire, outcome, now=now, settings=settings)
+            if not valid and not owned:
+                await replies.keep_in_inbox(session, sender, found, text, now=now, inbound_id=inbound_id,
+                                            reason=InboxReason.NOT_AN_ANSWER)  # fmt: skip
+            await replies.mark_inbound(session, inbound_id, "answer" if valid else "inbox")
+            await session.flush()
+            return conv
+    if not owned:
+        case = await replies.open_case_of(session, sender)
+        if case is not None:  # a later word from a person whose case is open: onto its timeline
+            await append_message(session, case, text=text, now=now, inbound_id=inbound_id)
+            owned = True
+    if not owned:
+        await replies.keep_in_inbox(session, sender, found, text, now=now, inbound_id=inbound_id)
+    await replies.mark_inbound(session, inbound_id, _outcome(found, owned))
+    await session.flush()
     return conv
+
+
+def _outcome(found: Signals, owned: bool) -> str:
+    if found:
+        return "signals:" + ",".join(found.names)
+    return "case_timeline" if owned else "inbox"
 
 
 async def _last_prompt_sent_at(session: AsyncSession, conv: Conversation) -> datetime | None:
@@ -337,7 +370,15 @@ class SurveyInboundHandler:
         self.settings = settings
 
     async def handle_inbound(self, session: AsyncSession, sms: InboundSms) -> None:
-        await handle_reply(session, sms.from_index, sms.body, now=sms.received_at, settings=self.settings)
+        await handle_reply(
+            session,
+            sms.from_index,
+            sms.body,
+            now=sms.received_at,
+            settings=self.settings,
+            inbound_id=sms.inbound_id,
+            reply_to=sms.from_e164,
+        )
 
     async def handle_delivery_problem(self, session: AsyncSession, problem: DeliveryProblem) -> None:
         ref = problem.owner_ref or ""

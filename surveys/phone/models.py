@@ -49,6 +49,7 @@ REASON_LABELS_SV = {
     "sms_unreachable": "Sms gick inte fram",
     "no_phone_sms": "Inget mobilnummer för sms",
     "call_me": "Bad om att bli uppringd",
+    "crisis": "Akut: oroande sms",
 }
 
 
@@ -76,6 +77,8 @@ class CallTask(UUIDPrimaryKey, Base):
     last_outcome: Mapped[CallOutcome | None] = mapped_column(str_enum(CallOutcome), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # What the person wrote when asking to be called (redacted), newest last.
+    message: Mapped[str | None] = mapped_column(sa.Text, default=None)
 
 
 class CallAttempt(UUIDPrimaryKey, Base):

@@ -55,6 +55,36 @@ async def create_call_task(session: AsyncSession, follow_up: Any, *, reason: str
     return task
 
 
+async def request_call(
+    session: AsyncSession, follow_up: Any, *, reason: str, message: str, now: datetime
+) -> CallTask:
+    """The person asked to be called ("ring mig") or wrote crisis words: a task due now.
+
+    Carries what they wrote (redacted). An open task for the same follow-up and reason gets the
+    new message appended; a finished one is reopened (the unique key allows one row per reason).
+    """
+    from surveys.redaction import redact_text
+
+    text = redact_text(message).strip()[:1000]
+    task = await create_call_task(session, follow_up, reason=reason, now=now)
+    if task.status in (CallStatus.OPEN, CallStatus.CLAIMED):
+        if task.message and text and text not in task.message:
+            task.message = (task.message + "\n" + text)[-4000:]
+        elif not task.message:
+            task.message = text
+        task.due_at = min(task.due_at, now)
+    else:
+        task.status = CallStatus.OPEN
+        task.attempts = 0
+        task.due_at = now
+        task.finished_at = None
+        task.claimed_by_id = None
+        task.claim_expires_at = None
+        task.message = text
+    await session.flush()
+    return task
+
+
 def _available(now: datetime) -> Any:
     return sa.or_(
         CallTask.status == CallStatus.OPEN,

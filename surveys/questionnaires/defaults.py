@@ -214,3 +214,75 @@ STATUS_QUESTIONNAIRE: dict[str, Any] = {
 }
 
 DEFAULTS = (DEFAULT_QUESTIONNAIRE, STATUS_QUESTIONNAIRE)
+
+# Replies to signals in a person's message (surveys.cases.signals), in every language we offer.
+# Sent at once, also outside office hours, so they must stand alone: discreet (no word about why
+# we know the person), plain, GSM-7 in Swedish and English. The crisis acknowledgement is put
+# together from "crisis_received", the help lines its crisis kinds need (suicide → 90101,
+# violence by someone close → Kvinnofridslinjen, illness → 1177), "help_112" and, when a case
+# was opened, when someone will call (surveys.questionnaires.texts.crisis_acknowledgement).
+SIGNAL_REPLIES: dict[str, dict[str, str]] = {
+    "sv": {
+        "crisis_received": "Tack för att du skrev till oss.",
+        "help_suicide": "Har du tankar på att ta ditt liv? Ring Självmordslinjen 90101.",
+        "help_partner_violence": "Blir du slagen eller hotad av någon nära? "
+        "Ring Kvinnofridslinjen 020-50 50 50, det är gratis.",
+        "help_illness": "Är du sjuk? Ring 1177 för råd om vård.",
+        "help_112": "Är det akut fara, ring 112.",
+        "call_today": "En person från oss ringer dig i dag.",
+        "call_next_day": "En person från oss ringer dig nästa arbetsdag.",
+        "call_me_confirm": "Tack! Vi ringer dig inom två arbetsdagar. Är det akut fara, ring 112.",
+        "opt_out_confirm": "Du får inga fler sms från oss. Skriv START om du vill få sms igen.",
+    },
+    "sv-easy": {
+        "crisis_received": "Tack för ditt sms.",
+        "help_suicide": "Tänker du på att dö? Ring Självmordslinjen: 90101.",
+        "help_partner_violence": "Slår eller hotar någon dig hemma? Ring Kvinnofridslinjen: 020-50 50 50. "
+        "Det är gratis.",
+        "help_illness": "Är du sjuk? Ring 1177.",
+        "help_112": "Är det fara nu? Ring 112.",
+        "call_today": "Vi ringer dig i dag.",
+        "call_next_day": "Vi ringer dig nästa arbetsdag.",
+        "call_me_confirm": "Tack! Vi ringer dig inom två arbetsdagar. Är det fara nu? Ring 112.",
+        "opt_out_confirm": "Nu får du inga fler sms från oss. Vill du få sms igen? Skriv START.",
+    },
+    "en": {
+        "crisis_received": "Thank you for writing to us.",
+        "help_suicide": "If you are thinking about taking your life, call Självmordslinjen (suicide helpline) "
+        "on 90101.",
+        "help_partner_violence": "If someone close to you hurts or threatens you, call Kvinnofridslinjen "
+        "on 020-50 50 50, free of charge.",
+        "help_illness": "If you are ill, call 1177 for healthcare advice.",
+        "help_112": "In an emergency, call 112.",
+        "call_today": "Someone from our office will call you today.",
+        "call_next_day": "Someone from our office will call you on the next working day.",
+        "call_me_confirm": "Thank you! We will call you within two working days. In an emergency, call 112.",
+        "opt_out_confirm": "You will not get any more texts from us. Reply START if you want texts again.",
+    },
+    "ar": {
+        "crisis_received": "شكرًا لأنك كتبت إلينا.",
+        "help_suicide": "إذا كنت تفكر في إنهاء حياتك، اتصل بخط المساعدة Självmordslinjen على الرقم 90101.",
+        "help_partner_violence": "إذا كان شخص قريب منك يضربك أو يهددك، اتصل بـ Kvinnofridslinjen "
+        "على الرقم 020-50 50 50، والمكالمة مجانية.",
+        "help_illness": "إذا كنت مريضًا، اتصل بالرقم 1177 للحصول على استشارة طبية.",
+        "help_112": "في حالة الطوارئ اتصل بالرقم 112.",
+        "call_today": "سيتصل بك أحد موظفينا اليوم.",
+        "call_next_day": "سيتصل بك أحد موظفينا في يوم العمل التالي.",
+        "call_me_confirm": "شكرًا! سنتصل بك خلال يومي عمل. في حالة الطوارئ اتصل بالرقم 112.",
+        "opt_out_confirm": "لن تصلك رسائل أخرى منا. أرسل START إذا أردت استلام الرسائل مرة أخرى.",
+    },
+    "so": {
+        "crisis_received": "Waad ku mahadsan tahay inaad noo soo qortay.",
+        "help_suicide": "Haddii aad ka fikirayso inaad naftaada qaaddo, wac Självmordslinjen 90101.",
+        "help_partner_violence": "Haddii qof kuu dhow ku garaaco ama kugu hanjabo, wac Kvinnofridslinjen "
+        "020-50 50 50, waa bilaash.",
+        "help_illness": "Haddii aad xanuunsan tahay, wac 1177 si aad u hesho talo caafimaad.",
+        "help_112": "Haddii ay tahay xaalad degdeg ah, wac 112.",
+        "call_today": "Qof ka mid ah shaqaalahayaga ayaa ku soo wici doona maanta.",
+        "call_next_day": "Qof ka mid ah shaqaalahayaga ayaa ku soo wici doona maalinta shaqo ee xigta.",
+        "call_me_confirm": "Mahadsanid! Waxaan ku soo wici doonnaa laba maalmood oo shaqo gudahood. "
+        "Haddii ay degdeg tahay, wac 112.",
+        "opt_out_confirm": "Fariimo kale nagama heli doontid. Qor START haddii aad rabto inaad mar kale "
+        "fariimo hesho.",
+    },
+}

@@ -9,6 +9,7 @@ shared; OSL 26 kap.). The GSM-7 tables follow 3GPP TS 23.038 (basic set + extens
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 GSM7_BASIC = frozenset(
@@ -57,3 +58,44 @@ def indiscreet_words(text: str) -> list[str]:
 def fill_placeholders(text: str, values: dict[str, str]) -> str:
     """Replace ``{name}`` placeholders; unknown ones stay visible so a reviewer notices them."""
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+# ---------------------------------------------------------------- replies to signals
+# Which help line each crisis kind needs (surveys.cases.signals.CrisisKind values).
+HELP_LINE_FOR_KIND = {
+    "suicide": "help_suicide",
+    "partner_violence": "help_partner_violence",
+    "illness": "help_illness",
+}
+
+
+def offered_languages() -> frozenset[str]:
+    from surveys.questionnaires.defaults import SIGNAL_REPLIES
+
+    return frozenset(SIGNAL_REPLIES)
+
+
+def reply_language(registered: str | None, detected: str | None = None) -> str:
+    """The person's registered language when we offer it, else the language they wrote in, else sv."""
+    offered = offered_languages()
+    for candidate in (registered, detected):
+        if candidate and candidate in offered:
+            return candidate
+    return "sv"
+
+
+def signal_reply(language: str, key: str) -> str:
+    from surveys.questionnaires.defaults import SIGNAL_REPLIES
+
+    return SIGNAL_REPLIES.get(language, SIGNAL_REPLIES["sv"]).get(key) or SIGNAL_REPLIES["sv"][key]
+
+
+def crisis_acknowledgement(language: str, kinds: Iterable[str], call: str | None) -> str:
+    """Thanks, the help lines the crisis kinds need, 112, and when we call (``today``/``next_day``)."""
+    wanted = set(kinds)
+    keys = ["crisis_received"]
+    keys += [line for kind, line in HELP_LINE_FOR_KIND.items() if kind in wanted]
+    keys.append("help_112")
+    if call is not None:
+        keys.append(f"call_{call}")
+    return " ".join(signal_reply(language, key) for key in keys)

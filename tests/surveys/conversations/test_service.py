@@ -12,7 +12,8 @@ from feedback.core.settings import Settings
 from notifications.models import OutboxStatus, SmsOutbox
 from notifications.ports import DeliveryProblem, InboundSms
 from surveys.answers.models import Answer, OpenText
-from surveys.cases.models import Case, CaseTrigger
+from surveys.cases.models import Case, CaseEventKind, CasePriority, CaseTrigger
+from surveys.cases.service import case_timeline
 from surveys.conversations import service
 from surveys.conversations.machine import Disposition
 from surveys.conversations.models import Conversation
@@ -110,18 +111,32 @@ async def test_a_personnummer_in_free_text_is_never_stored(
     assert any("[PERSONNUMMER]" in s for s in stored)
 
 
-async def test_ring_mig_and_crisis_words_open_cases_due_in_two_working_days(
+async def test_ring_mig_opens_a_case_and_a_later_crisis_raises_it_on_its_timeline(
     db_session: AsyncSession, settings: Settings, world: World
 ) -> None:
     await service.start_sms_follow_up(db_session, world.follow_up, now=NOW, settings=settings)
     await db_session.commit()
     await _reply(db_session, settings, world, "Ring mig är du snäll", 1)
+    case = await db_session.scalar(sa.select(Case))
+    assert case is not None and case.trigger is CaseTrigger.CALL_ME and case.priority is CasePriority.NORMAL
+    assert case.due_on == date(2026, 3, 4)  # Monday → Wednesday: two working days
     await _reply(db_session, settings, world, "ring mig", 2)  # the same request does not open a second case
     await _reply(db_session, settings, world, "jag orkar inte, hotas av vräkning", 3)
-    cases = list(await db_session.scalars(sa.select(Case).order_by(Case.opened_at)))
-    assert [c.trigger for c in cases] == [CaseTrigger.CALL_ME, CaseTrigger.CRISIS]
-    assert all(c.due_on == date(2026, 3, 4) and c.unit_id == world.unit.id for c in cases)  # Mon → Wed
-    assert "vräkning" in cases[1].summary
+    [case] = list(await db_session.scalars(sa.select(Case)))
+    await db_session.refresh(case)
+    assert case.trigger is CaseTrigger.CRISIS and case.priority is CasePriority.AKUT
+    assert case.due_on == date(2026, 3, 2) and case.unit_id == world.unit.id  # akut: the same day
+    assert "vräkning" in case.summary
+    timeline = await case_timeline(db_session, case.id)
+    assert [e.kind for e in timeline] == [
+        CaseEventKind.OPENED,
+        CaseEventKind.MESSAGE,
+        CaseEventKind.MESSAGE,
+        CaseEventKind.MESSAGE,
+        CaseEventKind.PRIORITY_RAISED,
+    ]
+    assert "vräkning" in timeline[3].text_redacted and timeline[3].crisis_kinds == "eviction"
+    assert not any(b.startswith("Vi förstod inte") for b in await _bodies(db_session))
 
 
 async def test_a_one_on_satisfaction_opens_a_low_score_case(
