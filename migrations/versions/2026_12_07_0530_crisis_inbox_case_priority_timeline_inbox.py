@@ -7,7 +7,7 @@
 * inbox_item: every inbound message nobody else owns, per unit (NULL unit: the admins').
 
 Revision ID: 0530_crisis_inbox
-Revises: 0500_merge_heads
+Revises: 0520_answer_report_attributes
 Create Date: 2026-12-07 16:30:12.973751
 """
 
@@ -20,7 +20,7 @@ import feedback.core.db
 
 
 revision: str = '0530_crisis_inbox'
-down_revision: str | Sequence[str] | None = '0500_merge_heads'
+down_revision: str | Sequence[str] | None = '0520_answer_report_attributes'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
