@@ -44,9 +44,19 @@ def run_migrations_offline() -> None:
 
 
 def _run_sync(connection: Connection) -> None:
-    _configure(connection=connection)
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a table (copy, drop, rename); with foreign keys on, dropping the old
+        # table would cascade-delete the rows of every table that references it. SQLite ignores
+        # this pragma inside a transaction, so it is set before the migration transaction begins.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    try:
+        _configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 async def _run_async() -> None:
