@@ -15,7 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.models import Unit
 from feedback.reports.filters import STOCKHOLM, ReportFilters
-from feedback.reports.suppression import Line, protect, suppress_series, suppress_table
+from feedback.reports.suppression import (
+    SMALL,
+    TOTAL,
+    Line,
+    protect,
+    reasons,
+    share_range,
+    suppress_series,
+    suppress_table,
+)
 from surveys.answers.models import Answer
 from surveys.closures.models import (
     FOLLOWED_UP_REASONS,
@@ -151,6 +160,15 @@ async def skr_shares(
         series = suppress_series({"pos": pos, "neg": neg}, total=pos + neg)
         dont_know = suppress_series({"dk": c.get("dont_know", 0)})
         shown_pos, base = series.values["pos"], series.total
+        hidden = {
+            name: why
+            for name, why in (
+                ("positive", series.why("pos")),
+                ("base", series.why(TOTAL)),
+                ("dont_know", dont_know.why("dk")),
+            )
+            if why
+        }
         out.append(
             {
                 "question_key": key,
@@ -158,10 +176,23 @@ async def skr_shares(
                 "positive": shown_pos,
                 "base": base,
                 "share": (shown_pos / base) if shown_pos is not None and base else None,
+                "share_range": _series_range(series, "pos", "neg"),
                 "dont_know": dont_know.values["dk"],
+                "hidden": hidden,
             }
         )
     return out
+
+
+def _series_range(series: Any, part: str, other: str) -> tuple[float, float] | None:
+    """``share_range`` for ``part`` of a two-category series when it is hidden but its base is not."""
+    if series.values[part] is not None or series.total is None:
+        return None
+    if series.why(part) == SMALL and series.why(other) is not None:
+        return share_range(series.total, small_part=True)
+    if series.why(other) == SMALL:
+        return share_range(series.total, small_part=False)
+    return None
 
 
 async def waves(
@@ -232,6 +263,9 @@ async def waves(
         rate = None
         if None not in answered and contacted:
             rate = sum(a for a in answered if a is not None) / contacted
+        hidden = {d: why for d in DISPOSITIONS if (why := table.why(w, d))}
+        if why := table.why(w, TOTAL):
+            hidden["total"] = why
         rows.append(
             {
                 "wave": w,
@@ -239,13 +273,18 @@ async def waves(
                 "cells": cells,
                 "total": total,
                 "response_rate": rate,
+                "hidden": hidden,
             }
         )
+    totals_hidden = {d: why for d in DISPOSITIONS if (why := table.why(TOTAL, d))}
+    if why := table.why(TOTAL, TOTAL):
+        totals_hidden["total"] = why
     return {
         "rows": rows,
         "columns": [{"key": d, "label": DISPOSITION_SV[d]} for d in DISPOSITIONS],
         "totals": table.col_totals,
         "grand_total": table.grand_total,
+        "totals_hidden": totals_hidden,
     }
 
 
@@ -303,12 +342,27 @@ async def cohort(
         for col in ("resp", "non", "all"):
             lines.append(Line(tuple((dim, label, col) for label in labels), ("T", col)))
     hidden = protect(values, lines)
+    why = reasons(values, hidden)
 
     def shown(key: tuple[str, ...]) -> int | None:
         return None if key in hidden else values[key]
 
     def rate(resp: int | None, whole: int | None) -> float | None:
         return resp / whole if resp is not None and whole else None
+
+    def row_hidden(prefix: tuple[str, ...]) -> dict[str, str]:
+        names = {"all": "cohort", "resp": "respondents", "non": "non_respondents"}
+        return {names[col]: why[(*prefix, col)] for col in names if (*prefix, col) in why}
+
+    def rate_range(prefix: tuple[str, ...]) -> tuple[float, float] | None:
+        resp, non, whole = ((*prefix, c) for c in ("resp", "non", "all"))
+        if resp not in hidden or whole in hidden:
+            return None
+        if why[resp] == SMALL and non in hidden:
+            return share_range(values[whole], small_part=True)
+        if why.get(non) == SMALL:
+            return share_range(values[whole], small_part=False)
+        return None
 
     breakdowns = []
     for dim, (title, _) in dims.items():
@@ -319,6 +373,8 @@ async def cohort(
                 "respondents": shown((dim, label, "resp")),
                 "non_respondents": shown((dim, label, "non")),
                 "response_rate": rate(shown((dim, label, "resp")), shown((dim, label, "all"))),
+                "response_rate_range": rate_range((dim, label)),
+                "hidden": row_hidden((dim, label)),
             }
             for label in order[dim]
         ]
@@ -328,6 +384,8 @@ async def cohort(
         "respondents": shown(("T", "resp")),
         "non_respondents": shown(("T", "non")),
         "response_rate": rate(shown(("T", "resp")), shown(("T", "all"))),
+        "response_rate_range": rate_range(("T",)),
+        "hidden": row_hidden(("T",)),
     }
     return {"breakdowns": breakdowns, "total": total}
 
@@ -361,6 +419,15 @@ async def sustained(
         kept = sum(1 for c, r in eligible if r is None or r > c + timedelta(days=days))
         series = suppress_series({"kept": kept, "returned": len(eligible) - kept}, total=len(eligible))
         shown_kept, base = series.values["kept"], series.total
+        hidden = {
+            name: why
+            for name, why in (
+                ("base", series.why(TOTAL)),
+                ("sustained", series.why("kept")),
+                ("returned", series.why("returned")),
+            )
+            if why
+        }
         out.append(
             {
                 "months": months,
@@ -368,6 +435,8 @@ async def sustained(
                 "sustained": shown_kept,
                 "returned": series.values["returned"],
                 "share": shown_kept / base if shown_kept is not None and base else None,
+                "share_range": _series_range(series, "kept", "returned"),
+                "hidden": hidden,
             }
         )
     return out
