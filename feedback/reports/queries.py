@@ -27,6 +27,7 @@ from feedback.auth.models import Unit
 from feedback.core.db import dialect_name
 from feedback.core.errors import Forbidden
 from feedback.reports import survey_sections
+from feedback.reports.definitions import TABLE_BASES, definitions
 from feedback.reports.filters import ReportFilters
 from feedback.reports.suppression import MIN_PEOPLE, Line, merge_suggestions, protect, reasons
 from feedback.themes.models import SENTIMENT_CODES, OpenTextTheme, ReportThemeFact, ReportThemeKey
@@ -85,6 +86,9 @@ class ThemeReport:
     merged_units: list[dict[str, Any]] = field(default_factory=list)
     # reasons for this object's own hidden totals: "respondents", "sentiment.<key>", "trend.<period>"
     hidden: dict[str, str] = field(default_factory=dict)
+    # which base each table counts (a code of ``definitions.DEFINITIONS_SV``) and the definitions
+    bases: dict[str, str] = field(default_factory=lambda: dict(TABLE_BASES))
+    definitions: list[dict[str, str]] = field(default_factory=definitions)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
