@@ -192,6 +192,13 @@ def fact_conditions(filters: ReportFilters, units: list[uuid.UUID] | None) -> li
     return conds
 
 
+def fact_period_code(month: int, granularity: str) -> int:
+    """``fact_period`` in Python: yyyymm or yyyyq from a stored yyyymm."""
+    if granularity == "quarter":
+        return (month // 100) * 10 + (month % 100 + 2) // 3
+    return month
+
+
 def fact_period(granularity: str) -> Any:
     """yyyymm or yyyyq from the stored local month (the same codes as ``period_expr``)."""
     month = ReportThemeFact.period_month
@@ -361,6 +368,9 @@ async def build_theme_report(
 ) -> ThemeReport:
     """Every section of the theme report for ``filters`` within ``scope`` (None = all units)."""
     now = now or datetime.now(UTC)
+    # Whole months: a period that could start on any day let two reports a day apart reveal the
+    # people who answered that day (issue 14, item 5).
+    filters = filters.snapped()
     units, merged = await close_over_clusters(session, filters, scope, resolve_units(filters, scope))
     labels, redirects = await current_theme_labels(session)
     counts = await _theme_counts(session, filters, units, redirects)

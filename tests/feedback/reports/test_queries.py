@@ -234,3 +234,27 @@ async def test_bases_count_each_person_once_and_never_asked_is_not_non_response(
     assert total["response_rate"] == pytest.approx(8 / 14)
     assert report.bases["cohort"] == "avslutade" and report.bases["skr"] == "svarade"
     assert {d["code"] for d in report.definitions} >= set(report.bases.values())
+
+
+async def test_moving_fran_by_one_day_changes_nothing(db_session: AsyncSession) -> None:
+    # issue 14 item 5: 2026-10-07 → 2026-10-08 dropped one person's four themes
+    unit = await make_unit(db_session)
+    data = ReportData(db_session)
+    await data.text(
+        unit, ["bemotande", "halsa", "samverkan", "annat"], at=datetime(2026, 10, 7, 10, tzinfo=UTC)
+    )
+    for i in range(12):
+        await data.text(unit, ["bemotande", "halsa"], at=datetime(2026, 10, 20 + i % 5, 10, tzinfo=UTC))
+    await db_session.commit()
+    scope = frozenset({unit.id})
+    reports = [
+        await build_theme_report(
+            db_session,
+            ReportFilters(date_from=date(2026, 10, day), date_to=date(2026, 11, 30)),
+            scope,
+            now=NOW,
+        )
+        for day in (7, 8)
+    ]
+    assert reports[0].to_dict() | {"generated_at": ""} == reports[1].to_dict() | {"generated_at": ""}
+    assert reports[0].filters["date_from"] == "2026-10-01"  # snapped to the whole month
