@@ -13,16 +13,12 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 from feedback.reports.queries import ThemeReport, ThemeRow
-from feedback.reports.suppression import SUPPRESSED_SV
+from feedback.reports.suppression import display, hidden_label
 
 # Okabe–Ito colours, darkened where needed for 3:1 contrast against white.
 COLOURS = ("#0062a3", "#b35900", "#007a5e", "#a6337a", "#5a5a5a", "#8c6d00")
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2", "10 4")
 MAX_SERIES = 6
-
-
-def _fmt(value: int | None) -> str:
-    return SUPPRESSED_SV if value is None else str(value)
 
 
 def trend_svg(report: ThemeReport, *, chart_id: str = "trend", width: int = 720, height: int = 300) -> Markup:
@@ -42,7 +38,11 @@ def trend_svg(report: ThemeReport, *, chart_id: str = "trend", width: int = 720,
         return top + plot_h - plot_h * v / y_max
 
     desc = "; ".join(
-        f"{t.label}: " + ", ".join(f"{p['label']} {_fmt(t.trend.get(p['code']))}" for p in periods)
+        f"{t.label}: "
+        + ", ".join(
+            f"{p['label']} {display(t.trend.get(p['code']), t.hidden.get('trend.' + p['code']))}"
+            for p in periods
+        )
         for t in themes
     )
     parts = [
@@ -108,7 +108,7 @@ def bars_svg(report: ThemeReport, *, chart_id: str = "shares", width: int = 720)
         if theme.share is None:
             parts.append(
                 f'<rect x="{left}" y="{top + 2}" width="40" height="18" fill="url(#hatch)" stroke="#5a5a5a"/>'
-                f'<text x="{left + 48}" y="{top + 15}" font-size="12" fill="#1a1a1a">{SUPPRESSED_SV}</text>'
+                f'<text x="{left + 48}" y="{top + 15}" font-size="12" fill="#1a1a1a">{_share(theme)}</text>'
             )
             continue
         bar = max(plot_w * theme.share, 1)
@@ -121,7 +121,7 @@ def bars_svg(report: ThemeReport, *, chart_id: str = "shares", width: int = 720)
 
 
 def _share(theme: ThemeRow) -> str:
-    return SUPPRESSED_SV if theme.share is None else f"{round(theme.share * 100)} %"
+    return hidden_label(theme.hidden.get("share")) if theme.share is None else f"{round(theme.share * 100)} %"
 
 
 def _segments(theme: ThemeRow, periods: Sequence[dict[str, str]]) -> list[list[tuple[int, int]]]:

@@ -25,15 +25,15 @@ from feedback.reports.queries import (
     current_theme_labels,
     open_text_conditions,
 )
-from feedback.reports.suppression import MIN_PEOPLE, SUPPRESSED_SV, display
+from feedback.reports.suppression import MIN_PEOPLE, display, hidden_label
 from feedback.themes.models import OpenTextTheme
 from surveys.answers.models import OpenText
 
 MAX_EXPORT_ROWS = 200_000
 
 
-def _pct(value: float | None) -> str:
-    return SUPPRESSED_SV if value is None else f"{value * 100:.0f}"
+def _pct(value: float | None, reason: object = None) -> str:
+    return hidden_label(reason) if value is None else f"{value * 100:.0f}"
 
 
 def themes_csv(report: ThemeReport) -> bytes:
@@ -46,19 +46,28 @@ def themes_csv(report: ThemeReport) -> bytes:
     for theme in report.themes:
         for row in [theme, *theme.sub_themes]:
             rows.append(
-                [row.label, row.key, row.parent or "", display(row.respondents), _pct(row.share)]
-                + [display(row.sentiment[s]) for s in SENTIMENTS]
-                + [display(row.trend[p["code"]]) for p in periods]
+                [
+                    row.label,
+                    row.key,
+                    row.parent or "",
+                    display(row.respondents, row.hidden.get("respondents")),
+                    _pct(row.share, row.hidden.get("share")),
+                ]
+                + [display(row.sentiment[s], row.hidden.get(f"sentiment.{s}")) for s in SENTIMENTS]
+                + [display(row.trend[p["code"]], row.hidden.get(f"trend.{p['code']}")) for p in periods]
             )
     rows.append(
-        ["Alla svarande", "", "", display(report.respondents), ""]
-        + [display(report.sentiment_totals[s]) for s in SENTIMENTS]
-        + [display(report.trend_totals[p["code"]]) for p in periods]
+        ["Alla svarande", "", "", display(report.respondents, report.hidden.get("respondents")), ""]
+        + [display(report.sentiment_totals[s], report.hidden.get(f"sentiment.{s}")) for s in SENTIMENTS]
+        + [display(report.trend_totals[p["code"]], report.hidden.get(f"trend.{p['code']}")) for p in periods]
     )
     if len(report.unit_respondents) > 1:  # the same per-unit numbers as the page, suppressed alike
         rows.append([])
         rows.append(["enhet", "", "", "antal_personer", ""])
-        rows += [[u["name"], "", "", display(u["respondents"]), ""] for u in report.unit_respondents]
+        rows += [
+            [u["name"], "", "", display(u["respondents"], u["hidden"].get("respondents")), ""]
+            for u in report.unit_respondents
+        ]
     return excel_csv(rows)
 
 

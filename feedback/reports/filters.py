@@ -6,9 +6,10 @@ exactly the same numbers, so they all build the report from the same ``ReportFil
 
 from __future__ import annotations
 
+import calendar
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -33,6 +34,22 @@ class ReportFilters:
     language: str | None = None
     granularity: str = "month"
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def replace(self, **changes: Any) -> ReportFilters:
+        return replace(self, **changes)
+
+    def snapped(self) -> ReportFilters:
+        """The same filters over whole calendar months (see ``feedback/reports/differencing.py``).
+
+        Why: a period that can start or end on any day lets two reports a day apart reveal the
+        people who answered on that day. "Från" moves to the first of its month, "Till" to the
+        last day of its month.
+        """
+        start = self.date_from.replace(day=1)
+        end = self.date_to.replace(day=calendar.monthrange(self.date_to.year, self.date_to.month)[1])
+        if (start, end) == (self.date_from, self.date_to):
+            return self
+        return replace(self, date_from=start, date_to=end)
 
     @property
     def start_utc(self) -> datetime:
@@ -69,6 +86,13 @@ class ReportFilters:
                 items.append((key, str(value)))
         items.append(("period", self.granularity))
         return items
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by whole months, clamped to the month's last day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def default_filters(today: date) -> ReportFilters:
@@ -141,4 +165,4 @@ def parse_filters(
         wave_days=wave,
         language=language,
         granularity=granularity,
-    )
+    ).snapped()

@@ -27,8 +27,9 @@ from feedback.auth.models import Unit
 from feedback.core.db import dialect_name
 from feedback.core.errors import Forbidden
 from feedback.reports import survey_sections
+from feedback.reports.definitions import TABLE_BASES, definitions
 from feedback.reports.filters import ReportFilters
-from feedback.reports.suppression import MIN_PEOPLE, Line, merge_suggestions, protect
+from feedback.reports.suppression import MIN_PEOPLE, Line, merge_suggestions, protect, reasons
 from feedback.themes.models import SENTIMENT_CODES, OpenTextTheme, ReportThemeFact, ReportThemeKey
 from surveys.answers.models import OpenText
 
@@ -52,11 +53,19 @@ class ThemeRow:
     quotes: list[str] = field(default_factory=list)
     sub_themes: list[ThemeRow] = field(default_factory=list)
     parent: str | None = None
+    # why a ``None`` above is hidden: "respondents", "sentiment.<key>", "trend.<period>" →
+    # ``small`` (1–4 people) or ``complement`` (hidden only so a small cell cannot be worked out)
+    hidden: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class ThemeReport:
-    """Everything on the report page, suppressed (``None`` = "färre än 5")."""
+    """Everything on the report page, suppressed.
+
+    A hidden number is ``None`` and its reason code (``small`` or ``complement``) is in the
+    ``hidden`` map beside it (this object's ``hidden`` for its own totals, a theme row's or a
+    section row's ``hidden`` for theirs), so the page, CSV, PDF and JSON all say why.
+    """
 
     filters: dict[str, Any]
     units: list[dict[str, str]]
@@ -75,6 +84,11 @@ class ThemeReport:
     min_people: int = MIN_PEOPLE
     # units added to the selection so that no too-small unit can be worked out by difference
     merged_units: list[dict[str, Any]] = field(default_factory=list)
+    # reasons for this object's own hidden totals: "respondents", "sentiment.<key>", "trend.<period>"
+    hidden: dict[str, str] = field(default_factory=dict)
+    # which base each table counts (a code of ``definitions.DEFINITIONS_SV``) and the definitions
+    bases: dict[str, str] = field(default_factory=lambda: dict(TABLE_BASES))
+    definitions: list[dict[str, str]] = field(default_factory=definitions)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -176,6 +190,13 @@ def fact_conditions(filters: ReportFilters, units: list[uuid.UUID] | None) -> li
     if filters.language:
         conds.append(ReportThemeFact.language == filters.language)
     return conds
+
+
+def fact_period_code(month: int, granularity: str) -> int:
+    """``fact_period`` in Python: yyyymm or yyyyq from a stored yyyymm."""
+    if granularity == "quarter":
+        return (month // 100) * 10 + (month % 100 + 2) // 3
+    return month
 
 
 def fact_period(granularity: str) -> Any:
@@ -347,6 +368,9 @@ async def build_theme_report(
 ) -> ThemeReport:
     """Every section of the theme report for ``filters`` within ``scope`` (None = all units)."""
     now = now or datetime.now(UTC)
+    # Whole months: a period that could start on any day let two reports a day apart reveal the
+    # people who answered that day (issue 14, item 5).
+    filters = filters.snapped()
     units, merged = await close_over_clusters(session, filters, scope, resolve_units(filters, scope))
     labels, redirects = await current_theme_labels(session)
     counts = await _theme_counts(session, filters, units, redirects)
@@ -380,9 +404,25 @@ async def build_theme_report(
     if len(unit_rows) > 1:  # people per unit add up to everyone who answered
         lines.append(Line(tuple(("u", str(u)) for u in unit_rows), ("",)))
     hidden = protect(values, lines)
+    why = reasons(values, hidden)
 
     def shown(key: tuple[str, ...]) -> int | None:
         return None if key in hidden else values.get(key, 0)
+
+    def hidden_of(prefix: tuple[str, ...], sentiment: str, trend: str) -> dict[str, str]:
+        """The reasons of one row's hidden cells, by the row's field names."""
+        out = {"respondents": why[prefix]} if prefix in why else {}
+        out |= {
+            f"sentiment.{s}": why[(sentiment, *prefix[1:], s)]
+            for s in SENTIMENTS
+            if (sentiment, *prefix[1:], s) in why
+        }
+        out |= {
+            f"trend.{p}": why[(trend, *prefix[1:], str(p))]
+            for p in periods
+            if (trend, *prefix[1:], str(p)) in why
+        }
+        return out
 
     total = shown(("",))
     visible_keys = [k for k in theme_keys if shown(("t", k)) is not None and values[("t", k)] >= MIN_PEOPLE]
@@ -399,7 +439,10 @@ async def build_theme_report(
             trend={str(p): shown(("tp", k, str(p))) for p in periods},
             quotes=quotes.get(k, []),
             parent=k.split(SUB_SEPARATOR)[0] if SUB_SEPARATOR in k else None,
+            hidden=hidden_of(("t", k), "ts", "tp"),
         )
+        if rows[k].share is None and total != 0:  # hidden with its count or with the total
+            rows[k].hidden["share"] = rows[k].hidden.get("respondents") or why.get(("",), "")
     for row in rows.values():
         if row.parent and row.parent in rows:
             rows[row.parent].sub_themes.append(row)
@@ -424,6 +467,7 @@ async def build_theme_report(
                 "name": unit_rows[u],
                 "small": 0 < n < MIN_PEOPLE,
                 "respondents": shown(("u", str(u))),
+                "hidden": {"respondents": why[("u", str(u))]} if ("u", str(u)) in why else {},
             }
             for u, n in unit_people.items()
         ],
@@ -436,6 +480,7 @@ async def build_theme_report(
             for s in merge_suggestions(unit_people)
         ],
         merged_units=[{"unit_ids": [str(u) for u in g], "names": [unit_rows[u] for u in g]} for g in merged],
+        hidden=hidden_of(("",), "s", "p"),
     )
 
 

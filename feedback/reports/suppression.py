@@ -25,7 +25,11 @@ from typing import Generic, TypeVar
 import numpy as np
 
 MIN_PEOPLE = 5
+SMALL = "small"  # reason code: a primary cell, 1..k-1 people
+COMPLEMENT = "complement"  # reason code: hidden only so that a small cell cannot be worked out
 SUPPRESSED_SV = "färre än 5"
+COMPLEMENT_SV = "dold för att skydda en liten grupp"
+HIDDEN_SV = "dold"  # a hidden number whose reason is unknown (e.g. a snapshot saved before reasons)
 MERGE_UNITS_SV = "slå ihop enheter"
 
 K = TypeVar("K", bound=Hashable)
@@ -127,7 +131,7 @@ def protect(values: Mapping[K, int], lines: Iterable[Line[K]], k: int = MIN_PEOP
                         changed = True
         derivable = _determined(keys, lines, hidden)
         if not derivable:
-            return frozenset(hidden)
+            return frozenset(_prune(keys, lines, hidden, values, k))
         cell = derivable[0]
         options = [
             c for line in by_cell.get(cell, []) if (c := _complement(line, values, hidden, order)) is not None
@@ -137,10 +141,35 @@ def protect(values: Mapping[K, int], lines: Iterable[Line[K]], k: int = MIN_PEOP
         hidden.add(min(options, key=lambda c: (values[c] == 0, values[c], order[c])))
 
 
+def _prune(
+    keys: Sequence[K], lines: Sequence[Line[K]], hidden: set[K], values: Mapping[K, int], k: int
+) -> set[K]:
+    """Show again every complement that turned out not to be needed, largest first.
+
+    Why: the greedy loop adds complements one line at a time, and a complement added early is
+    often made redundant by one added later (two small cells in one row protect each other). A
+    complement hides a real, usually large, number; showing it again whenever no hidden cell
+    becomes derivable keeps the suppression minimal. Largest first, because those carry the most
+    information for the reader.
+    """
+    kept = set(hidden)
+    complements = sorted((c for c in hidden if not is_primary(values[c], k)), key=lambda c: -values[c])
+    for cell in complements:
+        trial = kept - {cell}
+        if not _determined(keys, lines, trial):
+            kept = trial
+    return kept
+
+
+def reasons(values: Mapping[K, int], hidden: Iterable[K], k: int = MIN_PEOPLE) -> dict[K, str]:
+    """Why each hidden cell is hidden: ``small`` (1..k-1 people) or ``complement``."""
+    return {key: SMALL if is_primary(values[key], k) else COMPLEMENT for key in hidden}
+
+
 # ---------------------------------------------------------------- tables and series
 @dataclass(frozen=True)
 class SuppressedTable(Generic[R, C]):
-    """A two-way table after suppression. ``None`` means "hidden" (shown as ``färre än 5``)."""
+    """A two-way table after suppression. ``None`` means "hidden"; ``why`` says why."""
 
     rows: tuple[R, ...]
     cols: tuple[C, ...]
@@ -156,6 +185,12 @@ class SuppressedTable(Generic[R, C]):
 
     def is_hidden(self, row: object, col: object) -> bool:
         return (row, col) in self.primary or (row, col) in self.secondary
+
+    def why(self, row: object, col: object) -> str | None:
+        """``small``, ``complement`` or None (shown); use ``TOTAL`` for a margin."""
+        if (row, col) in self.primary:
+            return SMALL
+        return COMPLEMENT if (row, col) in self.secondary else None
 
 
 def suppress_table(
@@ -230,6 +265,12 @@ class SuppressedSeries(Generic[K]):
     primary: frozenset[object]
     secondary: frozenset[object]
 
+    def why(self, key: object) -> str | None:
+        """``small``, ``complement`` or None (shown); ``TOTAL`` for the total."""
+        if key in self.primary:
+            return SMALL
+        return COMPLEMENT if key in self.secondary else None
+
 
 def suppress_series(
     counts: Mapping[K, int], *, total: int | None = None, k: int = MIN_PEOPLE
@@ -255,9 +296,38 @@ def suppress_series(
     )
 
 
-def display(value: int | None) -> str:
+def hidden_label(reason: object) -> str:
+    """The Swedish words for a hidden number, by its reason code.
+
+    Only a primary cell may say "färre än 5": a complement is usually a large number, and calling
+    it small misleads the reader (issue 14: 83 of 95 shown as "färre än 5").
+    """
+    if reason == SMALL:
+        return SUPPRESSED_SV
+    if reason == COMPLEMENT:
+        return COMPLEMENT_SV
+    return HIDDEN_SV
+
+
+def display(value: int | None, reason: object = None) -> str:
     """How a possibly hidden count is written on screen and in exports."""
-    return SUPPRESSED_SV if value is None else str(value)
+    return hidden_label(reason) if value is None else str(value)
+
+
+def share_range(base: int | None, small_part: bool, k: int = MIN_PEOPLE) -> tuple[float, float] | None:
+    """The range a hidden share must lie in, from published numbers only.
+
+    For two exclusive categories with a published base where one category is small (1..k-1,
+    published as "färre än 5") and the other is hidden as its complement, the complement's share
+    lies in [(base-(k-1))/base, (base-1)/base] and the small one's in [1/base, (k-1)/base]. A reader
+    can already work that out from "färre än 5" and the base, so showing it reveals nothing more,
+    yet "minst 96 %" says far more than a hidden cell (e.g. sustained self-sufficiency).
+    """
+    if base is None or base < k:
+        return None
+    if small_part:
+        return (1 / base, (k - 1) / base)
+    return ((base - (k - 1)) / base, (base - 1) / base)
 
 
 def share(part: int | None, whole: int | None) -> float | None:

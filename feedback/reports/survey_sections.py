@@ -15,7 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.models import Unit
 from feedback.reports.filters import STOCKHOLM, ReportFilters
-from feedback.reports.suppression import Line, protect, suppress_series, suppress_table
+from feedback.reports.suppression import (
+    SMALL,
+    TOTAL,
+    Line,
+    protect,
+    reasons,
+    share_range,
+    suppress_series,
+    suppress_table,
+)
 from surveys.answers.models import Answer
 from surveys.closures.models import (
     FOLLOWED_UP_REASONS,
@@ -99,27 +108,67 @@ async def people_answering(
     return {u: int(n) for u, n in await session.execute(query)}
 
 
+def _cohort_status(filters: ReportFilters) -> Any:
+    """Per closure: 2 = svarade, 1 = tillfrågade but no answer, 0 = never asked (see definitions).
+
+    Answers count whenever they came (a cohort is followed wherever its answers fall); the wave and
+    channel filters apply. Asked means a contact attempt: an SMS conversation was started or a
+    call was made for the closure's follow-up; anyone who answered was asked.
+    """
+    answer_conds: list[Any] = []
+    if filters.channel in ("sms", "phone"):
+        answer_conds.append(Answer.mode == filters.channel)
+    if filters.wave_days is not None:
+        answer_conds.append(Answer.wave_days == filters.wave_days)
+    answered = sa.select(Answer.closure_id).where(*answer_conds)
+    sms = sa.select(Conversation.closure_id)
+    calls = sa.select(CallTask.closure_id).where(CallTask.attempts > 0)
+    if filters.wave_days is not None:
+        sms = sms.where(Conversation.wave_days == filters.wave_days)
+        calls = calls.where(CallTask.wave_days == filters.wave_days)
+    contacted = {"sms": [sms], "phone": [calls]}.get(filters.channel or "", [sms, calls])
+    return sa.case(
+        (Closure.id.in_(answered), 2),
+        (Closure.id.in_(sa.union_all(*contacted)), 1),
+        else_=0,
+    )
+
+
+COHORT_COLUMNS = {2: "resp", 1: "non", 0: "never"}
+
+
+async def _cohort_rows(
+    session: AsyncSession, filters: ReportFilters, units: list[uuid.UUID] | None
+) -> list[tuple[Any, str, str, str, int]]:
+    status = _cohort_status(filters).label("status")
+    query = (
+        sa.select(Closure.unit_id, Closure.reason, Client.language, status, sa.func.count())
+        .join(Client, Client.id == Closure.client_id)
+        .where(Closure.closed_on >= filters.date_from, Closure.closed_on <= filters.date_to)
+        .where(*_closure_conditions(filters, units))
+        .group_by(Closure.unit_id, Closure.reason, Client.language, status)
+    )
+    return [
+        (u, str(r), str(lang), COHORT_COLUMNS[int(st)], int(n))
+        for u, r, lang, st, n in await session.execute(query)
+    ]
+
+
 async def cohort_people(
     session: AsyncSession, filters: ReportFilters, units: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[int]]:
-    """Per unit, the cohort table's numbers: closures, those who answered, those who did not."""
+    """Per unit, the cohort table's numbers: avslutade, tillfrågade, svarade, svarade inte, ej tillfrågade."""
     if filters.channel == "panel":
         return {}
-    answered = sa.select(Answer.closure_id).where(*_answer_conditions(filters, units)).distinct().subquery()
-    responded = answered.c.closure_id.is_not(None)
-    query = (
-        sa.select(
-            Closure.unit_id,
-            sa.func.count(),
-            sa.func.count(sa.case((responded, 1))),
-        )
-        .join(Client, Client.id == Closure.client_id)
-        .outerjoin(answered, answered.c.closure_id == Closure.id)
-        .where(Closure.closed_on >= filters.date_from, Closure.closed_on <= filters.date_to)
-        .where(*_closure_conditions(filters, units))
-        .group_by(Closure.unit_id)
-    )
-    return {u: [int(n), int(r), int(n) - int(r)] for u, n, r in await session.execute(query)}
+    by_unit: dict[uuid.UUID, dict[str, int]] = {}
+    for u, _r, _lang, col, n in await _cohort_rows(session, filters, units):
+        cells = by_unit.setdefault(u, {})
+        cells[col] = cells.get(col, 0) + n
+    out = {}
+    for u, c in by_unit.items():
+        resp, non, never = c.get("resp", 0), c.get("non", 0), c.get("never", 0)
+        out[u] = [resp + non + never, resp + non, resp, non, never]
+    return out
 
 
 async def skr_shares(
@@ -128,16 +177,27 @@ async def skr_shares(
     """SKR "andel positiva svar": positive / (positive + negative); "vet inte" is outside the base."""
     if filters.channel == "panel":
         return []
+    # One answer per person and question, the latest: someone who answered at 1 and 3 months is
+    # one person in the base (it counted 143 people where there were 120).
     category = sa.case(
         (Answer.dont_know.is_(True), "dont_know"), (Answer.is_positive.is_(True), "pos"), else_="neg"
-    ).label("category")
-    query = (
-        sa.select(Answer.question_key, category, sa.func.count(sa.distinct(Answer.closure_id)))
+    )
+    latest = sa.func.row_number().over(
+        partition_by=(Answer.closure_id, Answer.question_key),
+        order_by=(Answer.answered_at.desc(), Answer.id.desc()),
+    )
+    each = (
+        sa.select(Answer.question_key, category.label("category"), latest.label("n"))
         .join(Closure, Closure.id == Answer.closure_id)
         .join(Client, Client.id == Closure.client_id)
         .where(*_answer_conditions(filters, units), *_closure_conditions(filters, units))
         .where(sa.or_(Answer.is_positive.is_not(None), Answer.dont_know.is_(True)))
-        .group_by(Answer.question_key, category)
+        .subquery()
+    )
+    query = (
+        sa.select(each.c.question_key, each.c.category, sa.func.count())
+        .where(each.c.n == 1)
+        .group_by(each.c.question_key, each.c.category)
     )
     counts: dict[str, dict[str, int]] = {}
     for key, cat, people in await session.execute(query):
@@ -151,6 +211,15 @@ async def skr_shares(
         series = suppress_series({"pos": pos, "neg": neg}, total=pos + neg)
         dont_know = suppress_series({"dk": c.get("dont_know", 0)})
         shown_pos, base = series.values["pos"], series.total
+        hidden = {
+            name: why
+            for name, why in (
+                ("positive", series.why("pos")),
+                ("base", series.why(TOTAL)),
+                ("dont_know", dont_know.why("dk")),
+            )
+            if why
+        }
         out.append(
             {
                 "question_key": key,
@@ -158,10 +227,23 @@ async def skr_shares(
                 "positive": shown_pos,
                 "base": base,
                 "share": (shown_pos / base) if shown_pos is not None and base else None,
+                "share_range": _series_range(series, "pos", "neg"),
                 "dont_know": dont_know.values["dk"],
+                "hidden": hidden,
             }
         )
     return out
+
+
+def _series_range(series: Any, part: str, other: str) -> tuple[float, float] | None:
+    """``share_range`` for ``part`` of a two-category series when it is hidden but its base is not."""
+    if series.values[part] is not None or series.total is None:
+        return None
+    if series.why(part) == SMALL and series.why(other) is not None:
+        return share_range(series.total, small_part=True)
+    if series.why(other) == SMALL:
+        return share_range(series.total, small_part=False)
+    return None
 
 
 async def waves(
@@ -232,6 +314,9 @@ async def waves(
         rate = None
         if None not in answered and contacted:
             rate = sum(a for a in answered if a is not None) / contacted
+        hidden = {d: why for d in DISPOSITIONS if (why := table.why(w, d))}
+        if why := table.why(w, TOTAL):
+            hidden["total"] = why
         rows.append(
             {
                 "wave": w,
@@ -239,52 +324,55 @@ async def waves(
                 "cells": cells,
                 "total": total,
                 "response_rate": rate,
+                "hidden": hidden,
             }
         )
+    totals_hidden = {d: why for d in DISPOSITIONS if (why := table.why(TOTAL, d))}
+    if why := table.why(TOTAL, TOTAL):
+        totals_hidden["total"] = why
     return {
         "rows": rows,
         "columns": [{"key": d, "label": DISPOSITION_SV[d]} for d in DISPOSITIONS],
         "totals": table.col_totals,
         "grand_total": table.grand_total,
+        "totals_hidden": totals_hidden,
     }
 
 
 async def cohort(
     session: AsyncSession, filters: ReportFilters, units: list[uuid.UUID] | None
 ) -> dict[str, Any]:
-    """Closures in the period (the cohort) vs those who answered, by unit, reason and language.
+    """Avslutade in the period, split into svarade, svarade inte and ej tillfrågade (definitions).
 
-    All three breakdowns share the column totals and the grand total, so they are protected as
-    one system of lines.
+    Only the tillfrågade can be non-response: people never asked (closed for another reason, or too
+    recently) are a column of their own. The response rate is svarade / tillfrågade. The three
+    breakdowns (unit, reason, language) share the column totals and the grand total, so they are
+    protected as one system of lines.
     """
-    answered = sa.select(Answer.closure_id).where(*_answer_conditions(filters, units)).distinct().subquery()
-    responded = sa.case((answered.c.closure_id.is_not(None), "resp"), else_="non")
-    query = (
-        sa.select(Closure.unit_id, Closure.reason, Client.language, responded, sa.func.count())
-        .join(Client, Client.id == Closure.client_id)
-        .outerjoin(answered, answered.c.closure_id == Closure.id)
-        .where(Closure.closed_on >= filters.date_from, Closure.closed_on <= filters.date_to)
-        .where(*_closure_conditions(filters, units))
-        .group_by(Closure.unit_id, Closure.reason, Client.language, responded)
-    )
     if filters.channel == "panel":
         return {"breakdowns": [], "total": {}}
-    raw = [(u, str(r), str(lang), resp, int(n)) for u, r, lang, resp, n in await session.execute(query)]
+    raw = await _cohort_rows(session, filters, units)
     names = {u: n for u, n in await session.execute(sa.select(Unit.id, Unit.name))}
     dims = {
         "unit": ("Enhet", lambda row: names.get(row[0], "?")),
         "reason": ("Avslutsorsak", lambda row: REASON_LABELS_SV.get(row[1], row[1])),
         "language": ("Språk", lambda row: LANGUAGE_LABELS_SV.get(row[2], row[2])),
     }
+    parts = ("resp", "non", "never")
     values: dict[tuple[str, ...], int] = {}
     lines: list[Line[tuple[str, ...]]] = []
-    totals = {
-        "resp": sum(r[4] for r in raw if r[3] == "resp"),
-        "non": sum(r[4] for r in raw if r[3] == "non"),
-    }
-    values[("T", "resp")], values[("T", "non")] = totals["resp"], totals["non"]
-    values[("T", "all")] = totals["resp"] + totals["non"]
-    lines.append(Line((("T", "resp"), ("T", "non")), ("T", "all")))
+
+    def add_row(prefix: tuple[str, ...]) -> None:
+        for col in parts:
+            values.setdefault((*prefix, col), 0)
+        values[(*prefix, "asked")] = values[(*prefix, "resp")] + values[(*prefix, "non")]
+        values[(*prefix, "all")] = values[(*prefix, "asked")] + values[(*prefix, "never")]
+        lines.append(Line(((*prefix, "resp"), (*prefix, "non")), (*prefix, "asked")))
+        lines.append(Line(((*prefix, "asked"), (*prefix, "never")), (*prefix, "all")))
+
+    for _u, _r, _lang, col, n in raw:
+        values[("T", col)] = values.get(("T", col), 0) + n
+    add_row(("T",))
     order: dict[str, list[str]] = {}
     for dim, (_, label_of) in dims.items():
         labels: list[str] = []
@@ -296,40 +384,49 @@ async def cohort(
             values[key] = values.get(key, 0) + row[4]
         order[dim] = sorted(labels)
         for label in labels:
-            values.setdefault((dim, label, "resp"), 0)
-            values.setdefault((dim, label, "non"), 0)
-            values[(dim, label, "all")] = values[(dim, label, "resp")] + values[(dim, label, "non")]
-            lines.append(Line(((dim, label, "resp"), (dim, label, "non")), (dim, label, "all")))
-        for col in ("resp", "non", "all"):
+            add_row((dim, label))
+        for col in (*parts, "asked", "all"):
             lines.append(Line(tuple((dim, label, col) for label in labels), ("T", col)))
     hidden = protect(values, lines)
+    why = reasons(values, hidden)
+    names_of = {
+        "all": "cohort",
+        "asked": "asked",
+        "resp": "respondents",
+        "non": "non_respondents",
+        "never": "never_asked",
+    }
 
     def shown(key: tuple[str, ...]) -> int | None:
         return None if key in hidden else values[key]
 
-    def rate(resp: int | None, whole: int | None) -> float | None:
-        return resp / whole if resp is not None and whole else None
+    def rate_range(prefix: tuple[str, ...]) -> tuple[float, float] | None:
+        resp, non, whole = ((*prefix, c) for c in ("resp", "non", "asked"))
+        if resp not in hidden or whole in hidden:
+            return None
+        if why[resp] == SMALL and non in hidden:
+            return share_range(values[whole], small_part=True)
+        if why.get(non) == SMALL:
+            return share_range(values[whole], small_part=False)
+        return None
 
-    breakdowns = []
-    for dim, (title, _) in dims.items():
-        rows = [
-            {
-                "label": label,
-                "cohort": shown((dim, label, "all")),
-                "respondents": shown((dim, label, "resp")),
-                "non_respondents": shown((dim, label, "non")),
-                "response_rate": rate(shown((dim, label, "resp")), shown((dim, label, "all"))),
-            }
-            for label in order[dim]
-        ]
-        breakdowns.append({"key": dim, "title": title, "rows": rows})
-    total = {
-        "cohort": shown(("T", "all")),
-        "respondents": shown(("T", "resp")),
-        "non_respondents": shown(("T", "non")),
-        "response_rate": rate(shown(("T", "resp")), shown(("T", "all"))),
-    }
-    return {"breakdowns": breakdowns, "total": total}
+    def cohort_row(prefix: tuple[str, ...]) -> dict[str, Any]:
+        out: dict[str, Any] = {name: shown((*prefix, col)) for col, name in names_of.items()}
+        resp, asked = out["respondents"], out["asked"]
+        out["response_rate"] = resp / asked if resp is not None and asked else None
+        out["response_rate_range"] = rate_range(prefix)
+        out["hidden"] = {name: why[(*prefix, col)] for col, name in names_of.items() if (*prefix, col) in why}
+        return out
+
+    breakdowns = [
+        {
+            "key": dim,
+            "title": title,
+            "rows": [{"label": label, **cohort_row((dim, label))} for label in order[dim]],
+        }
+        for dim, (title, _) in dims.items()
+    ]
+    return {"breakdowns": breakdowns, "total": cohort_row(("T",))}
 
 
 async def sustained(
@@ -361,6 +458,15 @@ async def sustained(
         kept = sum(1 for c, r in eligible if r is None or r > c + timedelta(days=days))
         series = suppress_series({"kept": kept, "returned": len(eligible) - kept}, total=len(eligible))
         shown_kept, base = series.values["kept"], series.total
+        hidden = {
+            name: why
+            for name, why in (
+                ("base", series.why(TOTAL)),
+                ("sustained", series.why("kept")),
+                ("returned", series.why("returned")),
+            )
+            if why
+        }
         out.append(
             {
                 "months": months,
@@ -368,6 +474,8 @@ async def sustained(
                 "sustained": shown_kept,
                 "returned": series.values["returned"],
                 "share": shown_kept / base if shown_kept is not None and base else None,
+                "share_range": _series_range(series, "kept", "returned"),
+                "hidden": hidden,
             }
         )
     return out

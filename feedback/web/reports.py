@@ -6,6 +6,7 @@ Only managers reach these routes, and only for their own units: the guard checks
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +34,13 @@ from feedback.reports.queries import (
     current_theme_labels,
     open_text_conditions,
 )
-from feedback.reports.suppression import MERGE_UNITS_SV, MIN_PEOPLE, SUPPRESSED_SV
+from feedback.reports.suppression import (
+    COMPLEMENT_SV,
+    MERGE_UNITS_SV,
+    MIN_PEOPLE,
+    SUPPRESSED_SV,
+    hidden_label,
+)
 from feedback.reports.survey_sections import WAVE_LABELS_SV
 from feedback.themes.models import OpenTextTheme
 from feedback.web.guards import current_user, requires_role
@@ -73,12 +80,20 @@ def report_units(report: ThemeReport) -> list[uuid.UUID]:
     return [uuid.UUID(u["id"]) for u in report.units]
 
 
-def _fmt_share(value: float | None) -> str:
-    return SUPPRESSED_SV if value is None else f"{round(value * 100)} %"
+def _fmt_share(value: float | None, reason: object = None, bounds: object = None) -> str:
+    """A share; a hidden one as the range the published numbers allow (``share_range``), if any."""
+    if value is not None:
+        return f"{round(value * 100)} %"
+    if isinstance(bounds, list | tuple) and len(bounds) == 2:
+        low, high = float(bounds[0]), float(bounds[1])
+        if high >= 0.5:
+            return f"minst {math.floor(low * 100)} %"
+        return f"högst {math.ceil(high * 100)} %"
+    return hidden_label(reason)
 
 
-def _fmt(value: int | None) -> str:
-    return SUPPRESSED_SV if value is None else str(value)
+def _fmt(value: int | None, reason: object = None) -> str:
+    return hidden_label(reason) if value is None else str(value)
 
 
 async def _context(
@@ -104,6 +119,8 @@ async def _context(
         "fmt": _fmt,
         "fmt_share": _fmt_share,
         "suppressed": SUPPRESSED_SV,
+        "complement_label": COMPLEMENT_SV,
+        "hidden_label": hidden_label,
         "merge_label": MERGE_UNITS_SV,
         "min_people": MIN_PEOPLE,
         "selected_units": {str(u) for u in filters.unit_ids},

@@ -6,7 +6,7 @@ import re
 
 from feedback.reports.charts import bars_svg, trend_svg
 from feedback.reports.queries import ThemeReport, ThemeRow
-from feedback.reports.suppression import SUPPRESSED_SV
+from feedback.reports.suppression import COMPLEMENT_SV, SUPPRESSED_SV
 
 
 def _report() -> ThemeReport:
@@ -18,9 +18,16 @@ def _report() -> ThemeReport:
         share=0.5,
         sentiment={},
         trend={"202601": 12, "202602": None, "202603": 9, "202604": 11},
+        hidden={"trend.202602": "small"},
     )
     hidden = ThemeRow(
-        key="halsa", label="Hälsa", respondents=None, share=None, sentiment={}, trend={"202601": None}
+        key="halsa",
+        label="Hälsa",
+        respondents=None,
+        share=None,
+        sentiment={},
+        trend={"202601": None},
+        hidden={"respondents": "complement", "share": "complement", "trend.202601": "small"},
     )
     return ThemeReport(
         filters={"granularity": "month"},
@@ -53,4 +60,6 @@ def test_trend_chart_leaves_a_gap_for_a_hidden_value() -> None:
 def test_bars_hatch_a_hidden_share() -> None:
     svg = str(bars_svg(_report()))
     assert svg.count('fill="url(#hatch)"') == 1
-    assert f"Hälsa: {SUPPRESSED_SV}" in svg and "Bemötande: 50 %" in svg
+    # Hälsa is hidden only to protect a small group: it must not be called "färre än 5"
+    assert f"Hälsa: {COMPLEMENT_SV}" in svg and "Bemötande: 50 %" in svg
+    assert SUPPRESSED_SV not in svg

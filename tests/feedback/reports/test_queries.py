@@ -205,3 +205,56 @@ async def test_sustained_self_sufficiency(db_session: AsyncSession) -> None:
     assert twelve["sustained"] is None and twelve["returned"] is None
     one = next(row for row in report.sustained if row["months"] == 1)
     assert one["base"] is None or one["base"] == 0  # 1-month date fell in 2025
+
+
+async def test_bases_count_each_person_once_and_never_asked_is_not_non_response(
+    db_session: AsyncSession,
+) -> None:
+    unit = await make_unit(db_session)
+    data = ReportData(db_session)
+    # 8 people answered "satisfaction" at 1 and at 3 months: 8 people in the SKR base, not 16
+    for _ in range(8):
+        closure = await data.closure(unit)
+        for wave, positive, month in ((30, False, 4), (90, True, 6)):
+            follow_up = await data.follow_up(closure, wave=wave)
+            at = datetime(2026, month, 2, 10, tzinfo=UTC)
+            await data.answer(closure, follow_up, "satisfaction", positive=positive, at=at)
+    # 6 asked who did not answer, 7 never asked (closed to "moved": no follow-up plan)
+    for _ in range(6):
+        await data.follow_up(await data.closure(unit), disposition="no_response")
+    for _ in range(7):
+        await data.closure(unit, reason="moved")
+    await db_session.commit()
+    report = await build_theme_report(db_session, YEAR, frozenset({unit.id}), now=NOW)
+    skr = {row["question_key"]: row for row in report.skr}
+    assert skr["satisfaction"]["base"] == 8 and skr["satisfaction"]["positive"] == 8  # latest answer
+    total = report.cohort["total"]
+    assert (total["cohort"], total["asked"], total["respondents"]) == (21, 14, 8)
+    assert (total["non_respondents"], total["never_asked"]) == (6, 7)
+    assert total["response_rate"] == pytest.approx(8 / 14)
+    assert report.bases["cohort"] == "avslutade" and report.bases["skr"] == "svarade"
+    assert {d["code"] for d in report.definitions} >= set(report.bases.values())
+
+
+async def test_moving_fran_by_one_day_changes_nothing(db_session: AsyncSession) -> None:
+    # issue 14 item 5: 2026-10-07 → 2026-10-08 dropped one person's four themes
+    unit = await make_unit(db_session)
+    data = ReportData(db_session)
+    await data.text(
+        unit, ["bemotande", "halsa", "samverkan", "annat"], at=datetime(2026, 10, 7, 10, tzinfo=UTC)
+    )
+    for i in range(12):
+        await data.text(unit, ["bemotande", "halsa"], at=datetime(2026, 10, 20 + i % 5, 10, tzinfo=UTC))
+    await db_session.commit()
+    scope = frozenset({unit.id})
+    reports = [
+        await build_theme_report(
+            db_session,
+            ReportFilters(date_from=date(2026, 10, day), date_to=date(2026, 11, 30)),
+            scope,
+            now=NOW,
+        )
+        for day in (7, 8)
+    ]
+    assert reports[0].to_dict() | {"generated_at": ""} == reports[1].to_dict() | {"generated_at": ""}
+    assert reports[0].filters["date_from"] == "2026-10-01"  # snapped to the whole month

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.reports.exports import themes_csv
 from feedback.reports.filters import ReportFilters
 from feedback.reports.queries import build_theme_report
-from feedback.reports.suppression import SUPPRESSED_SV
+from feedback.reports.suppression import COMPLEMENT_SV, SUPPRESSED_SV
 from tests.feedback.reports.factories import ReportData
 from tests.helpers import make_unit
 
@@ -48,7 +48,9 @@ async def test_small_unit_and_its_complement_are_hidden(db_session: AsyncSession
     assert report.respondents == 19
     csv_text = themes_csv(report).decode("utf-8-sig")
     assert f"Lilla;;;{SUPPRESSED_SV};" in csv_text
-    assert any(f"{name};;;{SUPPRESSED_SV};" in csv_text for name in hidden if name != "Lilla")
+    # the other hidden unit protects Lilla; it is not small and must not be called "färre än 5"
+    assert any(f"{name};;;{COMPLEMENT_SV};" in csv_text for name in hidden if name != "Lilla")
+    assert not any(f"{name};;;{SUPPRESSED_SV};" in csv_text for name in hidden if name != "Lilla")
     # "slå ihop enheter" is offered for the small unit
     assert any("Lilla" in s["names"] and s["enough"] for s in report.merge_suggestions)
 

@@ -10,12 +10,14 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from feedback.reports.suppression import (
+    COMPLEMENT_SV,
     SUPPRESSED_SV,
     TOTAL,
     display,
     merge_suggestions,
     protect,
     share,
+    share_range,
     suppress_series,
     suppress_table,
 )
@@ -130,7 +132,9 @@ def test_three_respondent_unit_is_hidden_and_total_does_not_give_it_away() -> No
     assert table.cell("svar", "A") == 40
     assert table.row_totals["svar"] == 55
     assert ("svar", "C") in table.primary and ("svar", "B") in table.secondary
-    assert display(table.cell("svar", "C")) == SUPPRESSED_SV
+    # only the small cell says "färre än 5"; its complement (12 people) says why it is hidden
+    assert display(table.cell("svar", "C"), table.why("svar", "C")) == SUPPRESSED_SV
+    assert display(table.cell("svar", "B"), table.why("svar", "B")) == COMPLEMENT_SV
 
 
 def test_complement_prefers_non_empty_cells_and_falls_back_to_total() -> None:
@@ -200,3 +204,33 @@ def test_zero_beside_a_small_series_total_is_hidden() -> None:
     assert series.values == {"pos": None, "neg": None} and series.total is None
     # with a total of five or more a zero reveals nobody and stays
     assert suppress_series({"pos": 0, "neg": 7}, total=7).values == {"pos": 0, "neg": 7}
+
+
+def test_a_complement_is_labelled_as_such_and_a_share_is_shown_as_a_range() -> None:
+    # issue 14: "not re-registered after 3 months" 101 of 103 was hidden as "färre än 5"
+    series = suppress_series({"kept": 101, "returned": 2}, total=103)
+    assert series.values == {"kept": None, "returned": None} and series.total == 103
+    assert series.why("returned") == "small" and series.why("kept") == "complement"
+    assert display(series.values["kept"], series.why("kept")) == COMPLEMENT_SV
+    low, high = share_range(103, small_part=False) or (0.0, 0.0)
+    assert low <= 101 / 103 <= high and round(low * 100) >= 96
+    assert share_range(103, small_part=True) == (1 / 103, 4 / 103)
+    assert share_range(4, small_part=False) is None  # a base under five is never shown
+
+
+def test_complements_made_redundant_later_are_shown_again() -> None:
+    # Two small cells in one row protect each other once their columns are protected: the greedy
+    # pass also hides the row's large cells on the way; pruning shows them again.
+    grid = [[3, 2, 40, 50], [20, 30, 41, 60]]
+    counts, rows, cols = _table(grid)
+    table = suppress_table(
+        counts,
+        rows,
+        cols,
+        row_totals={r: sum(grid[r]) for r in rows},
+        col_totals={c: sum(grid[r][c] for r in rows) for c in cols},
+        grand_total=sum(map(sum, grid)),
+    )
+    assert table.primary == {(0, 0), (0, 1)}
+    assert table.secondary == {(1, 0), (1, 1)}  # the least that keeps 3 and 2 underivable
+    assert table.cell(0, 2) == 40 and table.cell(1, 3) == 60
