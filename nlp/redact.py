@@ -7,7 +7,7 @@ pipeline (nlp.text) drops the placeholders. What is replaced, and by what:
 kind                placeholder       how it is found
 ==================  ================  ====================================================
 ``personnummer``    ``[PERSONNUMMER]``  10 or 12 digits (``YYMMDD-NNNN``, ``YYYYMMDDNNNN``, ``+``
-                                      for 100+, space or no separator) with a real month and
+                                      for 100+, ``_``, ``.``, space or no separator) with a real month and
                                       day (samordningsnummer: day + 60). Luhn-valid numbers
                                       always; Luhn-invalid ones too when the shape leaves no
                                       doubt (a separator, or the century digits) — a mistyped
@@ -190,7 +190,7 @@ _SURNAME_SHAPE = re.compile(r"(?:sson|qvist|kvist|ström|gren|stedt|ius)$")
 _HAS_DIGIT = re.compile(r"\d")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 _PNR = re.compile(
-    r"(?<![\d+])(?P<c>(?:18|19|20)\d{2}|\d{2})(?P<m>\d{2})(?P<d>\d{2})\s?(?P<sep>[-+–])?\s?(?P<s>\d{4})(?!\d)"
+    r"(?<![\d+])(?P<c>(?:18|19|20)\d{2}|\d{2})(?P<m>\d{2})(?P<d>\d{2})\s?(?P<sep>[-+–_.])?\s?(?P<s>\d{4})(?!\d)"
 )
 # Swedish national and international shapes; phonenumbers does the validation where it can.
 _PHONE = re.compile(

@@ -45,6 +45,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback.core.clock import Clock, SystemClock
@@ -751,11 +752,27 @@ class Dispatcher:
                 message = ClaimedMessage.from_row(row)
                 started_at: datetime = row.attempt_started_at or now
                 checks: int = row.reconcile_checks
-                outcome = await self._reconcile_one(message, started_at, checks)
+                try:
+                    outcome = await self._reconcile_one(message, started_at, checks)
+                except Exception as exc:  # one bad row never blocks the others
+                    log.exception("reconcile of outbox %s failed", message.id)
+                    outcome = await self._reconcile_undecided(message, checks, type(exc).__name__)
                 setattr(stats, outcome, getattr(stats, outcome) + 1)
             if len(rows) < self.config.reconcile_batch or not fresh:
                 break
         return stats
+
+    async def _linked_sids(self, message: ClaimedMessage) -> frozenset[str]:
+        """Provider ids already linked to other outbox rows for the same number."""
+        async with self.sessionmaker() as session:
+            sids = await session.scalars(
+                sa.select(SmsOutbox.provider_sid).where(
+                    SmsOutbox.to_index == message.to_index,
+                    SmsOutbox.provider_sid.is_not(None),
+                    SmsOutbox.id != message.id,
+                )
+            )
+            return frozenset(sid for sid in sids if sid is not None)
 
     async def _reconcile_one(self, message: ClaimedMessage, started_at: datetime, checks: int) -> str:
         to_e164 = self.vault.decrypt(message.to_encrypted)
@@ -765,25 +782,22 @@ class Dispatcher:
                 sent_after=started_at - timedelta(minutes=1),
                 outbox_id=message.id,
                 body=message.body,
+                exclude=await self._linked_sids(message),
             )
         except SendError as exc:
             return await self._reconcile_undecided(message, checks, exc.reason_sv)
         now = self.clock.now()
         if found is not None:
             async with self.sessionmaker() as session:
-                await session.execute(
-                    sa.update(SmsOutbox)
-                    .where(SmsOutbox.id == message.id, SmsOutbox.status == OutboxStatus.UNKNOWN)
-                    .values(
-                        status=OutboxStatus.SENT,
-                        provider_sid=found.provider_sid,
-                        provider_status=sa.func.coalesce(SmsOutbox.provider_status, found.provider_status),
-                        sent_at=sa.func.coalesce(SmsOutbox.sent_at, now),
-                        last_error_reason=None,
-                        reconcile_checks=SmsOutbox.reconcile_checks + 1,
-                        updated_at=now,
-                    )
-                )
+                # Each row is its own transaction: should another process link the same provider
+                # id meanwhile, the unique constraint refuses it and the row stays undecided
+                # (counted towards needs_review) instead of failing the whole run.
+                try:
+                    await self._link_found(session, message, found, now)
+                    await session.flush()
+                except IntegrityError:
+                    await session.rollback()
+                    return await self._reconcile_undecided(message, checks, "provider id already linked")
                 await session.commit()
             return "sent"
         if now - started_at < timedelta(seconds=self.config.reconcile_grace_s):
@@ -826,6 +840,23 @@ class Dispatcher:
             )
             await session.commit()
         return "retry"
+
+    async def _link_found(
+        self, session: AsyncSession, message: ClaimedMessage, found: SendResult, now: datetime
+    ) -> None:
+        await session.execute(
+            sa.update(SmsOutbox)
+            .where(SmsOutbox.id == message.id, SmsOutbox.status == OutboxStatus.UNKNOWN)
+            .values(
+                status=OutboxStatus.SENT,
+                provider_sid=found.provider_sid,
+                provider_status=sa.func.coalesce(SmsOutbox.provider_status, found.provider_status),
+                sent_at=sa.func.coalesce(SmsOutbox.sent_at, now),
+                last_error_reason=None,
+                reconcile_checks=SmsOutbox.reconcile_checks + 1,
+                updated_at=now,
+            )
+        )
 
     async def _reconcile_undecided(self, message: ClaimedMessage, checks: int, reason: str) -> str:
         now = self.clock.now()

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -66,13 +67,21 @@ class SmsGateway(Protocol):
         ...
 
     async def find_sent(
-        self, *, to_e164: str, sent_after: datetime, outbox_id: uuid.UUID, body: str | None = None
+        self,
+        *,
+        to_e164: str,
+        sent_after: datetime,
+        outbox_id: uuid.UUID,
+        body: str | None = None,
+        exclude: Collection[str] = frozenset(),
     ) -> SendResult | None:
         """Ask the provider whether ``outbox_id`` was accepted (reconciling an ``unknown`` row).
 
         Twilio: ``messages.list(to=…, date_sent_after=…)`` and match the outbox id carried in the
         StatusCallback URL (``?o=<outbox id>``); ``body``, when given, narrows the match when
-        several messages went to the same number (the dispatcher always passes it). Returns
+        several messages went to the same number (the dispatcher always passes it); ``exclude``
+        holds provider ids already linked to other outbox rows, which must never be returned
+        (two identical texts to one number are two messages, never one). Returns
         ``None`` only when the provider positively has no such message; raises
         ``notifications.errors.SendError`` when it cannot tell (then the reconciler tries again
         later).

@@ -15,7 +15,9 @@ Public API (used by the admin pages, the panel pages and the CLI)::
     # show ``url`` once; it cannot be recovered later
 
 ``invited_by`` is the ``CurrentUser`` doing it: admins may invite any role to any unit; managers
-may invite only panel members, and only to their own units; everyone else is refused. ``None``
+may invite only panel members, and only to their own units, and may re-invite a pending person
+only when all of that person's units are their own (never another unit's open link or
+membership); everyone else is refused. ``None``
 means the operator at the command line (``feedback users invite``), who has admin rights anyway.
 """
 
@@ -62,6 +64,22 @@ def _check_permission(invited_by: CurrentUser | None, role: Role, unit_ids: list
     ):
         return
     raise Forbidden("Du får inte bjuda in den här personen till den enheten.")
+
+
+def _check_reinvite(invited_by: CurrentUser | None, user: User) -> None:
+    """A manager may re-invite only someone whose every unit is one of the manager's own.
+
+    Re-inviting spends the person's open links and adds memberships, so a manager of one unit
+    must not reach a pending invitation another unit (or an admin) made: that would kill the
+    other link and give the account both units.
+    """
+    if invited_by is None or invited_by.is_admin:
+        return
+    if any(unit not in invited_by.unit_ids for unit in user.unit_ids):
+        raise Forbidden(
+            "Personen är redan inbjuden till en enhet som du inte är chef för. Be en administratör om hjälp.",
+            field="email",
+        )
 
 
 async def create_invitation(
@@ -119,6 +137,7 @@ async def create_invitation(
     else:
         if user.role != role:
             raise Conflict("Personen är redan inbjuden med en annan roll.", field="role")
+        _check_reinvite(invited_by, user)
         for unit in all_units:
             if unit not in user.unit_ids:
                 user.memberships.append(Membership(unit_id=unit))

@@ -1,7 +1,8 @@
 """The audit helper every feature calls when someone reads or changes personal data.
 
-The table is append-only by convention and by API: there is no update or delete here, and the
-purge job never touches it.
+The table is append-only: there is no update or delete here, the purge job and erasure never
+touch it, and database triggers (migration ``0540_audit_append_only``) refuse UPDATE and DELETE
+on SQLite and PostgreSQL whoever connects.
 """
 
 from __future__ import annotations

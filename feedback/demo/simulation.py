@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -66,7 +67,13 @@ class DemoGateway:
         return SendResult(provider_sid="SM" + uuid.uuid4().hex, provider_status="sent")
 
     async def find_sent(
-        self, *, to_e164: str, sent_after: datetime, outbox_id: uuid.UUID, body: str | None = None
+        self,
+        *,
+        to_e164: str,
+        sent_after: datetime,
+        outbox_id: uuid.UUID,
+        body: str | None = None,
+        exclude: Collection[str] = frozenset(),
     ) -> SendResult | None:
         return None
 

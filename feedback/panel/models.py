@@ -36,8 +36,9 @@ class PanelRound(UUIDPrimaryKey, Timestamps, Base):
 class Reflection(UUIDPrimaryKey, Timestamps, Base):
     """One member's answer to one prompt of a round.
 
-    ``text`` is the member's own words and is shown only to that member. Everyone else reads the
-    redacted copy registered in ``open_text`` (source_ref ``reflection:<id>``), never with a name.
+    ``text`` is the member's words, redacted before they are stored (``nlp.redact``: names,
+    phone, e-mail, address and personnummer become placeholders), shown only to that member.
+    Everyone else reads the copy registered in ``open_text`` (source_ref ``reflection:<id>``).
     """
 
     __tablename__ = "panel_reflection"

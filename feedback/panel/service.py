@@ -34,13 +34,6 @@ def local_today(now: datetime) -> date:
     return now.astimezone(STOCKHOLM).date()
 
 
-def _without_personnummer(text: str) -> str:
-    """The member's own words, kept for the member, but never with a personnummer in them."""
-    from nlp.redact import redact
-
-    return redact(text, kinds=("personnummer",))
-
-
 def source_ref(reflection_id: uuid.UUID) -> str:
     return f"reflection:{reflection_id}"
 
@@ -174,8 +167,11 @@ async def save_reflection(
 ) -> Reflection:
     """Write or edit the member's reflection while the round is open, and register it for theming.
 
-    ``redact`` defaults to ``nlp.redact.redact``, as in ``register_open_text``.
+    ``redact`` defaults to ``nlp.redact.redact``, as in ``register_open_text``. The stored
+    ``text`` is redacted too (names, phone, e-mail, address, personnummer): the member sees
+    placeholders where such details were, and nothing identifying is kept anywhere.
     """
+    redactor = redact if redact is not None else nlp_redact
     panel_round, own = await member_round(session, user=user, round_id=round_id)
     if not panel_round.is_open(local_today(now)):
         raise Conflict("Omgången är stängd. Du kan inte längre skriva eller ändra reflektioner här.")
@@ -191,12 +187,12 @@ async def save_reflection(
     reflection = own.get(prompt_index)
     if reflection is None:
         reflection = Reflection(
-            round_id=round_id, member_id=user.id, prompt_index=prompt_index, text=_without_personnummer(text)
+            round_id=round_id, member_id=user.id, prompt_index=prompt_index, text=redactor(text)
         )
         session.add(reflection)
     if reflection.quote_consent != quote_consent:
         reflection.consent_changed_at = now
-    reflection.text = _without_personnummer(text)
+    reflection.text = redactor(text)
     reflection.importance = importance
     reflection.quote_consent = quote_consent
     await session.flush()
@@ -210,7 +206,7 @@ async def save_reflection(
         received_at=now,
         question_key=f"panel:{panel_round.id}:{prompt_index}",
         quote_consent=quote_consent,
-        redact=redact if redact is not None else nlp_redact,
+        redact=redactor,
     )
     return reflection
 

@@ -34,6 +34,7 @@ from feedback.reports.models import ActionStatus, Finding, Review, ReviewAction
 from feedback.reports.queries import build_theme_report
 from feedback.themes.decisions import current_codebook
 from feedback.themes.models import OpenTextTheme
+from nlp.redact import redact
 from surveys.answers.models import OpenText
 from surveys.answers.service import closure_respondent_key
 
@@ -192,7 +193,9 @@ async def add_finding(
     now: datetime,
 ) -> Finding:
     review = await get_review(session, user=user, review_id=review_id)
-    text = _text(text, "text", "Skriv vad ni kom fram till.")
+    # Stored redacted: a finding is read by everyone in the review and may quote what a client
+    # said, so names, numbers, addresses and personnummer never reach the table.
+    text = redact(_text(text, "text", "Skriv vad ni kom fram till."))
     codebook = await current_codebook(session)
     keys = list(dict.fromkeys(theme_keys))
     if any(k not in codebook.themes for k in keys):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -33,11 +34,17 @@ class ConsoleGateway:
         return SendResult(provider_sid=sid, provider_status="sent", segments=None)
 
     async def find_sent(
-        self, *, to_e164: str, sent_after: datetime, outbox_id: object, body: str | None = None
+        self,
+        *,
+        to_e164: str,
+        sent_after: datetime,
+        outbox_id: object,
+        body: str | None = None,
+        exclude: Collection[str] = frozenset(),
     ) -> SendResult | None:
         """The console remembers what it "sent" in this process only."""
         found = self.sent.get(outbox_id)
-        if found is None or found[0].to_e164 != to_e164:
+        if found is None or found[0].to_e164 != to_e164 or found[1] in exclude:
             return None
         return SendResult(provider_sid=found[1], provider_status="sent")
 

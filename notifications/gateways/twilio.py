@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -166,7 +167,12 @@ class TwilioGateway:
         return await asyncio.to_thread(self._create, message)
 
     def _find(
-        self, to_e164: str, sent_after: datetime, outbox_id: object, body: str | None
+        self,
+        to_e164: str,
+        sent_after: datetime,
+        outbox_id: object,
+        body: str | None,
+        exclude: Collection[str] = frozenset(),
     ) -> SendResult | None:
         try:
             candidates = self.client.messages.list(
@@ -179,6 +185,7 @@ class TwilioGateway:
             m
             for m in candidates
             if (body is None or m.body == body)
+            and m.sid not in exclude
             and own_sender in (m.messaging_service_sid, m.from_, None)
             and (m.direction or "outbound-api").startswith("outbound")
         ]
@@ -195,14 +202,22 @@ class TwilioGateway:
         )
 
     async def find_sent(
-        self, *, to_e164: str, sent_after: datetime, outbox_id: object, body: str | None = None
+        self,
+        *,
+        to_e164: str,
+        sent_after: datetime,
+        outbox_id: object,
+        body: str | None = None,
+        exclude: Collection[str] = frozenset(),
     ) -> SendResult | None:
         """Ask Twilio whether a message to ``to_e164`` was created after ``sent_after``.
 
         Used by the reconciler for rows whose outcome is unknown. ``body`` narrows the match
-        when several messages went to the same number in that time.
+        when several messages went to the same number in that time; messages whose id is in
+        ``exclude`` (already linked to another outbox row) are skipped, so two identical texts
+        to one number are matched to two different messages, oldest first.
         """
-        return await asyncio.to_thread(self._find, to_e164, sent_after, outbox_id, body)
+        return await asyncio.to_thread(self._find, to_e164, sent_after, outbox_id, body, exclude)
 
 
 if TYPE_CHECKING:

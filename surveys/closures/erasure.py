@@ -24,6 +24,7 @@ from surveys.closures.changes import stop_contact
 from surveys.closures.models import Client, Closure
 from surveys.plans.models import OPEN_STATUSES, FollowUp
 from surveys.plans.service import local_date
+from surveys.redaction import redact_text
 
 ERASED_MARK = "erased"
 
@@ -107,7 +108,7 @@ async def erase_client(
         action="contact.erase",
         subject_type="client",
         subject_id=client.id,
-        reason=reason,
+        reason=redact_text(reason),  # free text by the admin: the audit row keeps no personal data
         client_ip=client_ip,
         detail={
             "unit_id": str(client.unit_id),

@@ -11,8 +11,10 @@ import re
 from datetime import date
 
 CLIENT_REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-# 6 or 8 date digits, an optional separator (-, + or space), 4 digits; not part of a longer number.
-_ID_CANDIDATE = re.compile(r"(?<!\d)(\d{6}|\d{8})[-+ ]?(\d{4})(?!\d)")
+# 6 or 8 date digits, an optional separator, 4 digits; not part of a longer number. Every
+# separator a client reference may contain counts (``-``, ``+``, ``_``, ``.``, space, en dash):
+# ``811218_9871`` and ``811218.9871`` are personnummer too.
+_ID_CANDIDATE = re.compile(r"(?<!\d)(\d{6}|\d{8})\s?[-+_.–]?\s?(\d{4})(?!\d)")
 
 PERSONNUMMER_MESSAGE_SV = (
     "Klientreferensen ser ut som ett personnummer eller samordningsnummer. "

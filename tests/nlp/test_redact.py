@@ -81,3 +81,23 @@ def test_long_adversarial_input_is_fast() -> None:
     t = time.perf_counter()
     redact(text)
     assert time.perf_counter() - t < 0.5
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "811218-9876",
+        "811218+9876",
+        "811218_9876",
+        "811218.9876",
+        "811218 9876",
+        "8112189876",
+        "19811218-9876",
+        "19811218_9876",
+        "19811218.9876",
+        "198112189876",
+    ],
+)
+def test_every_separator_shape_is_redacted(shape: str) -> None:
+    """Issue 20: ``811218_9876`` was kept (``_`` and ``.`` were no separators)."""
+    assert redact(f"Mitt nummer är {shape}, tack.") == "Mitt nummer är [PERSONNUMMER], tack."

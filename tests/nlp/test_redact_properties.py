@@ -49,7 +49,19 @@ def personnummer(draw: st.DrawFn) -> tuple[str, str]:
     ten = nine + check_digit(nine)
     fmt = draw(
         st.sampled_from(
-            ["YYMMDD-NNNN", "YYMMDDNNNN", "YYYYMMDDNNNN", "YYYYMMDD-NNNN", "YYMMDD+NNNN", "YYMMDD NNNN"]
+            [
+                "YYMMDD-NNNN",
+                "YYMMDDNNNN",
+                "YYYYMMDDNNNN",
+                "YYYYMMDD-NNNN",
+                "YYMMDD+NNNN",
+                "YYMMDD NNNN",
+                "YYMMDD_NNNN",
+                "YYMMDD.NNNN",
+                "YYYYMMDD_NNNN",
+                "YYYYMMDD.NNNN",
+                "YYYYMMDD NNNN",
+            ]
         )
     )
     date6, last4 = ten[:6], ten[6:]
@@ -61,6 +73,11 @@ def personnummer(draw: st.DrawFn) -> tuple[str, str]:
         "YYYYMMDD-NNNN": f"{century}{date6}-{last4}",
         "YYMMDD+NNNN": f"{date6}+{last4}",
         "YYMMDD NNNN": f"{date6} {last4}",
+        "YYMMDD_NNNN": f"{date6}_{last4}",
+        "YYMMDD.NNNN": f"{date6}.{last4}",
+        "YYYYMMDD_NNNN": f"{century}{date6}_{last4}",
+        "YYYYMMDD.NNNN": f"{century}{date6}.{last4}",
+        "YYYYMMDD NNNN": f"{century}{date6} {last4}",
     }[fmt]
     return formatted, ten
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -54,13 +55,20 @@ class ScriptedGateway:
         return result
 
     async def find_sent(
-        self, *, to_e164: str, sent_after: datetime, outbox_id: uuid.UUID, body: str | None = None
+        self,
+        *,
+        to_e164: str,
+        sent_after: datetime,
+        outbox_id: uuid.UUID,
+        body: str | None = None,
+        exclude: Collection[str] = frozenset(),
     ) -> SendResult | None:
         self.find_calls += 1
         if self.find_errors:
             self.find_errors -= 1
             raise RetryableSendError(20500, detail="list failed")
-        return self.accepted.get(outbox_id)
+        found = self.accepted.get(outbox_id)
+        return None if found is None or found.provider_sid in exclude else found
 
     def sends_for(self, outbox_id: uuid.UUID) -> int:
         return sum(1 for call in self.calls if call.outbox_id == outbox_id)
@@ -123,16 +131,24 @@ class TwilioClientGateway:
     async def send(self, message: OutboundSms) -> SendResult:
         return await asyncio.to_thread(self._send, message)
 
-    def _find(self, to_e164: str, sent_after: datetime, body: str | None) -> SendResult | None:
+    def _find(
+        self, to_e164: str, sent_after: datetime, body: str | None, exclude: Collection[str]
+    ) -> SendResult | None:
         try:
             for item in self.client.messages.list(to=to_e164, date_sent_after=sent_after, limit=200):
-                if body is None or item.body == body:
+                if (body is None or item.body == body) and item.sid not in exclude:
                     return SendResult(item.sid, item.status, None)
         except Exception as exc:
             raise SendError(detail=type(exc).__name__) from exc
         return None
 
     async def find_sent(
-        self, *, to_e164: str, sent_after: datetime, outbox_id: uuid.UUID, body: str | None = None
+        self,
+        *,
+        to_e164: str,
+        sent_after: datetime,
+        outbox_id: uuid.UUID,
+        body: str | None = None,
+        exclude: Collection[str] = frozenset(),
     ) -> SendResult | None:
-        return await asyncio.to_thread(self._find, to_e164, sent_after, body)
+        return await asyncio.to_thread(self._find, to_e164, sent_after, body, exclude)

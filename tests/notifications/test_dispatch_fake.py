@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
 
 from feedback.core.clock import FrozenClock
@@ -312,3 +313,66 @@ async def test_conversation_reply_at_20_goes_out_but_not_at_21(rig: Rig) -> None
     await rig.dispatcher.run_once()
     assert (await rig.row(late_reply)).status == OutboxStatus.QUEUED and rig.posts() == 1
     assert (await rig.row(late_reply)).not_before == utc(2026, 11, 25, 7, 0)  # 08:00 local
+
+
+# ------------------------------------------------------------------ reconciler (issue 20, item 3)
+async def test_two_identical_texts_lost_mid_send_are_reconciled_to_distinct_ids(rig: Rig) -> None:
+    rig.fake.fail_next(Fault.drop_after_create(), count=2)
+    first = await rig.enqueue("same-1", body="Hej! Samma text.")
+    second = await rig.enqueue("same-2", body="Hej! Samma text.")
+    await rig.dispatcher.run_once()
+    assert {(await rig.row(m)).status for m in (first, second)} == {OutboxStatus.UNKNOWN}
+    assert rig.posts("Hej! Samma text.") == 2
+
+    await rig.dispatcher.reconcile()
+
+    rows = [await rig.row(m) for m in (first, second)]
+    assert [r.status for r in rows] == [OutboxStatus.SENT, OutboxStatus.SENT]
+    assert {r.provider_sid for r in rows} == set(rig.fake.messages)  # both ids, each once
+    assert rig.posts() == 2  # nothing resent
+
+
+async def test_a_row_that_keeps_failing_goes_to_review_and_never_blocks_the_next(rig: Rig) -> None:
+    rig.fake.fail_next(Fault.drop_after_create(), count=2)
+    bad = await rig.enqueue("bad", body="Hej! Trasig rad.")
+    good = await rig.enqueue("good", body="Hej! Hel rad.")
+    await rig.dispatcher.run_once()
+    async with rig.sessionmaker() as session:  # the bad row's number can no longer be decrypted
+        await session.execute(sa.update(SmsOutbox).where(SmsOutbox.id == bad).values(to_encrypted="trasig"))
+        await session.commit()
+    max_checks = rig.dispatcher.config.reconcile_max_checks
+
+    await rig.dispatcher.reconcile()
+    assert (await rig.row(good)).status == OutboxStatus.SENT  # not blocked by the failing row
+    assert (await rig.row(bad)).status == OutboxStatus.UNKNOWN
+    for _ in range(max_checks - 1):
+        await rig.dispatcher.reconcile()
+    row = await rig.row(bad)
+    assert row.status == OutboxStatus.NEEDS_REVIEW and row.reconcile_checks == max_checks
+    assert [p.kind for p in rig.handler.problems] == ["needs_review"]
+    assert rig.posts() == 2
+
+
+async def test_a_provider_id_linked_meanwhile_is_not_linked_twice(rig: Rig) -> None:
+    """Another process links the only matching message first: the row stays undecided."""
+    rig.fake.fail_next(Fault.drop_after_create())
+    lost = await rig.enqueue("lost-1", body="Hej! En gång.")
+    await rig.dispatcher.run_once()
+    [created] = rig.fake.messages.values()
+    other = await rig.enqueue("other", body="Hej! En gång.", to="+46709999999")
+    real_find = rig.dispatcher.gateway.find_sent
+
+    async def find_then_race(**kwargs: Any) -> Any:
+        found = await real_find(**kwargs)
+        async with rig.sessionmaker() as session:  # the race: linked between list and update
+            await session.execute(
+                sa.update(SmsOutbox).where(SmsOutbox.id == other).values(provider_sid=created.sid)
+            )
+            await session.commit()
+        return found
+
+    rig.dispatcher.gateway.find_sent = find_then_race  # type: ignore[method-assign]
+    stats = await rig.dispatcher.reconcile()
+    row = await rig.row(lost)
+    assert row.status == OutboxStatus.UNKNOWN and row.provider_sid is None and row.reconcile_checks == 1
+    assert stats.unknown == 1

@@ -197,3 +197,37 @@ def test_cli_prints_a_working_link(sqlite_url: str, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "https://uppf.example.se/invitation/" in result.output
+
+
+async def test_manager_cannot_take_over_another_units_pending_invitation(
+    client: AsyncTestClient, db_session: AsyncSession
+) -> None:
+    """Issue 20, item 4: an AME-only manager re-invites a pending FSD invitee."""
+    ame, fsd = await make_unit(db_session, name="AME"), await make_unit(db_session, name="FSD")
+    ame_manager = CurrentUser.from_user(await make_user(db_session, Role.MANAGER, [ame]))
+    _, admins_link = await _invite(db_session, fsd, email="fsd.panel@example.se")
+
+    with pytest.raises(Forbidden) as refused:
+        await _invite(db_session, ame, invited_by=ame_manager, email="fsd.panel@example.se")
+    await db_session.rollback()
+    assert refused.value.status_code == 403
+    assert "inbjuden till en enhet som du inte är chef för" in str(refused.value)
+
+    # The admin's link still works and the person is still a member of FSD only.
+    assert (await client.get(_path(admins_link))).status_code == 200
+    user = await db_session.scalar(sa.select(User).where(User.email == "fsd.panel@example.se"))
+    assert user is not None
+    await db_session.refresh(user, ["memberships"])
+    assert user.unit_ids == {fsd.id}
+    assert await db_session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 1
+
+
+async def test_manager_may_reinvite_own_pending_invitee(
+    client: AsyncTestClient, db_session: AsyncSession
+) -> None:
+    own = await make_unit(db_session)
+    manager = CurrentUser.from_user(await make_user(db_session, Role.MANAGER, [own]))
+    _, old = await _invite(db_session, own, invited_by=manager, email="own.panel@example.se")
+    _, new = await _invite(db_session, own, invited_by=manager, email="own.panel@example.se")
+    assert (await client.get(_path(old))).status_code == 410
+    assert (await client.get(_path(new))).status_code == 200

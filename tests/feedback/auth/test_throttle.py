@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
@@ -11,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.auth import throttle
 from feedback.auth.models import LoginThrottle, Role
 from feedback.core.clock import FrozenClock
+from feedback.core.db import create_engine, session_factory
 from feedback.core.settings import Settings
 from feedback.web.app import create_app
 from tests.helpers import PASSWORD, form_post, make_unit, make_user
@@ -105,3 +108,107 @@ async def test_success_clears_the_account_counter_but_not_the_client_counter(
     # Logging in to one's own account must not wipe the per-client count (that would let a
     # password sprayer reset the limit with an account of their own).
     assert rows == {"client:testclient": 2}
+
+
+# ---------------------------------------------------------------- concurrency (issue 20, item 2)
+async def _burst(settings: Settings, keys_for: Any, n: int, check: Any) -> list[throttle.Attempt[Any]]:
+    """``n`` concurrent attempts, each on its own session (its own connection), committed."""
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+
+    async def one(i: int) -> throttle.Attempt[Any]:
+        async with sessions() as session:
+            outcome = await throttle.attempt(session, keys_for(i), T0, POLICY, check)
+            await session.commit()
+            return outcome
+
+    try:
+        return list(await asyncio.gather(*(one(i) for i in range(n))))
+    finally:
+        await engine.dispose()
+
+
+async def test_fifty_concurrent_wrong_passwords_get_at_most_five_checks(
+    settings: Settings, db_session: AsyncSession
+) -> None:
+    checks = 0
+
+    async def wrong_password() -> None:
+        nonlocal checks
+        checks += 1
+        for _ in range(3):  # let the other attempts run while "argon2" works
+            await asyncio.sleep(0)
+        return None
+
+    # Each attempt from its own client address, as in the attack (X-Forwarded-For per request).
+    outcomes = await _burst(
+        settings, lambda i: throttle.throttle_keys("burst@x.se", f"10.2.0.{i}"), 50, wrong_password
+    )
+
+    assert checks <= POLICY.max_failures
+    assert all(o.result is None for o in outcomes)
+    assert sum(o.locked_until is not None for o in outcomes) >= 50 - POLICY.max_failures
+    row = await db_session.get(LoginThrottle, "account:burst@x.se")
+    assert row is not None and row.locked_until == T0 + POLICY.lock_for
+    assert row.failures == checks == POLICY.max_failures
+    assert await throttle.locked_until(db_session, throttle.throttle_keys("burst@x.se", "10.3.3.3"), T0)
+
+
+async def test_right_password_during_a_burst_is_refused_once_locked(
+    settings: Settings, db_session: AsyncSession
+) -> None:
+    checks = 0
+
+    async def wrong_then_right() -> str | None:
+        nonlocal checks
+        checks += 1
+        await asyncio.sleep(0)
+        return "user" if checks == POLICY.max_failures else None
+
+    outcomes = await _burst(
+        settings, lambda i: throttle.throttle_keys("mix@x.se", f"10.4.0.{i}"), 20, wrong_then_right
+    )
+    assert checks <= POLICY.max_failures
+    # The right password came after four failures: either it got in (no lock) or, if the burst
+    # locked the account while it was being checked, it was refused. Never both.
+    winners = [o for o in outcomes if o.result is not None]
+    locked = await throttle.locked_until(db_session, ["account:mix@x.se"], T0)
+    assert len(winners) <= 1
+    assert not (winners and locked)
+
+
+async def test_success_clears_the_account_and_gives_back_the_client_attempt(db_session: AsyncSession) -> None:
+    keys = throttle.throttle_keys("ok@x.se", "10.5.5.5")
+    await throttle.record_failure(db_session, keys, T0, POLICY)
+
+    async def right() -> str:
+        return "user"
+
+    outcome = await throttle.attempt(db_session, keys, T0, POLICY, right)
+    await db_session.commit()
+    assert outcome == throttle.Attempt("user", None)
+    assert await db_session.get(LoginThrottle, keys[0], populate_existing=True) is None
+    client = await db_session.get(LoginThrottle, keys[1], populate_existing=True)
+    assert client is not None and client.failures == 1
+
+
+async def test_attempt_locks_after_the_fifth_failure_then_refuses_without_checking(
+    db_session: AsyncSession,
+) -> None:
+    keys = throttle.throttle_keys("seq@x.se", None)
+    checks = 0
+
+    async def wrong() -> None:
+        nonlocal checks
+        checks += 1
+
+    ends = []
+    for _ in range(7):
+        outcome: throttle.Attempt[None] = await throttle.attempt(db_session, keys, T0, POLICY, wrong)
+        await db_session.commit()
+        ends.append(outcome.locked_until)
+    assert checks == 5
+    assert ends == [None] * 4 + [T0 + POLICY.lock_for] * 3
+    # After the lock period the window starts afresh.
+    outcome = await throttle.attempt(db_session, keys, T0 + POLICY.lock_for, POLICY, wrong)
+    assert outcome.locked_until is None and checks == 6

@@ -85,7 +85,8 @@ async def test_member_writes_and_edits_own_reflection_registered_redacted(db_ses
     assert row is not None and row.channel == Channel.PANEL and row.unit_id == unit_a.id
     assert "Anna Berg" not in row.text_redacted and "[NAMN]" in row.text_redacted
     assert row.quote_consent is True
-    assert reflection.text == "Min handläggare Anna Berg lyssnade på mig."  # the owner's own words
+    # The owner's stored copy is redacted too (issue 20): no name is kept anywhere.
+    assert reflection.text == "Min handläggare [NAMN] lyssnade på mig."
 
     edited = await service.save_reflection(
         db_session,

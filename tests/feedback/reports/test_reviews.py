@@ -19,7 +19,7 @@ from feedback.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from feedback.core.settings import Settings
 from feedback.panel.models import PublishedItem
 from feedback.reports import reviews
-from feedback.reports.models import Review, ReviewAction
+from feedback.reports.models import Finding, Review, ReviewAction
 from feedback.themes.models import OpenTextTheme
 from feedback.web.app import create_app
 from notifications.models import OutboxStatus, SmsOutbox
@@ -293,3 +293,34 @@ async def test_review_pages_publish_to_the_panel_and_enforce_scope(
     home = await client.get("/panel/")
     assert "Nu ringer vi tillbaka inom två dagar." in home.text
     assert await db_session.scalar(sa.select(sa.func.count()).select_from(OpenText)) == 0
+
+
+PERSONAL_TEXT = (
+    "Klienten Anna Berg (811218_9876) ringde 070-123 45 67, mejl anna.berg@example.se, "
+    "bor på Storgatan 12, 123 45 Småstad."
+)
+
+
+async def test_finding_text_is_stored_redacted(db_session: AsyncSession) -> None:
+    """Issue 20: review_finding.text kept names, numbers, addresses and personnummer."""
+    unit = await make_unit(db_session, name="Södra")
+    manager = CurrentUser.from_user(await make_user(db_session, Role.MANAGER, [unit]))
+    review = await reviews.create_review(
+        db_session, user=manager, unit_id=unit.id, title="Översyn", period_from=FROM, period_to=TO, now=NOW
+    )
+    finding = await reviews.add_finding(
+        db_session,
+        user=manager,
+        review_id=review.id,
+        text=PERSONAL_TEXT,
+        theme_keys=[],
+        quote_ids=[],
+        now=NOW,
+    )
+    await db_session.commit()
+    stored = await db_session.scalar(sa.select(Finding.text).where(Finding.id == finding.id))
+    assert stored is not None
+    for secret in ("Anna", "Berg", "811218", "9876", "070", "example.se", "Storgatan", "Småstad"):
+        assert secret not in stored, (secret, stored)
+    for placeholder in ("[NAMN]", "[PERSONNUMMER]", "[TELEFON]", "[E-POST]", "[ADRESS]"):
+        assert placeholder in stored, (placeholder, stored)

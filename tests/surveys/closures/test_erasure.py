@@ -141,3 +141,23 @@ async def test_erasure_page_is_for_admins_only(client, db_session) -> None:
     caseworker = await make_user(db_session, Role.CASEWORKER, [unit])
     await login(client, caseworker)
     assert (await client.get("/admin/radering/")).status_code == 403
+
+
+async def test_erasure_reason_is_stored_redacted_in_the_audit_row(db_session, settings) -> None:
+    """Issue 20: the admin's free-text reason must not carry a name or personnummer into the audit."""
+    world = await make_world(db_session, settings)
+    client_id = world.follow_up.client_id
+    await db_session.commit()
+    await erase_client(
+        db_session,
+        client_id,
+        now=NOW,
+        actor_id=None,
+        reason="Begäran från Anna Berg, 811218_9876, tel 070-123 45 67",
+    )
+    await db_session.commit()
+    event = await db_session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "contact.erase"))
+    assert event is not None
+    assert event.reason.startswith("Begäran från [NAMN]")
+    for secret in ("Anna", "Berg", "811218", "9876", "070"):
+        assert secret not in event.reason

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from surveys.closures.identifiers import (
     PERSONNUMMER_MESSAGE_SV,
@@ -57,3 +61,37 @@ def test_embedded_date_shaped_number_with_bad_luhn_is_accepted() -> None:
 @pytest.mark.parametrize("value", ["", "   ", "med mellanslag", "å-ref", "x" * 65])
 def test_malformed_references_are_refused(value: str) -> None:
     assert client_ref_problem(value) is not None
+
+
+SEPARATORS = ["-", "+", "_", ".", " ", "", "–"]
+
+
+def _shapes(ten: str, century: str) -> list[str]:
+    return [f"{prefix}{ten[:6]}{sep}{ten[6:]}" for prefix in ("", century) for sep in SEPARATORS]
+
+
+@pytest.mark.parametrize("value", _shapes("8112189871", "19") + _shapes("8112289874", "19"))
+def test_every_personnummer_shape_is_refused(value: str) -> None:
+    """Issue 20: ``811218_9871`` and ``811218.9871`` were accepted as client references."""
+    assert client_ref_problem(value) == PERSONNUMMER_MESSAGE_SV
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    day=st.dates(min_value=date(1900, 1, 1), max_value=date(2025, 12, 31)),
+    coordination=st.booleans(),
+    serial=st.integers(0, 9999),
+    sep=st.sampled_from(SEPARATORS),
+    long_form=st.booleans(),
+    prefix=st.sampled_from(["", "K-", "ref_", "A."]),
+)
+def test_any_date_shaped_personnummer_is_refused(
+    day: date, coordination: bool, serial: int, sep: str, long_form: bool, prefix: str
+) -> None:
+    """Whole values are refused whatever the control digit; inside a reference when Luhn-valid."""
+    dd = day.day + (60 if coordination else 0)
+    date_part = f"{day:%Y%m}{dd:02d}" if long_form else f"{day:%y%m}{dd:02d}"
+    value = f"{date_part}{sep}{serial:04d}"
+    assert client_ref_problem(value) == PERSONNUMMER_MESSAGE_SV
+    if luhn_ok(date_part[-6:] + f"{serial:04d}"):
+        assert client_ref_problem(prefix + value) == PERSONNUMMER_MESSAGE_SV
