@@ -18,6 +18,7 @@ from feedback.core.settings import Settings
 from feedback.themes import decisions
 from feedback.themes.models import CodebookEventRow, OpenTextTheme
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from surveys.answers.models import OpenText, ThemingStatus
 from surveys.answers.service import register_open_text
 from tests.helpers import form_post, login, make_unit, make_user
@@ -27,7 +28,7 @@ NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 def app(settings: Settings) -> Litestar:
-    return create_app(settings, clock=FrozenClock(NOW))
+    return create_app(settings, Collaborators(clock=FrozenClock(NOW)))
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from feedback.core.clock import FrozenClock
 from feedback.core.models import AuditEvent
 from feedback.core.settings import Settings
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from notifications.models import OutboxStatus, SmsOutbox
 from surveys.closures.models import Client, Closure
 from surveys.conversations.models import Conversation
@@ -30,7 +31,7 @@ TODAY = date(2026, 3, 2)
 
 @pytest.fixture
 def app(settings: Settings) -> Litestar:
-    return create_app(settings, clock=FrozenClock(NOW))
+    return create_app(settings, Collaborators(clock=FrozenClock(NOW)))
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from feedback.core.clock import FrozenClock
 from feedback.core.models import AuditEvent
 from feedback.core.settings import Settings
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from surveys.answers.models import Answer, AnswerMode
 from surveys.cases.models import Case
 from surveys.outcomes.models import Outcome, OutcomeStatus
@@ -28,7 +29,7 @@ from tests.surveys.world import NOW, PHONE, World, make_world
 
 @pytest.fixture
 def app(settings: Settings) -> Litestar:
-    return create_app(settings, clock=FrozenClock(NOW))
+    return create_app(settings, Collaborators(clock=FrozenClock(NOW)))
 
 
 @pytest.fixture
