@@ -74,7 +74,7 @@ async def test_caseworker_registers_a_closure_and_sees_the_schedule(
     assert (TODAY + timedelta(days=28)).isoformat() in listing.text  # next wave: 30 days after closure
     # The same form again changes nothing.
     again = await form_post(client, "/caseworker/closures/ny", _form(unit), follow_redirects=False)
-    assert again.headers["location"].endswith("notice=unchanged")
+    assert again.headers["location"].endswith("klart=unchanged")
     assert await db_session.scalar(sa.select(sa.func.count()).select_from(Closure)) == 1
 
 

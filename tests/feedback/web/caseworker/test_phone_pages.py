@@ -137,7 +137,7 @@ async def test_completed_call_saves_phone_answers_outcome_redacted_note_and_case
     assert await db_session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 0
     form["answer_satisfaction"] = "4"
     done = await form_post(client, f"/caseworker/calls/{task.id}/log", form, follow_redirects=False)
-    assert done.status_code == 303 and "notice=logged" in done.headers["location"]
+    assert done.status_code == 303 and "klart=logged" in done.headers["location"]
     await db_session.refresh(task)
     assert task.status is CallStatus.DONE
     answers = {a.question_key: a for a in await db_session.scalars(sa.select(Answer))}
