@@ -67,7 +67,8 @@ def alchemy_config(settings: Settings, engine: AsyncEngine | None = None) -> SQL
     return SQLAlchemyAsyncConfig(
         engine_instance=engine or create_engine(settings.database_url),
         session_config=AsyncSessionConfig(expire_on_commit=False),
-        before_send_handler="autocommit_include_redirects",
+        # No autocommit: controllers commit explicitly (the transaction rule in feedback/web/forms.py);
+        # the default handler only closes the session, which rolls back anything left uncommitted.
         create_all=False,
     )
 
@@ -205,8 +206,4 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
     app.state.settings = settings
     app.state.sessionmaker = sessionmaker
     app.state.clock = clock
-    # Until every controller declares its dependencies (next commits):
-    app.state.engine = engine
-    app.state.inbound_handler = handler
-    app.state.overrides = {"redact": collaborators.redact}
     return app
