@@ -19,13 +19,17 @@ Success notices
 ---------------
 A successful post answers ``303`` to the page that shows the result, with the notice key in one
 query parameter, :data:`NOTICE_PARAM` (``?klart=<key>``); each page maps its keys to Swedish text.
+(``?klart=`` rather than ``?notice=``: more redirects used it, and it is Swedish like the other
+parameters users see: ``sida``, ``enhet``, ``tema``.)
 
 Parsing
 -------
 :func:`parse` turns the raw urlencoded form into a msgspec struct with real types (``uuid.UUID``,
 ``date``, ``int`` …). A value that does not convert raises ``InvalidInput`` with the Swedish
 message the struct declares for that field, so the form is re-rendered with a 400 and a message
-next to the field, never answered with a generic validation error or a 500.
+next to the field, never answered with a generic validation error or a 500. That is why handlers
+take the body as ``URLEncodedBody[RawForm]`` and parse it themselves: Litestar decoding straight
+into a typed struct would refuse a wrong date with its generic 400 page instead of the form.
 """
 
 from __future__ import annotations
@@ -71,8 +75,9 @@ def parse(schema: type[S], raw: Mapping[str, Any]) -> S:
     """The raw form as ``schema``; a value that does not convert raises ``InvalidInput``.
 
     Blank values count as absent, so an optional field falls back to its default and a required
-    one reports its own message. Text fields are passed on as typed (a password may end in a space). Fields are checked in declaration order: the first wrong field
-    is reported, as the hand-written parsers did.
+    one reports its own message. Text fields are passed on as typed (a password may end in a
+    space). Fields are checked in the order given: the first wrong field is reported, as the
+    hand-written parsers did.
     """
     cleaned: dict[str, Any] = {}
     kinds = _field_kinds(schema)
