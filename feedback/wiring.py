@@ -6,25 +6,50 @@ to the survey layer's ``SurveyInboundHandler`` (conversations), in the webhook a
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from feedback.core.settings import Settings
 from notifications.gateways.factory import build_gateway, local_fake, stop_local_fake
 from notifications.ports import InboundHandler, SmsGateway
 
+if TYPE_CHECKING:
+    from feedback.core.clock import Clock
+    from surveys.plans.scheduler import FollowUpStarter
 
-def inbound_handler(settings: Settings, **overrides: Any) -> InboundHandler:
-    """The registered owner of conversations: the survey layer (tests may override)."""
-    if overrides.get("inbound_handler") is not None:
-        return overrides["inbound_handler"]  # type: ignore[no-any-return]
+
+@dataclass(frozen=True, kw_only=True)
+class Collaborators:
+    """Collaborators that replace the default wiring: tests, and the dev worker sharing the web clock.
+
+    Why a typed record and not ``**overrides``: a misspelt keyword used to vanish silently into
+    the bag and the test then ran against the real collaborator. ``None`` means "the default".
+    Defined here, below both ``feedback.web`` and ``feedback.worker``, so both take the same one.
+    """
+
+    clock: Clock | None = None
+    sms_gateway: SmsGateway | None = None
+    inbound_handler: InboundHandler | None = None
+    follow_up_starter: FollowUpStarter | None = None
+    redact: Callable[[str], str] | None = None  # panel reflections (tests use a tiny fake)
+
+
+NO_COLLABORATORS = Collaborators()
+
+
+def inbound_handler(settings: Settings, collaborators: Collaborators = NO_COLLABORATORS) -> InboundHandler:
+    """The registered owner of conversations: the survey layer (tests may replace it)."""
+    if collaborators.inbound_handler is not None:
+        return collaborators.inbound_handler
     from surveys.conversations.service import SurveyInboundHandler
 
     return SurveyInboundHandler(settings)
 
 
-def sms_gateway(settings: Settings, **overrides: Any) -> SmsGateway:
-    """The gateway the dispatcher sends through (tests pass ``sms_gateway=`` to override)."""
-    return build_gateway(settings, **overrides)  # type: ignore[no-any-return]
+def sms_gateway(settings: Settings, collaborators: Collaborators = NO_COLLABORATORS) -> SmsGateway:
+    """The gateway the dispatcher sends through (tests pass ``Collaborators(sms_gateway=…)``)."""
+    return build_gateway(settings, collaborators.sms_gateway)
 
 
 def start_messaging(settings: Settings) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from feedback.core.db import create_engine, session_factory
 from feedback.core.settings import Settings
+from feedback.wiring import NO_COLLABORATORS, Collaborators, inbound_handler
 
 log = logging.getLogger(__name__)
 
@@ -31,47 +32,62 @@ class Job:
     busy: Callable[[], bool] | None = None
 
 
-def build_jobs(settings: Settings, sessionmaker: Any, **overrides: Any) -> list[Job]:
+def build_jobs(
+    settings: Settings,
+    sessionmaker: Any,
+    collaborators: Collaborators = NO_COLLABORATORS,
+    *,
+    stop: asyncio.Event | None = None,
+) -> list[Job]:
     """The worker's composition: each capability contributes its periodic jobs here."""
     from functools import partial
 
     from feedback.auth.web_sessions import delete_expired_sessions
-    from feedback.core.clock import OffsetClock, SystemClock
+    from feedback.core.clock import Clock, OffsetClock, SystemClock
     from feedback.devtools import clock as devclock
-    from feedback.wiring import inbound_handler
     from notifications.jobs import sms_jobs
     from surveys.conversations.jobs import run_conversation_tick
     from surveys.plans.scheduler import scheduler_job
 
-    clock = overrides.get("clock")
+    clock: Clock | None = collaborators.clock
     jobs: list[Job] = []
     if clock is None and devclock.enabled(settings):
         # A separate worker process follows the web app's "Testklocka" through the database.
-        clock = OffsetClock()
-        jobs.append(Job("dev-clock-sync", partial(devclock.sync, clock, sessionmaker), 2.0))
+        offset_clock = OffsetClock()
+        jobs.append(Job("dev-clock-sync", partial(devclock.sync, offset_clock, sessionmaker), 2.0))
+        clock = offset_clock
     clock = clock or SystemClock()
     jobs += [
         Job("expire-web-sessions", partial(delete_expired_sessions, sessionmaker), 300.0),
         Job("survey-conversations", partial(run_conversation_tick, sessionmaker, settings, clock), 60.0),
         Job(
             "surveys-scheduler",
-            scheduler_job(settings, sessionmaker, clock, overrides.get("follow_up_starter")),
+            scheduler_job(settings, sessionmaker, clock, collaborators.follow_up_starter),
             30.0,
         ),
     ]
     from feedback.themes.jobs import INTERVAL_S, ThemingJob
 
-    theming = overrides.get("theming_job") or ThemingJob(settings, sessionmaker, now=clock.now)
+    theming = ThemingJob(settings, sessionmaker, now=clock.now)
     jobs.append(Job("theme-open-text", theming.tick, INTERVAL_S, theming.close, busy=lambda: theming.more))
-    sms = {**overrides, "inbound_handler": inbound_handler(settings, **overrides), "clock": clock}
-    jobs += [Job(t.name, t.run, t.interval_s) for t in sms_jobs(settings, sessionmaker, **sms)]
+    sms = sms_jobs(
+        settings,
+        sessionmaker,
+        sms_gateway=collaborators.sms_gateway,
+        inbound_handler=inbound_handler(settings, collaborators),
+        clock=clock,
+        stop=stop,
+    )
+    jobs += [Job(t.name, t.run, t.interval_s) for t in sms]
     return jobs
 
 
-async def run_worker(settings: Settings, stop: asyncio.Event, **overrides: Any) -> None:
+async def run_worker(
+    settings: Settings, stop: asyncio.Event, collaborators: Collaborators = NO_COLLABORATORS
+) -> None:
     engine = create_engine(settings.database_url)
     sessionmaker = session_factory(engine)
-    jobs = build_jobs(settings, sessionmaker, **{"stop": stop, **overrides})
+    jobs = build_jobs(settings, sessionmaker, collaborators, stop=stop)
     next_run = dict.fromkeys((job.name for job in jobs), 0.0)
     loop = asyncio.get_running_loop()
     log.info("worker started with jobs: %s", ", ".join(job.name for job in jobs))

@@ -33,7 +33,7 @@ class PeriodicTask:
 
 def default_gateway(settings: Any) -> SmsGateway:
     """The gateway chosen by ``settings.sms_gateway`` (``notifications.gateways``)."""
-    return build_gateway(settings)  # type: ignore[no-any-return]
+    return build_gateway(settings)
 
 
 def build_dispatcher(
@@ -66,7 +66,6 @@ def sms_jobs(
     clock: Clock | None = None,
     stop: asyncio.Event | None = None,
     dispatch_budget_s: float = 5.0,
-    **_ignored: Any,
 ) -> list[PeriodicTask]:
     """``sms-dispatch`` every second (batches for up to ``dispatch_budget_s``), reconcile every minute."""
     gateway = sms_gateway or default_gateway(settings)

@@ -24,10 +24,10 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_204_NO_CONTENT,
@@ -36,11 +36,14 @@ from litestar.status_codes import (
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     HTTP_415_UNSUPPORTED_MEDIA_TYPE,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from feedback.core.clock import Clock
+from feedback.core.settings import Settings
 from notifications import inbound as inbound_service
 from notifications import status_callbacks
 from notifications.gateways.factory import INBOUND_PATH, STATUS_PATH, twilio_credentials
+from notifications.ports import InboundHandler
 from notifications.signature import (
     FORM_CONTENT_TYPE,
     FormPairs,
@@ -71,9 +74,8 @@ def _twiml() -> Response[str]:
     return Response(content=EMPTY_TWIML, status_code=HTTP_200_OK, media_type="text/xml")
 
 
-async def verified_form(request: Request[Any, Any, Any]) -> FormPairs:
+async def verified_form(request: Request[Any, Any, Any], settings: Settings) -> FormPairs:
     """Read, size-check, parse and verify a Twilio webhook body (raises ``WebhookRejected``)."""
-    settings = request.app.state.settings
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type != FORM_CONTENT_TYPE:
         raise WebhookRejected(HTTP_415_UNSUPPORTED_MEDIA_TYPE, "Endast formulärdata tas emot.")
@@ -104,13 +106,17 @@ async def verified_form(request: Request[Any, Any, Any]) -> FormPairs:
     return form
 
 
-def _now(request: Request[Any, Any, Any]) -> datetime:
-    clock = getattr(request.app.state, "clock", None)
-    return clock.now() if clock is not None else datetime.now(UTC)
+@runtime_checkable
+class WebhookClock(Clock, Protocol):
+    """``Clock`` as a handler parameter: Litestar checks injected values with ``isinstance``."""
 
 
-def _session(request: Request[Any, Any, Any]) -> AsyncSession:
-    return request.app.state.sessionmaker()  # type: ignore[no-any-return]
+@runtime_checkable
+class WebhookInboundHandler(InboundHandler, Protocol):
+    """``InboundHandler`` as a handler parameter (runtime-checkable, like ``WebhookClock``)."""
+
+
+Sessionmaker = async_sessionmaker[AsyncSession]
 
 
 class TwilioWebhookController(Controller):
@@ -121,34 +127,44 @@ class TwilioWebhookController(Controller):
     include_in_schema = False
 
     @post(INBOUND_PATH.removeprefix("/webhooks/twilio"), opt={"public": True}, name="twilio-inbound")
-    async def inbound(self, request: Request[Any, Any, Any]) -> Response[str]:
+    async def inbound(
+        self,
+        request: Request[Any, Any, Any],
+        settings: NamedDependency[Settings],
+        clock: NamedDependency[WebhookClock],
+        inbound_handler: NamedDependency[WebhookInboundHandler],
+        sessionmaker: NamedDependency[Sessionmaker],
+    ) -> Response[str]:
         try:
-            form = await verified_form(request)
+            form = await verified_form(request, settings)
             fields = inbound_service.InboundFields.from_form(form)
         except WebhookRejected as rejected:
             return _plain(rejected.status_code, rejected.message)
         except ValueError as exc:
             return _plain(HTTP_400_BAD_REQUEST, f"Felaktigt meddelande: {exc}")
-        settings = request.app.state.settings
-        handler = request.app.state.inbound_handler
-        async with _session(request) as session:
-            await inbound_service.receive(session, settings, handler, fields, now=_now(request))
+        async with sessionmaker() as session:
+            await inbound_service.receive(session, settings, inbound_handler, fields, now=clock.now())
             await session.commit()
         return _twiml()
 
     @post(STATUS_PATH.removeprefix("/webhooks/twilio"), opt={"public": True}, name="twilio-status")
-    async def status(self, request: Request[Any, Any, Any]) -> Response[str]:
+    async def status(
+        self,
+        request: Request[Any, Any, Any],
+        settings: NamedDependency[Settings],
+        clock: NamedDependency[WebhookClock],
+        inbound_handler: NamedDependency[WebhookInboundHandler],
+        sessionmaker: NamedDependency[Sessionmaker],
+    ) -> Response[str]:
         try:
-            form = await verified_form(request)
+            form = await verified_form(request, settings)
             fields = status_callbacks.StatusFields.from_form(form, request.query_params.get("o"))
         except WebhookRejected as rejected:
             return _plain(rejected.status_code, rejected.message)
         except ValueError as exc:
             return _plain(HTTP_400_BAD_REQUEST, f"Felaktig statusrapport: {exc}")
-        settings = request.app.state.settings
-        handler = request.app.state.inbound_handler
-        async with _session(request) as session:
-            await status_callbacks.apply(session, settings, handler, fields, now=_now(request))
+        async with sessionmaker() as session:
+            await status_callbacks.apply(session, settings, inbound_handler, fields, now=clock.now())
             await session.commit()
         return Response(content="", status_code=HTTP_204_NO_CONTENT)
 

@@ -8,43 +8,33 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth import invitations, services
+from feedback.auth.identity import CurrentUser
 from feedback.auth.models import ROLE_LABELS_SV, Role
-from feedback.core.errors import DomainError, InvalidInput
-from feedback.web.guards import current_user, requires_role
+from feedback.core.clock import Clock
+from feedback.core.settings import Settings
+from feedback.web import forms
+from feedback.web.dependencies import AppClock
+from feedback.web.guards import requires_role
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-class UnitForm(msgspec.Struct):
-    code: str = ""
-    name: str = ""
-
-
-class InviteForm(msgspec.Struct):
+class InviteForm(forms.Form):
     email: str = ""
     display_name: str = ""
     role: str = ""
-    # One checkbox ticked arrives as a string, several as a list.
-    units: str | list[str] = msgspec.field(default_factory=list)
-
-
-def _unit_ids(raw: str | list[str]) -> list[uuid.UUID]:
-    values = [raw] if isinstance(raw, str) else raw
-    try:
-        return [uuid.UUID(v) for v in values if v]
-    except ValueError as exc:
-        raise InvalidInput("Okänd enhet.", field="units") from exc
+    units: list[uuid.UUID] = msgspec.field(default_factory=list)
+    messages: ClassVar[dict[str, str]] = {"units": "Okänd enhet."}
 
 
 def _status(user: Any) -> str:
@@ -64,32 +54,34 @@ class AdminController(Controller):
     # ------------------------------------------------------------------ units
     async def _units_page(self, db_session: AsyncSession, *, status: int = 200, **context: Any) -> Template:
         units = await services.list_units(db_session)
-        base = {"units": units, "error": None, "field": None, "form": UnitForm(), "created": None}
+        base = {"units": units, **forms.NO_ERRORS, "form": {}, "created": None}
         return Template("admin/units.html", context={**base, **context}, status_code=status)
 
     @get("/units", name="admin-units")
     async def units(
         self,
         db_session: NamedDependency[AsyncSession],
-        created: Annotated[str | None, QueryParameter(name="skapad", max_length=32)] = None,
+        created: Annotated[str | None, QueryParameter(name="enhet", max_length=32)] = None,
+        notice: Annotated[str | None, QueryParameter(name=forms.NOTICE_PARAM, max_length=32)] = None,
     ) -> Template:
-        return await self._units_page(db_session, created=created)
+        return await self._units_page(db_session, created=created if notice == "skapad" else None)
 
-    @post("/units", status_code=303)
+    @post("/units", status_code=303, name="admin-units-create")
     async def create_unit(
-        self,
-        db_session: NamedDependency[AsyncSession],
-        data: Annotated[UnitForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Redirect | Template:
-        try:
-            unit = await services.create_unit(db_session, code=data.code, name=data.name)
-        except DomainError as exc:
-            await db_session.rollback()
-            return await self._units_page(
-                db_session, status=exc.status_code, error=exc.message, field=exc.field, form=data
-            )
-        await db_session.commit()
-        return Redirect(path=f"/admin/units?skapad={unit.code}", status_code=303)
+        self, db_session: NamedDependency[AsyncSession], data: URLEncodedBody[forms.RawForm]
+    ) -> Response[Any]:
+        form = forms.values(data)
+
+        async def invalid(errors: forms.FormErrors) -> Template:
+            context = errors.context()
+            return await self._units_page(db_session, status=errors.status_code, form=form, **context)
+
+        return await forms.submit(
+            db_session,
+            lambda: services.create_unit(db_session, code=form.get("code", ""), name=form.get("name", "")),
+            invalid=invalid,
+            done=lambda unit: forms.redirect("/admin/units", "skapad", enhet=unit.code),
+        )
 
     # ------------------------------------------------------------------ users and invitations
     async def _users_page(self, db_session: AsyncSession, *, status: int = 200, **context: Any) -> Template:
@@ -98,9 +90,8 @@ class AdminController(Controller):
             "units": await services.list_units(db_session),
             "roles": ROLE_LABELS_SV,
             "status_of": _status,
-            "error": None,
-            "field": None,
-            "form": InviteForm(),
+            **forms.NO_ERRORS,
+            "form": {},
             "chosen_units": [],
             "invitation": None,
         }
@@ -110,69 +101,94 @@ class AdminController(Controller):
     async def users(self, db_session: NamedDependency[AsyncSession]) -> Template:
         return await self._users_page(db_session)
 
-    @post("/users", status_code=200)
+    async def _invite(
+        self,
+        db_session: AsyncSession,
+        settings: Settings,
+        clock: Clock,
+        user: CurrentUser,
+        *,
+        email: str,
+        role: str,
+        unit_ids: list[uuid.UUID],
+        display_name: str = "",
+    ) -> dict[str, Any]:
+        """Create (or renew) the invitation; what the page shows once (the caller commits)."""
+        invitation, url = await invitations.create_invitation(
+            db_session,
+            email=email,
+            role=role,
+            unit_id=None,
+            unit_ids=unit_ids,
+            invited_by=user,
+            display_name=display_name,
+            ttl=timedelta(hours=settings.invitation_ttl_hours),
+            base_url=settings.public_url,
+            now=clock.now(),
+        )
+        return {"email": services.normalise_email(email), "url": url, "expires_at": invitation.expires_at}
+
+    @post("/users", status_code=200, name="admin-users-invite")
     async def invite_user(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-        data: Annotated[InviteForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Template:
+        settings: NamedDependency[Settings],
+        clock: NamedDependency[AppClock],
+        user: NamedDependency[CurrentUser],
+        data: URLEncodedBody[forms.RawForm],
+    ) -> Response[Any]:
         """Create the account (inactive) and show its one-time invitation link."""
-        settings = request.app.state.settings
-        try:
-            unit_ids = _unit_ids(data.units)
-            invitation, url = await invitations.create_invitation(
-                db_session,
-                email=data.email,
-                role=data.role,
-                unit_id=None,
-                unit_ids=unit_ids,
-                invited_by=current_user(request),
-                display_name=data.display_name.strip(),
-                ttl=timedelta(hours=settings.invitation_ttl_hours),
-                base_url=settings.public_url,
-                now=request.app.state.clock.now(),
-            )
-        except DomainError as exc:
-            await db_session.rollback()
-            chosen = [str(u) for u in ([data.units] if isinstance(data.units, str) else data.units)]
+        raw = data.get("units", [])
+        chosen = [raw] if isinstance(raw, str) else list(raw)
+
+        async def invalid(errors: forms.FormErrors) -> Template:
             return await self._users_page(
                 db_session,
-                status=exc.status_code,
-                error=exc.message,
-                field=exc.field,
-                form=data,
+                status=errors.status_code,
+                form=forms.values(data),
                 chosen_units=chosen,
+                **errors.context(),
             )
-        await db_session.commit()
-        shown = {
-            "email": services.normalise_email(data.email),
-            "url": url,
-            "expires_at": invitation.expires_at,
-        }
-        return await self._users_page(db_session, invitation=shown)
 
-    @post("/users/{user_id:uuid}/invitation", status_code=200)
+        async def invite() -> dict[str, Any]:
+            form = forms.parse(InviteForm, data)
+            return await self._invite(
+                db_session,
+                settings,
+                clock,
+                user,
+                email=form.email,
+                role=form.role,
+                unit_ids=form.units,
+                display_name=form.display_name,
+            )
+
+        return await forms.submit(
+            db_session,
+            invite,
+            invalid=invalid,
+            done=lambda shown: self._users_page(db_session, invitation=shown),
+        )
+
+    @post("/users/{user_id:uuid}/invitation", status_code=200, name="admin-users-reinvite")
     async def reinvite(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        clock: NamedDependency[AppClock],
+        user: NamedDependency[CurrentUser],
         user_id: FromPath[uuid.UUID],
     ) -> Template:
         """A new link for someone who lost theirs or let it expire (the old one stops working)."""
-        settings = request.app.state.settings
-        user = await services.get_user(db_session, user_id)
-        invitation, url = await invitations.create_invitation(
+        invited = await services.get_user(db_session, user_id)
+        shown = await self._invite(
             db_session,
-            email=user.email,
-            role=user.role,
-            unit_id=None,
-            unit_ids=sorted(user.unit_ids),
-            invited_by=current_user(request),
-            ttl=timedelta(hours=settings.invitation_ttl_hours),
-            base_url=settings.public_url,
-            now=request.app.state.clock.now(),
+            settings,
+            clock,
+            user,
+            email=invited.email,
+            role=invited.role,
+            unit_ids=sorted(invited.unit_ids),
         )
         await db_session.commit()
-        shown = {"email": user.email, "url": url, "expires_at": invitation.expires_at}
-        return await self._users_page(db_session, invitation=shown)
+        return await self._users_page(db_session, invitation={**shown, "email": invited.email})

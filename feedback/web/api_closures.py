@@ -12,15 +12,18 @@ import uuid
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role, Unit
 from feedback.auth.scope import FORBIDDEN_SV
 from feedback.core.errors import Forbidden
-from feedback.web.guards import current_user, requires_role
+from feedback.core.settings import Settings
+from feedback.web.dependencies import AppClock
+from feedback.web.guards import requires_role
 from surveys.closures import queries
 from surveys.closures import service as closures
 from surveys.closures.contact import VaultPhoneProtector
@@ -105,12 +108,12 @@ class ClosuresApiController(Controller):
     )
     async def create(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
         data: JSONBody[ClosureCreate],
     ) -> Response[ClosureCreated]:
-        user = current_user(request)
-        settings = request.app.state.settings
         unit_id = await _unit_id(db_session, data.unit, user.unit_ids)
         registration = await closures.register_closure(
             db_session,
@@ -129,7 +132,7 @@ class ClosuresApiController(Controller):
             ),
             phones=VaultPhoneProtector(settings),
             actor_id=user.id,
-            now=request.app.state.clock.now(),
+            now=clock.now(),
             min_gap_days=settings.contact_min_gap_days,
         )
         detail = await queries.closure_detail(db_session, registration.closure.id, user.unit_ids)
@@ -142,14 +145,13 @@ class ClosuresApiController(Controller):
     @get("/", summary="Closures in my units, newest first, with the next follow-up")
     async def index(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
         unit: Annotated[str | None, QueryParameter(max_length=64)] = None,
         client_ref: Annotated[str | None, QueryParameter(max_length=64)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> Response[ClosurePage]:
-        user = current_user(request)
         unit_id = await _unit_id(db_session, unit, user.unit_ids) if unit else None
         rows, total = await queries.list_closures(
             db_session, user.unit_ids, unit_id=unit_id, client_ref=client_ref, limit=limit, offset=offset
@@ -162,10 +164,9 @@ class ClosuresApiController(Controller):
     @get("/{closure_id:uuid}", summary="One closure with all its follow-ups")
     async def show(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
         closure_id: FromPath[uuid.UUID],
     ) -> Response[ClosureDetailOut]:
-        user = current_user(request)
         detail = await queries.closure_detail(db_session, closure_id, user.unit_ids)
         return Response(detail_out(detail), headers=NO_STORE)

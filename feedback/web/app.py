@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from feedback.core.clock import OffsetClock, SystemClock
+from feedback.core.clock import Clock, OffsetClock, SystemClock
 from feedback.core.db import create_engine, session_factory
 from feedback.core.settings import Settings
 from feedback.devtools import clock as devclock
@@ -31,6 +32,7 @@ from feedback.web.auth import AuthController, InvitationController
 from feedback.web.caseworker.cases import CasesController
 from feedback.web.caseworker.closures import ClosuresController
 from feedback.web.caseworker.phone import PhoneQueueController
+from feedback.web.dependencies import app_dependencies
 from feedback.web.dev_phone import DevPhoneController
 from feedback.web.erasure import ErasureController
 from feedback.web.errors import handle_exception
@@ -42,7 +44,7 @@ from feedback.web.session_store import DatabaseStore
 from feedback.web.session_user import retrieve_user
 from feedback.web.system import MetricsController, health
 from feedback.web.themes import ROUTES as THEME_ROUTES
-from feedback.wiring import inbound_handler, start_messaging, stop_messaging
+from feedback.wiring import NO_COLLABORATORS, Collaborators, inbound_handler, start_messaging, stop_messaging
 from notifications.webhooks import TwilioWebhookController, bare_benchmark_endpoint
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -65,7 +67,8 @@ def alchemy_config(settings: Settings, engine: AsyncEngine | None = None) -> SQL
     return SQLAlchemyAsyncConfig(
         engine_instance=engine or create_engine(settings.database_url),
         session_config=AsyncSessionConfig(expire_on_commit=False),
-        before_send_handler="autocommit_include_redirects",
+        # No autocommit: controllers commit explicitly (the transaction rule in feedback/web/forms.py);
+        # the default handler only closes the session, which rolls back anything left uncommitted.
         create_all=False,
     )
 
@@ -84,9 +87,12 @@ def dev_phone_enabled(settings: Settings) -> bool:
     return settings.dev_tools and settings.is_dev and settings.sms_gateway == "fake"
 
 
-def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
-    """Build the web app. ``overrides`` lets tests inject collaborators (gateway, clock …)."""
+def create_app(settings: Settings | None = None, collaborators: Collaborators = NO_COLLABORATORS) -> Litestar:
+    """Build the web app; ``collaborators`` lets tests replace the clock, the reply handler …"""
     settings = settings or Settings()
+    # Dev tools: an OffsetClock the admin can move ("Testklocka"), shared with the in-process worker.
+    clock: Clock = collaborators.clock or (OffsetClock() if devclock.enabled(settings) else SystemClock())
+    handler = inbound_handler(settings, collaborators)
     engine = create_engine(settings.database_url)
     sessionmaker = session_factory(engine)
     db_config = alchemy_config(settings, engine)
@@ -114,14 +120,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         stop = asyncio.Event()
         worker_task: asyncio.Task[None] | None = None
-        if devclock.enabled(settings) and isinstance(app.state.clock, OffsetClock):
-            await devclock.sync(app.state.clock, sessionmaker)  # a restart keeps the travelled time
+        if devclock.enabled(settings) and isinstance(clock, OffsetClock):
+            await devclock.sync(clock, sessionmaker)  # a restart keeps the travelled time
         start_messaging(settings)
         if settings.start_worker_in_app:
             from feedback.worker import run_worker
 
             worker_task = asyncio.create_task(
-                run_worker(settings, stop, **{**overrides, "clock": app.state.clock}), name="dev-worker"
+                run_worker(settings, stop, replace(collaborators, clock=clock)), name="dev-worker"
             )
         try:
             yield
@@ -159,6 +165,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
     app = Litestar(
         route_handlers=route_handlers,
         plugins=[SQLAlchemyPlugin(config=db_config)],
+        dependencies=app_dependencies(
+            settings=settings,
+            clock=clock,
+            engine=engine,
+            sessionmaker=sessionmaker,
+            inbound_handler=handler,
+            collaborators=collaborators,
+        ),
         middleware=[
             PrometheusConfig(app_name="uppfoljning", prefix="uppfoljning", group_path=True).middleware
         ],
@@ -187,13 +201,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Litestar:
         lifespan=[lifespan],
         debug=False,
     )
+    # Handlers get these as dependencies; the state copies are for code outside a handler (the
+    # session-auth user loader, templates) and for tests that move the app's clock.
     app.state.settings = settings
-    app.state.engine = engine
     app.state.sessionmaker = sessionmaker
-    app.state.overrides = overrides
-    # Dev tools: an OffsetClock the admin can move ("Testklocka"), shared with the in-process worker.
-    app.state.clock = overrides.get("clock") or (
-        OffsetClock() if devclock.enabled(settings) else SystemClock()
-    )
-    app.state.inbound_handler = inbound_handler(settings, **overrides)
+    app.state.clock = clock
     return app

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth import invitations, services, throttle
-from feedback.auth.models import ROLE_LABELS_SV, Role
+from feedback.auth.identity import CurrentUser
+from feedback.auth.models import ROLE_LABELS_SV, Role, User
 from feedback.core import audit
 from feedback.core.errors import InvalidInput
-from feedback.web.guards import current_user, requires_login
+from feedback.core.settings import Settings
+from feedback.web import forms
+from feedback.web.dependencies import AppClock
+from feedback.web.guards import requires_login
 from feedback.web.session_backend import rotate_session
 from feedback.web.session_user import session_payload
 
@@ -36,13 +38,13 @@ LOCKED_SV = (
 )
 
 
-class LoginForm(msgspec.Struct):
+class LoginForm(forms.Form):
     email: str = ""
     password: str = ""
     next: str = "/"
 
 
-class PasswordForm(msgspec.Struct):
+class PasswordForm(forms.Form):
     current_password: str = ""
     new_password: str = ""
     repeat_password: str = ""
@@ -53,8 +55,7 @@ def client_ip(request: Request[Any, Any, Any]) -> str | None:
     return request.client.host if request.client else None
 
 
-def throttle_policy(request: Request[Any, Any, Any]) -> throttle.ThrottlePolicy:
-    settings = request.app.state.settings
+def throttle_policy(settings: Settings) -> throttle.ThrottlePolicy:
     return throttle.ThrottlePolicy(
         max_failures=settings.login_max_failures, lock_for=timedelta(minutes=settings.login_lock_minutes)
     )
@@ -70,89 +71,111 @@ def safe_next(target: str | None) -> str:
 class AuthController(Controller):
     @get("/login", opt={"public": True}, name="login")
     async def login_page(self, next_: Annotated[str, QueryParameter(name="next")] = "/") -> Template:
-        return Template("auth/login.html", context={"next": safe_next(next_), "error": None, "email": ""})
+        context = {"next": safe_next(next_), **forms.NO_ERRORS, "email": ""}
+        return Template("auth/login.html", context=context)
 
-    @post("/login", opt={"public": True}, status_code=303)
+    @post("/login", opt={"public": True}, status_code=303, name="login-submit")
     async def login(
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-        data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        settings: NamedDependency[Settings],
+        clock: NamedDependency[AppClock],
+        data: URLEncodedBody[forms.RawForm],
     ) -> Redirect | Template:
-        now = request.app.state.clock.now()
-        policy = throttle_policy(request)
-        keys = throttle.throttle_keys(data.email, client_ip(request))
+        """Not ``submit``: a refused login must commit too (the throttle counts the failure)."""
+        form = forms.parse(LoginForm, data)
+        now = clock.now()
+        policy = throttle_policy(settings)
+        keys = throttle.throttle_keys(form.email, client_ip(request))
 
         def refuse(message: str, status: int) -> Template:
-            context = {"next": safe_next(data.next), "error": message, "email": data.email}
+            # Either field may be wrong; the e-mail field points at the message.
+            errors = forms.FormErrors.single(message, "email", status).context()
+            context = {"next": safe_next(form.next), **errors, "email": form.email}
             return Template("auth/login.html", context=context, status_code=status)
 
         locked = LOCKED_SV.format(minutes=int(policy.lock_for.total_seconds() // 60))
-        if await throttle.locked_until(db_session, keys, now):
-            return refuse(locked, 429)
-        user = await services.authenticate(db_session, email=data.email, password=data.password)
+        checked = False
+
+        async def check() -> Any:
+            nonlocal checked
+            checked = True
+            return await services.authenticate(db_session, email=form.email, password=form.password)
+
+        # lock check, an atomically reserved attempt, the password, the lock check again: a burst
+        # of concurrent wrong passwords gets at most the policy's number of password checks
+        outcome = await throttle.attempt(db_session, keys, now, policy, check)
+        user = outcome.result
         if user is None:
-            lock_end = await throttle.record_failure(db_session, keys, now, policy)
-            if lock_end:
+            if outcome.locked_until and checked:  # this wrong password set the lock
                 await audit.record(
                     db_session,
                     actor_id=None,
                     action="login.locked",
                     subject_type="login",
                     client_ip=client_ip(request),
-                    detail={"until": lock_end.isoformat()},
+                    detail={"until": outcome.locked_until.isoformat()},
                 )
-            # Committed here because the 4xx answer below would make the autocommit hook roll back.
             await db_session.commit()
-            return refuse(locked, 429) if lock_end else refuse(WRONG_LOGIN_SV, 400)
-        await throttle.clear(db_session, keys[0])
+            return refuse(locked, 429) if outcome.locked_until else refuse(WRONG_LOGIN_SV, 400)
         await db_session.commit()
         request.clear_session()
         request.set_session(session_payload(user))
         rotate_session(request)
-        return Redirect(path=safe_next(data.next), status_code=303)
+        return Redirect(path=safe_next(form.next), status_code=303)
 
-    @post("/logout", guards=[requires_login], status_code=303)
+    @post("/logout", guards=[requires_login], status_code=303, name="logout")
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
         request.clear_session()
         return Redirect(path="/login", status_code=303)
 
     @get("/account/password", guards=[requires_login], name="password")
     async def password_page(self) -> Template:
-        return Template("auth/password.html", context={"error": None, "field": None, "done": False})
+        return Template("auth/password.html", context={**forms.NO_ERRORS, "done": False})
 
-    @post("/account/password", guards=[requires_login], status_code=200)
+    @post("/account/password", guards=[requires_login], status_code=200, name="password-change")
     async def change_password(
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-        data: Annotated[PasswordForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Template:
-        try:
-            user = await services.change_password(
+        clock: NamedDependency[AppClock],
+        user: NamedDependency[CurrentUser],
+        data: URLEncodedBody[forms.RawForm],
+    ) -> Response[Any]:
+        form = forms.parse(PasswordForm, data)
+
+        async def invalid(errors: forms.FormErrors) -> Template:
+            context = {**errors.context(), "done": False}
+            return Template("auth/password.html", context=context, status_code=errors.status_code)
+
+        def done(changed: User) -> Template:
+            # The new password ends every other session of this user; this one continues.
+            request.set_session(session_payload(changed))
+            rotate_session(request)
+            return Template("auth/password.html", context={**forms.NO_ERRORS, "done": True})
+
+        return await forms.submit(
+            db_session,
+            lambda: services.change_password(
                 db_session,
-                user_id=current_user(request).id,
-                current=data.current_password,
-                new=data.new_password,
-                repeat=data.repeat_password,
-                now=request.app.state.clock.now(),
-            )
-        except InvalidInput as exc:
-            context = {"error": exc.message, "field": exc.field, "done": False}
-            return Template("auth/password.html", context=context, status_code=400)
-        await db_session.commit()
-        # The new password ends every other session of this user; this one continues.
-        request.set_session(session_payload(user))
-        rotate_session(request)
-        return Template("auth/password.html", context={"error": None, "field": None, "done": True})
+                user_id=user.id,
+                current=form.current_password,
+                new=form.new_password,
+                repeat=form.repeat_password,
+                now=clock.now(),
+            ),
+            invalid=invalid,
+            done=done,
+            catch=InvalidInput,
+        )
 
     @get("/", guards=[requires_login], name="home")
-    async def home(self, request: Request[Any, Any, Any]) -> Template:
-        user = current_user(request)
+    async def home(self, user: NamedDependency[CurrentUser]) -> Template:
         return Template(START_PAGES[user.role], context={"role_label": ROLE_LABELS_SV[user.role]})
 
 
-class AcceptInvitationForm(msgspec.Struct):
+class AcceptInvitationForm(forms.Form):
     password: str = ""
     repeat_password: str = ""
 
@@ -168,34 +191,46 @@ class InvitationController(Controller):
 
     @get("/{token:str}", opt={"public": True}, name="invitation")
     async def invitation_page(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], token: FromPath[str]
+        self,
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[AppClock],
+        token: FromPath[str],
     ) -> Template:
-        invitation = await invitations.open_invitation(db_session, token, now=request.app.state.clock.now())
-        user = await invitations.invited_user(db_session, invitation)
-        context = {"email": user.email, "token": token, "error": None, "field": None}
-        return Template("auth/invitation.html", context=context, headers=PRIVATE_HEADERS)
+        return await self._page(db_session, token, clock.now())
 
-    @post("/{token:str}", opt={"public": True}, status_code=303)
+    async def _page(
+        self, db_session: AsyncSession, token: str, now: datetime, errors: forms.FormErrors | None = None
+    ) -> Template:
+        invitation = await invitations.open_invitation(db_session, token, now=now)
+        user = await invitations.invited_user(db_session, invitation)
+        context = {"email": user.email, "token": token, **(errors.context() if errors else forms.NO_ERRORS)}
+        status = errors.status_code if errors else 200
+        return Template("auth/invitation.html", context=context, status_code=status, headers=PRIVATE_HEADERS)
+
+    @post("/{token:str}", opt={"public": True}, status_code=303, name="invitation-accept")
     async def accept(
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[AppClock],
         token: FromPath[str],
-        data: Annotated[AcceptInvitationForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Redirect | Template:
-        now = request.app.state.clock.now()
-        try:
-            user = await invitations.accept_invitation(
-                db_session, token=token, password=data.password, repeat=data.repeat_password, now=now
-            )
-        except InvalidInput as exc:
-            await db_session.rollback()
-            invitation = await invitations.open_invitation(db_session, token, now=now)
-            invited = await invitations.invited_user(db_session, invitation)
-            context = {"email": invited.email, "token": token, "error": exc.message, "field": exc.field}
-            return Template("auth/invitation.html", context=context, status_code=400, headers=PRIVATE_HEADERS)
-        await db_session.commit()
-        request.clear_session()
-        request.set_session(session_payload(user))
-        rotate_session(request)
-        return Redirect(path="/", status_code=303)
+        data: URLEncodedBody[forms.RawForm],
+    ) -> Response[Any]:
+        form = forms.parse(AcceptInvitationForm, data)
+        now = clock.now()
+
+        def done(user: User) -> Redirect:
+            request.clear_session()
+            request.set_session(session_payload(user))
+            rotate_session(request)
+            return Redirect(path="/", status_code=303)
+
+        return await forms.submit(
+            db_session,
+            lambda: invitations.accept_invitation(
+                db_session, token=token, password=form.password, repeat=form.repeat_password, now=now
+            ),
+            invalid=lambda errors: self._page(db_session, token, now, errors),
+            done=done,
+            catch=InvalidInput,
+        )

@@ -10,31 +10,27 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import httpx
-import msgspec
-from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, QueryParameter
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from feedback.auth.models import Role
 from feedback.core.settings import Settings
+from feedback.web import forms
 from feedback.web.guards import requires_role
 from notifications.gateways.factory import fake_base_url
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 MAX_REPLY_CHARS = 1600
+SENT = "skickat"
 
 
-class ReplyForm(msgspec.Struct):
+class ReplyForm(forms.Form):
     number: str = ""
     body: str = ""
-
-
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
 
 
 async def _fake_get(settings: Settings, params: dict[str, str]) -> dict[str, Any]:
@@ -42,7 +38,7 @@ async def _fake_get(settings: Settings, params: dict[str, str]) -> dict[str, Any
     async with httpx.AsyncClient(trust_env=False, timeout=5) as client:
         response = await client.get(f"{base}/_fake/messages", params=params)
         response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()
 
 
 class DevPhoneController(Controller):
@@ -52,15 +48,16 @@ class DevPhoneController(Controller):
     @get("/", name="dev-phone")
     async def page(
         self,
-        request: Request[Any, Any, Any],
+        settings: NamedDependency[Settings],
         number: Annotated[str, QueryParameter(name="number")] = "",
-        sent: Annotated[str, QueryParameter(name="sent")] = "",
+        notice: Annotated[str, QueryParameter(name=forms.NOTICE_PARAM)] = "",
     ) -> Template:
-        return await self._render(request, number.strip(), message="Svaret skickades." if sent else None)
+        message = "Svaret skickades." if notice == SENT else None
+        return await self._render(settings, number.strip(), message=message)
 
     async def _render(
         self,
-        request: Request[Any, Any, Any],
+        settings: Settings,
         number: str,
         *,
         error: str | None = None,
@@ -68,7 +65,6 @@ class DevPhoneController(Controller):
         body: str = "",
         status_code: int = 200,
     ) -> Template:
-        settings = _settings(request)
         try:
             numbers = (await _fake_get(settings, {})).get("numbers", [])
             conversation = (
@@ -83,29 +79,34 @@ class DevPhoneController(Controller):
                 "numbers": numbers,
                 "number": number,
                 "conversation": conversation,
-                "error": error,
+                **(
+                    forms.FormErrors.single(error, "number", status_code).context()
+                    if error
+                    else forms.NO_ERRORS
+                ),
                 "message": message,
                 "body": body,
             },
             status_code=status_code,
         )
 
-    @post("/reply", status_code=303)
+    @post("/reply", status_code=303, name="dev-phone-reply")
     async def reply(
         self,
-        request: Request[Any, Any, Any],
-        data: Annotated[ReplyForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        settings: NamedDependency[Settings],
+        data: URLEncodedBody[forms.RawForm],
     ) -> Redirect | Template:
-        number, body = data.number.strip(), data.body.strip()
+        """Not ``submit``: nothing is written here (the fake Twilio posts to the real webhook)."""
+        form = forms.parse(ReplyForm, data)
+        number, body = form.number.strip(), form.body.strip()
         if not E164.match(number):
             return await self._render(
-                request, number, error="Ange numret i formatet +46701234567.", body=body, status_code=400
+                settings, number, error="Ange numret i formatet +46701234567.", body=body, status_code=400
             )
         if not body or len(body) > MAX_REPLY_CHARS:
             return await self._render(
-                request, number, error="Skriv ett svar (högst 1600 tecken).", body=body, status_code=400
+                settings, number, error="Skriv ett svar (högst 1600 tecken).", body=body, status_code=400
             )
-        settings = _settings(request)
         try:
             async with httpx.AsyncClient(trust_env=False, timeout=20) as client:
                 response = await client.post(
@@ -116,10 +117,10 @@ class DevPhoneController(Controller):
             app_status = None
         if app_status != 200:
             return await self._render(
-                request,
+                settings,
                 number,
                 error=f"Svaret kom inte fram till webhooken (svar: {app_status}).",
                 body=body,
                 status_code=502,
             )
-        return Redirect(f"/dev/phone/?number={quote(number)}&sent=1")
+        return forms.redirect("/dev/phone/", SENT, number=number)

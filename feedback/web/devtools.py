@@ -9,61 +9,63 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback.auth.models import Role
-from feedback.core.clock import OffsetClock
-from feedback.core.errors import Conflict
+from feedback.core.clock import Clock, OffsetClock
+from feedback.core.errors import Conflict, InvalidInput
+from feedback.core.settings import Settings
 from feedback.devtools import clock as devclock
+from feedback.web import forms
+from feedback.web.dependencies import AppClock, Sessionmaker
 from feedback.web.guards import requires_role
 
 MAX_DAYS = 366
 log = logging.getLogger(__name__)
 
 
-class AdvanceForm(msgspec.Struct):
-    days: str = ""
+class AdvanceForm(forms.Form):
+    days: int
+    messages: ClassVar[dict[str, str]] = {"days": f"Skriv ett antal dagar mellan 1 och {MAX_DAYS}."}
 
 
-def _clock(request: Request[Any, Any, Any]) -> OffsetClock:
-    clock = request.app.state.clock
+def _offset_clock(clock: Clock) -> OffsetClock:
     if not isinstance(clock, OffsetClock):
         raise Conflict("Klockan går inte att flytta i den här körningen.")
     return clock
 
 
 def _render(
-    request: Request[Any, Any, Any],
+    settings: Settings,
+    clock: Clock,
     *,
     moved: str = "",
     started: int = 0,
     changed: int = 0,
-    error: str | None = None,
+    errors: forms.FormErrors | None = None,
     days: str = "",
 ) -> Template:
-    clock = _clock(request)
+    offset_clock = _offset_clock(clock)
     return Template(
         "dev/clock.html",
         context={
-            "now": clock.now(),
-            "offset_days": clock.offset / timedelta(days=1),
+            "now": offset_clock.now(),
+            "offset_days": offset_clock.offset / timedelta(days=1),
             "moved": moved,
             "started": started,
             "changed": changed,
-            "error": error,
+            **(errors.context() if errors else forms.NO_ERRORS),
             "days": days,
-            "worker_in_app": request.app.state.settings.start_worker_in_app,
+            "worker_in_app": settings.start_worker_in_app,
         },
-        status_code=400 if error else 200,
+        status_code=errors.status_code if errors else 200,
         headers={"Cache-Control": "no-store"},
     )
 
@@ -75,65 +77,87 @@ class DevClockController(Controller):
     @get("/", name="dev-clock")
     async def page(
         self,
-        request: Request[Any, Any, Any],
+        settings: NamedDependency[Settings],
+        clock: NamedDependency[AppClock],
         moved: FromQuery[str] = "",
         started: FromQuery[int] = 0,
         changed: FromQuery[int] = 0,
     ) -> Template:
-        return _render(request, moved=moved, started=started, changed=changed)
+        return _render(settings, clock, moved=moved, started=started, changed=changed)
 
     async def _move(
-        self, request: Request[Any, Any, Any], session: AsyncSession, offset: timedelta, what: str
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        clock: Clock,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        offset: timedelta,
+        what: str,
     ) -> Redirect:
         from surveys.conversations.jobs import run_conversation_tick
         from surveys.plans.scheduler import scheduler_job
 
-        clock = _clock(request)
+        offset_clock = _offset_clock(clock)
         offset = devclock.bounded(offset)
         await devclock.save_offset(session, offset)
         await session.commit()
-        clock.offset = offset
-        settings = request.app.state.settings
-        sessionmaker = request.app.state.sessionmaker
+        offset_clock.offset = offset
         started = changed = 0
         try:  # the worker runs the same jobs; if it holds the database just now, it finishes them
-            started = (await scheduler_job(settings, sessionmaker, clock)()).handed_over
-            changed = await run_conversation_tick(sessionmaker, settings, clock)
+            started = (await scheduler_job(settings, sessionmaker, offset_clock)()).handed_over
+            changed = await run_conversation_tick(sessionmaker, settings, offset_clock)
         except Exception:
             log.warning("dev clock: running due jobs now failed; the worker will run them", exc_info=True)
+        # Not a notice key: the page shows what moved and how much happened (data, not a message).
         query = urlencode({"moved": what, "started": started, "changed": changed})
         return Redirect(path=f"/dev/clock/?{query}", status_code=303)
 
-    @post("/advance", status_code=303)
+    @post("/advance", status_code=303, name="dev-clock-advance")
     async def advance(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-        data: Annotated[AdvanceForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Redirect | Template:
-        try:
-            days = int(data.days.strip())
-            if not 1 <= days <= MAX_DAYS:
-                raise ValueError
-        except ValueError:
-            message = f"Skriv ett antal dagar mellan 1 och {MAX_DAYS}."
-            return _render(request, error=message, days=data.days)
-        clock = _clock(request)
-        return await self._move(request, db_session, clock.offset + timedelta(days=days), f"{days} dagar")
+        settings: NamedDependency[Settings],
+        clock: NamedDependency[AppClock],
+        sessionmaker: NamedDependency[Sessionmaker],
+        data: URLEncodedBody[forms.RawForm],
+    ) -> Response[Any]:
+        async def days() -> int:
+            form = forms.parse(AdvanceForm, data)
+            if not 1 <= form.days <= MAX_DAYS:
+                raise InvalidInput(AdvanceForm.messages["days"], field="days")
+            return form.days
 
-    @post("/workday", status_code=303)
+        async def move(n: int) -> Redirect:
+            offset = _offset_clock(clock).offset + timedelta(days=n)
+            return await self._move(db_session, settings, clock, sessionmaker, offset, f"{n} dagar")
+
+        async def invalid(errors: forms.FormErrors) -> Template:
+            return _render(settings, clock, errors=errors, days=forms.values(data).get("days", ""))
+
+        return await forms.submit(db_session, days, invalid=invalid, done=move)
+
+    @post("/workday", status_code=303, name="dev-clock-workday")
     async def workday(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+        self,
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        clock: NamedDependency[AppClock],
+        sessionmaker: NamedDependency[Sessionmaker],
     ) -> Redirect:
-        clock = _clock(request)
-        now = clock.now()
+        offset_clock = _offset_clock(clock)
+        now = offset_clock.now()
         target = devclock.next_weekday_at(now)
-        return await self._move(
-            request, db_session, clock.offset + (target - now), "till nästa vardag kl. 10"
-        )
+        offset = offset_clock.offset + (target - now)
+        return await self._move(db_session, settings, clock, sessionmaker, offset, "till nästa vardag kl. 10")
 
-    @post("/reset", status_code=303)
+    @post("/reset", status_code=303, name="dev-clock-reset")
     async def reset(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+        self,
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        clock: NamedDependency[AppClock],
+        sessionmaker: NamedDependency[Sessionmaker],
     ) -> Redirect:
-        return await self._move(request, db_session, timedelta(), "tillbaka till verklig tid")
+        return await self._move(
+            db_session, settings, clock, sessionmaker, timedelta(), "tillbaka till verklig tid"
+        )

@@ -8,33 +8,35 @@ stay, pseudonymous.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any, ClassVar
 
-import msgspec
 import sqlalchemy as sa
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import URLEncodedBody
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth import services
+from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role
-from feedback.core.errors import DomainError
-from feedback.web.guards import current_user, requires_role
+from feedback.core.errors import Conflict, InvalidInput, NotFound
+from feedback.web import forms
+from feedback.web.dependencies import AppClock
+from feedback.web.guards import requires_role
 from surveys.closures.erasure import erase_client, find_client
 from surveys.closures.models import Closure
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-class ErasureForm(msgspec.Struct):
+class ErasureForm(forms.Form):
+    unit: uuid.UUID
+    client_ref: str
     action: str = "sok"
-    unit: str = ""
-    client_ref: str = ""
     client_id: str = ""
     reason: str = ""
+    messages: ClassVar[dict[str, str]] = {"unit": "Välj enhet.", "client_ref": "Skriv klientreferensen."}
 
 
 class ErasureController(Controller):
@@ -42,8 +44,8 @@ class ErasureController(Controller):
     guards = [requires_role(Role.ADMIN)]  # noqa: RUF012 - read by Litestar
 
     async def _page(self, session: AsyncSession, *, status_code: int = 200, **context: Any) -> Template:
-        base = {"units": await services.list_units(session), "form": ErasureForm(), "found": None,
-                "closures": [], "error": None, "field": None, "done": None}  # fmt: skip
+        base = {"units": await services.list_units(session), "form": {}, "found": None,
+                "closures": [], **forms.NO_ERRORS, "done": None}  # fmt: skip
         return Template(
             "admin/erasure.html", context={**base, **context}, status_code=status_code, headers=NO_STORE
         )
@@ -52,61 +54,51 @@ class ErasureController(Controller):
     async def form(self, db_session: NamedDependency[AsyncSession]) -> Template:
         return await self._page(db_session)
 
-    @post("/", status_code=200)
+    @post("/", status_code=200, name="admin-erasure-act")
     async def act(
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-        data: Annotated[ErasureForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Template:
-        try:
-            unit_id = uuid.UUID(data.unit)
-        except ValueError:
-            return await self._page(db_session, form=data, error="Välj enhet.", field="unit", status_code=400)
-        ref = data.client_ref.strip()[:64]
-        if not ref:
-            return await self._page(
-                db_session, form=data, error="Skriv klientreferensen.", field="client_ref", status_code=400
-            )
-        client = await find_client(db_session, unit_id, ref)
-        if client is None:
-            return await self._page(
-                db_session,
-                form=data,
-                error="Ingen klient med den referensen i enheten (eller redan raderad).",
-                field="client_ref",
-                status_code=404,
-            )
-        if data.action != "radera":
-            closures = list(
-                await db_session.scalars(
-                    sa.select(Closure).where(Closure.client_id == client.id).order_by(Closure.closed_on)
+        clock: NamedDependency[AppClock],
+        user: NamedDependency[CurrentUser],
+        data: URLEncodedBody[forms.RawForm],
+    ) -> Response[Any]:
+        """Search (``action=sok``) or erase (``action=radera``) one client of one unit."""
+        shown: dict[str, Any] = {"form": forms.values(data)}
+
+        async def action() -> dict[str, Any]:
+            form = forms.parse(ErasureForm, data)
+            client = await find_client(db_session, form.unit, form.client_ref[:64])
+            if client is None:
+                raise NotFound(
+                    "Ingen klient med den referensen i enheten (eller redan raderad).", field="client_ref"
                 )
-            )
-            return await self._page(db_session, form=data, found=client, closures=closures)
-        if str(client.id) != data.client_id:
-            return await self._page(db_session, form=data, error="Sök fram klienten igen.", status_code=409)
-        reason = data.reason.strip()
-        if len(reason) < 5:
-            return await self._page(
-                db_session,
-                form=data,
-                found=client,
-                error="Skriv varför uppgifterna raderas (till exempel: begäran från den registrerade).",
-                field="reason",
-                status_code=400,
-            )
-        try:
+            if form.action != "radera":
+                query = sa.select(Closure).where(Closure.client_id == client.id).order_by(Closure.closed_on)
+                return {"found": client, "closures": list(await db_session.scalars(query))}
+            if str(client.id) != form.client_id:
+                raise Conflict("Sök fram klienten igen.")
+            reason = form.reason.strip()
+            if len(reason) < 5:
+                shown["found"] = client  # the reason is asked for again beside the client
+                raise InvalidInput(
+                    "Skriv varför uppgifterna raderas (till exempel: begäran från den registrerade).",
+                    field="reason",
+                )
             erasure = await erase_client(
                 db_session,
                 client.id,
-                now=request.app.state.clock.now(),
-                actor_id=current_user(request).id,
+                now=clock.now(),
+                actor_id=user.id,
                 reason=reason[:300],
                 client_ip=request.client.host if request.client else None,
             )
-        except DomainError as exc:
-            await db_session.rollback()
-            return await self._page(db_session, form=data, error=exc.message, status_code=exc.status_code)
-        await db_session.commit()
-        return await self._page(db_session, done=erasure)
+            return {"done": erasure, "form": {}}
+
+        async def invalid(errors: forms.FormErrors) -> Template:
+            return await self._page(db_session, status_code=errors.status_code, **shown, **errors.context())
+
+        async def done(result: dict[str, Any]) -> Template:
+            return await self._page(db_session, **{**shown, **result})
+
+        return await forms.submit(db_session, action, invalid=invalid, done=done)

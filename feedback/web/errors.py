@@ -92,6 +92,7 @@ def _validation_messages(exc: ValidationException) -> list[dict[str, Any]]:
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """The single exception handler registered on the app."""
+    extra: dict[str, Any] | None
     if isinstance(exc, DomainError):
         status, detail = exc.status_code, exc.message
         extra = {"field": exc.field} if exc.field else None

@@ -3,69 +3,65 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-import msgspec
-from litestar import Controller, Request, get, post
+import sqlalchemy as sa
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth import invitations
+from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role, Unit
-from feedback.core.errors import DomainError, InvalidInput
+from feedback.core.clock import Clock
+from feedback.core.errors import InvalidInput
+from feedback.core.settings import Settings
 from feedback.panel import service
+from feedback.panel.models import PanelRound
 from feedback.reports.suppression import MIN_PEOPLE
-from feedback.web.guards import current_user, requires_role
+from feedback.web import forms
+from feedback.web.dependencies import AppClock
+from feedback.web.guards import requires_role
 
 PRIVATE_HEADERS = {"Cache-Control": "no-store"}
 
 
-class RoundForm(msgspec.Struct):
-    unit_id: str = ""
+DATE_SV = "Skriv datumet som ÅÅÅÅ-MM-DD."
+CHOICE_SV = "Välj ett giltigt alternativ."
+SAVED = "sparad"
+
+
+class RoundForm(forms.Form, kw_only=True):
+    unit_id: uuid.UUID
     title: str = ""
     prompts: str = ""
-    opens_on: str = ""
-    closes_on: str = ""
+    opens_on: date
+    closes_on: date
+    messages: ClassVar[dict[str, str]] = {"unit_id": CHOICE_SV, "opens_on": DATE_SV, "closes_on": DATE_SV}
 
 
-class InviteForm(msgspec.Struct):
-    unit_id: str = ""
+class InviteForm(forms.Form):
+    unit_id: uuid.UUID
     email: str = ""
+    messages: ClassVar[dict[str, str]] = {"unit_id": CHOICE_SV}
 
 
-class ReflectionForm(msgspec.Struct):
-    prompt_index: str = "0"
+class ReflectionForm(forms.Form):
+    prompt_index: int = 0
     text: str = ""
-    importance: str = ""
+    importance: int | None = None
     quote_consent: str = ""
+    messages: ClassVar[dict[str, str]] = {
+        "prompt_index": "Välj hur viktigt det är på en skala 1–5.",
+        "importance": "Välj hur viktigt det är på en skala 1–5.",
+    }
 
 
-class ConsentForm(msgspec.Struct):
-    consent: str = ""
-
-
-def _uuid(raw: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError as exc:
-        raise InvalidInput("Välj ett giltigt alternativ.", field=field) from exc
-
-
-def _date(raw: str, field: str) -> date:
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise InvalidInput("Skriv datumet som ÅÅÅÅ-MM-DD.", field=field) from exc
-
-
-async def _units(session: AsyncSession, request: Request[Any, Any, Any]) -> list[Unit]:
-    import sqlalchemy as sa
-
-    user = current_user(request)
+async def _units(session: AsyncSession, user: CurrentUser) -> list[Unit]:
     query = sa.select(Unit).order_by(Unit.name)
     if not user.is_admin:
         query = query.where(Unit.id.in_(user.unit_ids))
@@ -79,18 +75,16 @@ class PanelManagerController(Controller):
     guards = [requires_role(Role.MANAGER)]  # noqa: RUF012 - Litestar reads this class attribute
 
     async def _page(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, **extra: Any
+        self, db_session: AsyncSession, user: CurrentUser, clock: Clock, **extra: Any
     ) -> Template:
-        user = current_user(request)
-        today = service.local_today(request.app.state.clock.now())
+        today = service.local_today(clock.now())
         context = {
             "rounds": await service.rounds_for_units(db_session, service.scope_of(user)),
-            "units": await _units(db_session, request),
+            "units": await _units(db_session, user),
             "today": today,
             "default_close": today + timedelta(days=21),
-            "error": None,
-            "field": None,
-            "form": RoundForm(),
+            **forms.NO_ERRORS,
+            "form": {},
             "invite_url": None,
             "invite_error": None,
         }
@@ -104,67 +98,80 @@ class PanelManagerController(Controller):
 
     @get("/", name="panel_manage")
     async def index(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+        self,
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
     ) -> Template:
-        return await self._page(request, db_session)
+        return await self._page(db_session, user, clock)
 
-    @post("/rounds", status_code=303)
+    @post("/rounds", status_code=303, name="panel_manage_create")
     async def create_round(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-        data: Annotated[RoundForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Redirect | Template:
-        try:
-            panel_round = await service.create_round(
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
+        data: URLEncodedBody[forms.RawForm],
+    ) -> Response[Any]:
+        async def create() -> PanelRound:
+            form = forms.parse(RoundForm, data)
+            return await service.create_round(
                 db_session,
-                user=current_user(request),
-                unit_id=_uuid(data.unit_id, "unit_id"),
-                title=data.title,
-                prompts=data.prompts.splitlines(),
-                opens_on=_date(data.opens_on, "opens_on"),
-                closes_on=_date(data.closes_on, "closes_on"),
+                user=user,
+                unit_id=form.unit_id,
+                title=form.title,
+                prompts=form.prompts.splitlines(),
+                opens_on=form.opens_on,
+                closes_on=form.closes_on,
             )
-        except DomainError as exc:
-            await db_session.rollback()
-            return await self._page(request, db_session, error=exc.message, field=exc.field, form=data)
-        # Commit before answering: the session store writes through its own connection.
-        await db_session.commit()
-        return Redirect(path=f"/panel/manage/rounds/{panel_round.id}", status_code=303)
 
-    @post("/invite", status_code=200)
+        return await forms.submit(
+            db_session,
+            create,
+            invalid=lambda errors: self._page(
+                db_session, user, clock, form=forms.values(data), **errors.context()
+            ),
+            done=lambda panel_round: forms.redirect(f"/panel/manage/rounds/{panel_round.id}"),
+        )
+
+    @post("/invite", status_code=200, name="panel_manage_invite")
     async def invite(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-        data: Annotated[InviteForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Template:
-        settings = request.app.state.settings
-        try:
+        settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
+        data: URLEncodedBody[forms.RawForm],
+    ) -> Response[Any]:
+        async def invite() -> str:
+            form = forms.parse(InviteForm, data)
             _, url = await invitations.create_invitation(
                 db_session,
-                email=data.email,
+                email=form.email,
                 role=Role.PANEL_MEMBER,
-                unit_id=_uuid(data.unit_id, "unit_id"),
-                invited_by=current_user(request),
+                unit_id=form.unit_id,
+                invited_by=user,
                 ttl=timedelta(hours=settings.invitation_ttl_hours),
                 base_url=settings.public_url,
-                now=request.app.state.clock.now(),
+                now=clock.now(),
             )
-        except DomainError as exc:
-            await db_session.rollback()
-            return await self._page(request, db_session, invite_error=exc.message)
-        await db_session.commit()
-        return await self._page(request, db_session, invite_url=url)
+            return url
+
+        return await forms.submit(
+            db_session,
+            invite,
+            invalid=lambda errors: self._page(db_session, user, clock, invite_error=errors.message),
+            done=lambda url: self._page(db_session, user, clock, invite_url=url),
+        )
 
     @get("/rounds/{round_id:uuid}", name="panel_manage_round")
     async def round_page(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
         round_id: FromPath[uuid.UUID],
     ) -> Template:
-        panel_round = await service.get_round(db_session, user=current_user(request), round_id=round_id)
+        panel_round = await service.get_round(db_session, user=user, round_id=round_id)
         summary = await service.round_summary(db_session, panel_round)
         members = await service.round_member_count(db_session, panel_round)
         # Texts are shown only when enough people took part that none can be singled out.
@@ -190,10 +197,12 @@ class PanelMemberController(Controller):
 
     @get("/", name="panel_home")
     async def home(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+        self,
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
     ) -> Template:
-        user = current_user(request)
-        today = service.local_today(request.app.state.clock.now())
+        today = service.local_today(clock.now())
         return Template(
             "panel/home.html",
             context={
@@ -207,101 +216,98 @@ class PanelMemberController(Controller):
 
     async def _round_page(
         self,
-        request: Request[Any, Any, Any],
         db_session: AsyncSession,
-        round_id: FromPath[uuid.UUID],
+        user: CurrentUser,
+        clock: Clock,
+        round_id: uuid.UUID,
         *,
-        error: str | None = None,
-        field: str | None = None,
+        errors: forms.FormErrors | None = None,
         failed_index: int | None = None,
-        draft: ReflectionForm | None = None,
+        draft: dict[str, str] | None = None,
         saved: bool = False,
     ) -> Template:
-        panel_round, own = await service.member_round(
-            db_session, user=current_user(request), round_id=round_id
-        )
-        today = service.local_today(request.app.state.clock.now())
+        panel_round, own = await service.member_round(db_session, user=user, round_id=round_id)
+        today = service.local_today(clock.now())
         return Template(
             "panel/round.html",
             context={
                 "round": panel_round,
                 "own": own,
                 "is_open": panel_round.is_open(today),
-                "error": error,
-                "field": field,
+                **(errors.context() if errors else forms.NO_ERRORS),
                 "failed_index": failed_index,
                 "draft": draft,
                 "saved": saved,
             },
-            status_code=400 if error else 200,
+            status_code=400 if errors else 200,
             headers=PRIVATE_HEADERS,
         )
 
     @get("/rounds/{round_id:uuid}", name="panel_round")
     async def round_page(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
         round_id: FromPath[uuid.UUID],
+        notice: Annotated[str, QueryParameter(name=forms.NOTICE_PARAM)] = "",
     ) -> Template:
-        saved = request.query_params.get("sparad") == "1"
-        return await self._round_page(request, db_session, round_id, saved=saved)
+        return await self._round_page(db_session, user, clock, round_id, saved=notice == SAVED)
 
-    @post("/rounds/{round_id:uuid}", status_code=303)
+    @post("/rounds/{round_id:uuid}", status_code=303, name="panel_round_save")
     async def save(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
+        redact: NamedDependency[Callable[[str], str] | None],
         round_id: FromPath[uuid.UUID],
-        data: Annotated[ReflectionForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Redirect | Template:
-        index: int | None = None
-        try:
-            try:
-                index = int(data.prompt_index)
-                importance = int(data.importance) if data.importance.strip() else None
-            except ValueError as exc:
-                raise InvalidInput("Välj hur viktigt det är på en skala 1–5.", field="importance") from exc
+        data: URLEncodedBody[forms.RawForm],
+    ) -> Response[Any]:
+        posted = forms.values(data)
+        index = int(posted["prompt_index"]) if posted.get("prompt_index", "").isdigit() else None
+
+        async def save() -> None:
+            form = forms.parse(ReflectionForm, data)
             await service.save_reflection(
                 db_session,
-                user=current_user(request),
+                user=user,
                 round_id=round_id,
-                prompt_index=index,
-                text=data.text,
-                importance=importance,
-                quote_consent=bool(data.quote_consent),
-                now=request.app.state.clock.now(),
-                pseudonym_key=request.app.state.settings.index_key,
-                redact=request.app.state.overrides.get("redact"),
+                prompt_index=form.prompt_index,
+                text=form.text,
+                importance=form.importance,
+                quote_consent=bool(form.quote_consent),
+                now=clock.now(),
+                pseudonym_key=settings.index_key,
+                redact=redact,
             )
-        except InvalidInput as exc:
-            await db_session.rollback()
-            return await self._round_page(
-                request,
-                db_session,
-                round_id,
-                error=exc.message,
-                field=exc.field,
-                failed_index=index,
-                draft=data,
-            )
-        await db_session.commit()
-        return Redirect(path=f"/panel/rounds/{round_id}?sparad=1", status_code=303)
 
-    @post("/reflections/{reflection_id:uuid}/consent", status_code=303)
+        return await forms.submit(
+            db_session,
+            save,
+            invalid=lambda errors: self._round_page(
+                db_session, user, clock, round_id, errors=errors, failed_index=index, draft=posted
+            ),
+            done=lambda _: forms.redirect(f"/panel/rounds/{round_id}", SAVED),
+            catch=InvalidInput,
+        )
+
+    @post("/reflections/{reflection_id:uuid}/consent", status_code=303, name="panel_consent")
     async def consent(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
         reflection_id: FromPath[uuid.UUID],
-        data: Annotated[ConsentForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: URLEncodedBody[forms.RawForm],
     ) -> Redirect:
         await service.set_consent(
             db_session,
-            user=current_user(request),
+            user=user,
             reflection_id=reflection_id,
-            consent=data.consent == "ja",
-            now=request.app.state.clock.now(),
+            consent=forms.values(data).get("consent") == "ja",
+            now=clock.now(),
         )
         await db_session.commit()
         return Redirect(path="/panel/", status_code=303)

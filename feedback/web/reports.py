@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role, Unit, User
 from feedback.core import audit
+from feedback.core.clock import Clock
 from feedback.core.errors import InvalidInput, NotFound
 from feedback.reports import charts, exports
 from feedback.reports.filters import CHANNEL_LABELS_SV, STOCKHOLM, WAVES, ReportFilters, parse_filters
@@ -43,7 +44,8 @@ from feedback.reports.suppression import (
 )
 from feedback.reports.survey_sections import WAVE_LABELS_SV
 from feedback.themes.models import OpenTextTheme
-from feedback.web.guards import current_user, requires_role
+from feedback.web.dependencies import AppClock
+from feedback.web.guards import requires_role
 from surveys.answers.models import OpenText
 from surveys.cases.models import TRIGGER_LABELS_SV
 from surveys.cases.service import open_case_ages
@@ -59,9 +61,9 @@ def scope_of(user: CurrentUser) -> frozenset[uuid.UUID]:
     return frozenset(user.unit_ids)
 
 
-def _filters(request: Request[Any, Any, Any]) -> ReportFilters:
+def _filters(request: Request[Any, Any, Any], clock: Clock) -> ReportFilters:
     params = {key: request.query_params.getall(key) for key in request.query_params}
-    today = request.app.state.clock.now().astimezone(STOCKHOLM).date()
+    today = clock.now().astimezone(STOCKHOLM).date()
     return parse_filters(
         params,
         today=today,
@@ -97,9 +99,8 @@ def _fmt(value: int | None, reason: object = None) -> str:
 
 
 async def _context(
-    request: Request[Any, Any, Any], session: AsyncSession, filters: ReportFilters, report: ThemeReport
+    session: AsyncSession, user: CurrentUser, filters: ReportFilters, report: ThemeReport
 ) -> dict[str, Any]:
-    user = current_user(request)
     from urllib.parse import urlencode
 
     query = urlencode(filters.query_items())
@@ -133,40 +134,52 @@ class ReportsController(Controller):
     guards = [requires_role(Role.MANAGER)]  # noqa: RUF012 - Litestar reads this class attribute
 
     async def _report(
-        self, request: Request[Any, Any, Any], session: AsyncSession
+        self, request: Request[Any, Any, Any], session: AsyncSession, user: CurrentUser, clock: Clock
     ) -> tuple[ReportFilters, ThemeReport]:
-        filters = _filters(request)
-        report = await build_theme_report(
-            session, filters, scope_of(current_user(request)), now=request.app.state.clock.now()
-        )
+        filters = _filters(request, clock)
+        report = await build_theme_report(session, filters, scope_of(user), now=clock.now())
         return filters, report
 
     @get("/", name="reports")
     async def index(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
     ) -> Template:
-        filters, report = await self._report(request, db_session)
+        filters, report = await self._report(request, db_session, user, clock)
         return Template(
             "reports/report.html",
-            context=await _context(request, db_session, filters, report),
+            context=await _context(db_session, user, filters, report),
             headers=PRIVATE_HEADERS,
         )
 
     @get("/print", name="reports_print")
     async def printable(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
     ) -> Template:
-        filters, report = await self._report(request, db_session)
-        context = await _context(request, db_session, filters, report)
+        filters, report = await self._report(request, db_session, user, clock)
+        context = await _context(db_session, user, filters, report)
         return Template("reports/print.html", context={**context, "for_pdf": False}, headers=PRIVATE_HEADERS)
 
     @get("/rapport.pdf", name="reports_pdf", media_type="application/pdf")
     async def pdf(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
     ) -> Response[bytes]:
-        filters, report = await self._report(request, db_session)
-        context = await _context(request, db_session, filters, report)
-        template = request.app.template_engine.get_template("reports/print.html")
+        filters, report = await self._report(request, db_session, user, clock)
+        context = await _context(db_session, user, filters, report)
+        engine = request.app.template_engine
+        assert engine is not None  # configured in create_app
+        template = engine.get_template("reports/print.html")
         html = template.render(**context, for_pdf=True, request=request, csrf_input="")
         base = str(request.base_url)
         data = await anyio.to_thread.run_sync(exports.pdf_bytes, html, base)
@@ -178,9 +191,13 @@ class ReportsController(Controller):
 
     @get("/teman.csv", name="reports_themes_csv", media_type="text/csv")
     async def themes_csv(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
     ) -> Response[bytes]:
-        _, report = await self._report(request, db_session)
+        _, report = await self._report(request, db_session, user, clock)
         return Response(
             exports.themes_csv(report),
             media_type="text/csv; charset=utf-8",
@@ -189,10 +206,13 @@ class ReportsController(Controller):
 
     @get("/svar.csv", name="reports_answers_csv", media_type="text/csv")
     async def answers_csv(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
     ) -> Response[bytes]:
-        filters, report = await self._report(request, db_session)
-        user = current_user(request)
+        filters, report = await self._report(request, db_session, user, clock)
         units = report_units(report)
         data, count = await exports.answers_csv(db_session, filters, units, report)
         await audit.record(
@@ -215,11 +235,13 @@ class ReportsController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
         tema: FromQuery[str] = "",
         manad: FromQuery[str] = "",
     ) -> Template:
         """The redacted answers behind one shown number (theme, or theme × period); audited."""
-        filters, report = await self._report(request, db_session)
+        filters, report = await self._report(request, db_session, user, clock)
         rows = {r.key: r for t in report.themes for r in [t, *t.sub_themes]}
         theme = rows.get(tema)
         if theme is None:
@@ -239,7 +261,7 @@ class ReportsController(Controller):
             )
             await audit.record(
                 db_session,
-                actor_id=current_user(request).id,
+                actor_id=user.id,
                 action="report.answers.read",
                 subject_type="theme",
                 subject_id=tema,
@@ -247,7 +269,7 @@ class ReportsController(Controller):
             )
             await db_session.commit()
         period_label = next((p["label"] for p in report.periods if p["code"] == manad), "")
-        context = await _context(request, db_session, filters, report)
+        context = await _context(db_session, user, filters, report)
         return Template(
             "reports/answers.html",
             context={
@@ -263,15 +285,17 @@ class ReportsController(Controller):
 
     @get("/arenden", name="reports_cases")
     async def cases(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+        self,
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
     ) -> Template:
         """Open inner-loop cases in my units by age and SLA (no personal data).
 
         Not small-cell suppressed, on purpose: this is a work list of cases the manager's units
         must act on (each row is one person waiting for a call), not statistics about answers.
         """
-        user = current_user(request)
-        now: datetime = request.app.state.clock.now()
+        now: datetime = clock.now()
         cases = await open_case_ages(db_session, scope_of(user), now)
         owners = {c.owner_id for c in cases if c.owner_id}
         names = (

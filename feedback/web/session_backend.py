@@ -37,7 +37,7 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> None:
         old_id = connection.cookies.get(self.config.key)
-        if connection.scope.get(_ROTATE) and old_id and old_id != "null":  # type: ignore[misc]
+        if connection.scope.get(_ROTATE) and old_id and old_id != "null":
             await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
         await super().store_in_message(scope_session, message, connection)
 

@@ -6,8 +6,9 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from litestar import Request, Response, get
+from litestar import Response, get
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.plugins.prometheus import PrometheusController
@@ -19,9 +20,8 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
 
 
 @get("/health", opt={"public": True})
-async def health(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
+async def health(engine: NamedDependency[AsyncEngine]) -> Response[dict[str, str]]:
     """200 when the database answers, 503 otherwise (load balancers and `make run` poll this)."""
-    engine: AsyncEngine = request.app.state.engine
     try:
         async with engine.connect() as connection:
             await connection.execute(sa.text("SELECT 1"))

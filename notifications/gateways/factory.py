@@ -10,11 +10,12 @@ inbound replies to ``FEEDBACK_PUBLIC_URL``, so ``make run`` shows the whole loop
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from feedback.core.settings import Settings
 from notifications.gateways.console import ConsoleGateway
 from notifications.gateways.twilio import TwilioConfig, TwilioGateway
+from notifications.ports import SmsGateway
 
 if TYPE_CHECKING:
     from notifications.testing.fake_twilio import FakeTwilio
@@ -79,10 +80,10 @@ def fake_base_url(settings: Settings) -> str | None:
     return fake.base_url if fake else None
 
 
-def build_gateway(settings: Settings, **overrides: Any) -> Any:
-    """The ``SmsGateway`` for these settings; ``overrides['sms_gateway']`` wins (tests)."""
-    if overrides.get("sms_gateway") is not None:
-        return overrides["sms_gateway"]
+def build_gateway(settings: Settings, sms_gateway: SmsGateway | None = None) -> SmsGateway:
+    """The ``SmsGateway`` for these settings; a given ``sms_gateway`` wins (tests)."""
+    if sms_gateway is not None:
+        return sms_gateway
     if settings.sms_gateway == "console":
         return ConsoleGateway()
     account_sid, auth_token = twilio_credentials(settings)

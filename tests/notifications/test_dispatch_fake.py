@@ -21,6 +21,7 @@ from feedback.core.clock import FrozenClock
 from feedback.core.db import create_engine, session_factory
 from feedback.core.settings import Settings
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from notifications import outbox
 from notifications.dispatcher import DispatchConfig, Dispatcher
 from notifications.gateways.twilio import TwilioConfig, TwilioGateway
@@ -195,7 +196,7 @@ async def test_unknown_outcome_not_at_provider_is_resent_once_after_grace(rig: R
 
 
 async def test_status_callback_heals_unknown_before_the_reconciler(rig: Rig) -> None:
-    app = create_app(rig.settings, inbound_handler=rig.handler, clock=rig.clock)
+    app = create_app(rig.settings, Collaborators(inbound_handler=rig.handler, clock=rig.clock))
     rig.fake.fail_next(Fault.drop_after_create())
     message_id = await rig.enqueue("cb")
     await rig.dispatcher.run_once()
@@ -214,7 +215,7 @@ async def test_status_callback_heals_unknown_before_the_reconciler(rig: Rig) -> 
 
 # ------------------------------------------------------------------ opt-out through the webhook
 async def test_stopp_skips_pending_and_no_further_post_start_undoes_it(rig: Rig) -> None:
-    app = create_app(rig.settings, inbound_handler=rig.handler, clock=rig.clock)
+    app = create_app(rig.settings, Collaborators(inbound_handler=rig.handler, clock=rig.clock))
     first = await rig.enqueue("s1")
     await rig.dispatcher.run_once()
     assert (await rig.row(first)).status == OutboxStatus.SENT and rig.posts() == 1

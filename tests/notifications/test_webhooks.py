@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.core.settings import Settings
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from notifications.models import SmsInbound, SmsOptOutEvent, SmsOutbox, SmsStatusEvent
 from notifications.phone import PhoneVault
 from notifications.ports import DeliveryProblem, InboundSms
@@ -54,7 +55,7 @@ def handler() -> RecordingHandler:
 
 @pytest.fixture
 def app(settings: Settings, handler: RecordingHandler) -> Litestar:
-    return create_app(settings, inbound_handler=handler)
+    return create_app(settings, Collaborators(inbound_handler=handler))
 
 
 @pytest.fixture

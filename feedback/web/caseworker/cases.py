@@ -5,29 +5,26 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-import msgspec
 import sqlalchemy as sa
-from litestar import Controller, Request, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role, User
-from feedback.core.errors import DomainError
+from feedback.core.clock import Clock
+from feedback.web import forms
 from feedback.web.caseworker.common import PRIVATE_HEADERS, client_refs, unit_names
-from feedback.web.guards import current_user, requires_role
+from feedback.web.dependencies import AppClock
+from feedback.web.guards import requires_role
 from surveys.cases import service
 from surveys.cases.models import TRIGGER_LABELS_SV, Case, CaseStatus
 from surveys.closures.models import Client, Closure
 
 NOTICES_SV = {"closed": "Ärendet är stängt.", "taken": "Du är nu ansvarig för ärendet."}
 SOURCES_SV = {"sms": "Sms", "phone": "Telefon", "web": "Webb"}
-
-
-class CloseForm(msgspec.Struct):
-    action_note: str = ""
 
 
 async def _user_names(session: AsyncSession, ids: list[uuid.UUID | None]) -> dict[uuid.UUID, str]:
@@ -47,12 +44,12 @@ class CasesController(Controller):
     @get("/", name="cases")
     async def index(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-        notice: FromQuery[str] = "",
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
+        notice: Annotated[str, QueryParameter(name=forms.NOTICE_PARAM)] = "",
     ) -> Template:
-        user = current_user(request)
-        today = service.local_today(request.app.state.clock.now())
+        today = service.local_today(clock.now())
         cases = await service.list_cases(db_session, user.unit_ids)
         closures = {c.id: c.client_id for c in await db_session.scalars(
             sa.select(Closure).where(Closure.id.in_([case.closure_id for case in cases])))}  # fmt: skip
@@ -62,7 +59,10 @@ class CasesController(Controller):
             context={
                 "cases": cases,
                 "units": await unit_names(db_session, [c.unit_id for c in cases]),
-                "refs": {case.id: refs.get(closures.get(case.closure_id), "–") for case in cases},
+                "refs": {
+                    case.id: refs.get(closures[case.closure_id], "–") if case.closure_id in closures else "–"
+                    for case in cases
+                },
                 "owners": await _user_names(db_session, [c.owner_id for c in cases]),
                 "triggers": TRIGGER_LABELS_SV,
                 "today": today,
@@ -74,12 +74,13 @@ class CasesController(Controller):
 
     async def _detail(
         self,
-        request: Request[Any, Any, Any],
         session: AsyncSession,
+        user: CurrentUser,
+        clock: Clock,
         case: Case,
         *,
-        error: str | None = None,
-        form: CloseForm | None = None,
+        errors: forms.FormErrors | None = None,
+        form: dict[str, str] | None = None,
         notice: str | None = None,
     ) -> Template:
         closure = await session.get(Closure, case.closure_id)
@@ -97,63 +98,63 @@ class CasesController(Controller):
                 "trigger": TRIGGER_LABELS_SV.get(case.trigger, str(case.trigger)),
                 "source": SOURCES_SV.get(case.source, case.source),
                 "is_open": case.status is CaseStatus.OPEN,
-                "mine": case.owner_id == current_user(request).id,
-                "today": service.local_today(request.app.state.clock.now()),
-                "error": error,
-                "form": form or CloseForm(),
+                "mine": case.owner_id == user.id,
+                "today": service.local_today(clock.now()),
+                **(errors.context() if errors else forms.NO_ERRORS),
+                "form": form or {},
                 "notice": notice,
             },
-            status_code=400 if error else 200,
+            status_code=errors.status_code if errors else 200,
             headers=PRIVATE_HEADERS,
         )
 
     @get("/{case_id:uuid}", name="case")
     async def detail(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
         case_id: FromPath[uuid.UUID],
-        notice: FromQuery[str] = "",
+        notice: Annotated[str, QueryParameter(name=forms.NOTICE_PARAM)] = "",
     ) -> Template:
-        case = await service.get_case(db_session, case_id, current_user(request).unit_ids)
-        return await self._detail(request, db_session, case, notice=NOTICES_SV.get(notice))
+        case = await service.get_case(db_session, case_id, user.unit_ids)
+        return await self._detail(db_session, user, clock, case, notice=NOTICES_SV.get(notice))
 
-    @post("/{case_id:uuid}/take", status_code=303)
+    @post("/{case_id:uuid}/take", status_code=303, name="case_take")
     async def take(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
         case_id: FromPath[uuid.UUID],
     ) -> Redirect:
-        user = current_user(request)
         case = await service.get_case(db_session, case_id, user.unit_ids)
         await service.take_case(db_session, case, user_id=user.id)
         await db_session.commit()
-        return Redirect(path=f"/caseworker/cases/{case_id}?notice=taken", status_code=303)
+        return forms.redirect(f"/caseworker/cases/{case_id}", "taken")
 
-    @post("/{case_id:uuid}/close", status_code=303)
+    @post("/{case_id:uuid}/close", status_code=303, name="case_close")
     async def close(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
         case_id: FromPath[uuid.UUID],
-        data: Annotated[CloseForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Redirect | Template:
-        user = current_user(request)
+        data: URLEncodedBody[forms.RawForm],
+    ) -> Response[Any]:
+        form = forms.values(data)
         case = await service.get_case(db_session, case_id, user.unit_ids)
-        try:
-            await service.close_case(
-                db_session,
-                case,
-                user_id=user.id,
-                action_note=data.action_note,
-                now=request.app.state.clock.now(),
-            )
-        except DomainError as exc:
-            await db_session.rollback()
-            case = await service.get_case(db_session, case_id, user.unit_ids)
-            page = await self._detail(request, db_session, case, error=exc.message, form=data)
-            page.status_code = exc.status_code
-            return page
-        await db_session.commit()
-        return Redirect(path="/caseworker/cases/?notice=closed", status_code=303)
+
+        async def invalid(errors: forms.FormErrors) -> Template:
+            again = await service.get_case(db_session, case_id, user.unit_ids)
+            # The note is the form's only field: whatever was refused, it is where the user fixes it.
+            refused = forms.FormErrors.single(errors.message, "action_note", errors.status_code)
+            return await self._detail(db_session, user, clock, again, errors=refused, form=form)
+
+        return await forms.submit(
+            db_session,
+            lambda: service.close_case(
+                db_session, case, user_id=user.id, action_note=form.get("action_note", ""), now=clock.now()
+            ),
+            invalid=invalid,
+            done=lambda _: forms.redirect("/caseworker/cases/", "closed"),
+        )

@@ -8,23 +8,28 @@ bad input re-renders the form with Swedish messages next to the fields (400), ne
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, MultipartBody, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role, Unit
 from feedback.core import audit
-from feedback.core.errors import DomainError, InvalidInput
+from feedback.core.clock import Clock
+from feedback.core.errors import InvalidInput
+from feedback.core.settings import Settings
+from feedback.web import forms
 from feedback.web.caseworker.common import PRIVATE_HEADERS, parse_uuid, unit_names
-from feedback.web.guards import current_user, requires_role
+from feedback.web.dependencies import AppClock
+from feedback.web.guards import requires_role
 from surveys.closures import changes, queries
 from surveys.closures import service as closures
 from surveys.closures.contact import VaultPhoneProtector
@@ -37,6 +42,7 @@ from surveys.closures.models import (
     Client,
 )
 from surveys.closures.schemas import ClosureFormData, validate_closure_form
+from surveys.closures.service import Registration
 from surveys.outcomes.models import OUTCOME_LABELS_SV
 from surveys.plans.service import local_date
 
@@ -53,26 +59,9 @@ NOTICES_SV = {
 }
 
 
-class ChangeForm(msgspec.Struct):
-    closed_on: str = ""
-    reason: str = ""
-
-
-class ReturnForm(msgspec.Struct):
-    returned_on: str = ""
-
-
-class FlagForm(msgspec.Struct):
-    value: str = ""
-
-
 class ImportForm(msgspec.Struct):
     file: UploadFile | None = None
     unit: str = ""
-
-
-def _now(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.clock.now()
 
 
 def _choices() -> dict[str, Any]:
@@ -99,13 +88,12 @@ class ClosuresController(Controller):
     @get("/", name="closures")
     async def index(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
         enhet: FromQuery[str] = "",
         ref: FromQuery[str] = "",
         sida: FromQuery[int] = 1,
     ) -> Template:
-        user = current_user(request)
         page = max(1, min(sida, 10_000))
         unit_id = parse_uuid(enhet) if enhet else None
         rows, total = await queries.list_closures(
@@ -135,15 +123,15 @@ class ClosuresController(Controller):
     # ------------------------------------------------------------------ register
     async def _form_page(
         self,
-        request: Request[Any, Any, Any],
         session: AsyncSession,
+        user: CurrentUser,
+        clock: Clock,
         *,
         form: ClosureFormData | None = None,
         errors: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Template:
-        user = current_user(request)
-        today = local_date(_now(request))
+        today = local_date(clock.now())
         return Template(
             "caseworker/closure_new.html",
             context={
@@ -159,25 +147,36 @@ class ClosuresController(Controller):
 
     @get("/ny", name="closure_new", guards=[requires_role(Role.CASEWORKER)])
     async def new(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+        self,
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
     ) -> Template:
-        return await self._form_page(request, db_session)
+        return await self._form_page(db_session, user, clock)
 
-    @post("/ny", status_code=303, guards=[requires_role(Role.CASEWORKER)])
+    @post("/ny", status_code=303, guards=[requires_role(Role.CASEWORKER)], name="closure_register")
     async def register(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-        data: Annotated[ClosureFormData, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Template | Redirect:
-        user = current_user(request)
-        settings = request.app.state.settings
-        now = _now(request)
+        settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
+        data: URLEncodedBody[ClosureFormData],
+    ) -> Response[Any]:
+        now = clock.now()
         errors, unit_id, closure_input = validate_closure_form(data, user.unit_ids, today=local_date(now))
         if errors or unit_id is None or closure_input is None:
-            return await self._form_page(request, db_session, form=data, errors=errors, status_code=400)
-        try:
-            registration = await closures.register_closure(
+            return await self._form_page(db_session, user, clock, form=data, errors=errors, status_code=400)
+
+        def done(registration: Registration) -> Redirect:
+            notice = (
+                "registered" if registration.created else ("changed" if registration.changed else "unchanged")
+            )
+            return forms.redirect(f"/caseworker/closures/{registration.closure.id}", notice)
+
+        return await forms.submit(
+            db_session,
+            lambda: closures.register_closure(
                 db_session,
                 unit_id=unit_id,
                 data=closure_input,
@@ -185,40 +184,30 @@ class ClosuresController(Controller):
                 actor_id=user.id,
                 now=now,
                 min_gap_days=settings.contact_min_gap_days,
-            )
-        except DomainError as exc:
-            await db_session.rollback()
-            return await self._form_page(
-                request,
-                db_session,
-                form=data,
-                errors={exc.field or "form": exc.message},
-                status_code=exc.status_code,
-            )
-        closure_id = registration.closure.id
-        await db_session.commit()
-        notice = (
-            "registered" if registration.created else ("changed" if registration.changed else "unchanged")
+            ),
+            invalid=lambda refused: self._form_page(
+                db_session, user, clock, form=data, errors=refused.fields, status_code=refused.status_code
+            ),
+            done=done,
         )
-        return Redirect(path=f"/caseworker/closures/{closure_id}?notice={notice}", status_code=303)
 
     # ------------------------------------------------------------------ import
     async def _import_page(
         self,
-        request: Request[Any, Any, Any],
         session: AsyncSession,
+        user: CurrentUser,
         *,
         report: Any = None,
         error: str | None = None,
         unit: str = "",
         status_code: int = 200,
     ) -> Template:
-        user = current_user(request)
+        refused = forms.FormErrors.single(error, "file", status_code).context() if error else forms.NO_ERRORS
         return Template(
             "caseworker/closures_import.html",
             context={
                 "report": report,
-                "error": error,
+                **refused,
                 "units": await unit_names(session, user.unit_ids),
                 "chosen_unit": unit,
             },
@@ -228,32 +217,34 @@ class ClosuresController(Controller):
 
     @get("/import", name="closures_import", guards=[requires_role(Role.CASEWORKER)])
     async def import_form(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+        self, db_session: NamedDependency[AsyncSession], user: NamedDependency[CurrentUser]
     ) -> Template:
-        return await self._import_page(request, db_session)
+        return await self._import_page(db_session, user)
 
-    @post("/import", status_code=200, guards=[requires_role(Role.CASEWORKER)])
+    @post("/import", status_code=200, guards=[requires_role(Role.CASEWORKER)], name="closures_import_file")
     async def import_file(
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-        data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
+        data: MultipartBody[ImportForm],
     ) -> Template:
-        user = current_user(request)
-        settings = request.app.state.settings
+        """Not ``submit``: a file with refused rows is still a success (the report lists them)."""
         unit_id = parse_uuid(data.unit) if data.unit else None
         if data.unit and unit_id not in user.unit_ids:
             return await self._import_page(
-                request, db_session, error="Välj en av dina enheter.", status_code=400
+                db_session, user, error="Välj en av dina enheter.", status_code=400
             )
         if data.file is None or not isinstance(data.file, UploadFile):
             return await self._import_page(
-                request, db_session, error="Välj en CSV-fil att läsa in.", unit=data.unit, status_code=400
+                db_session, user, error="Välj en CSV-fil att läsa in.", unit=data.unit, status_code=400
             )
         content = await data.file.read(MAX_UPLOAD_BYTES + 1)
         if len(content) > MAX_UPLOAD_BYTES:
             return await self._import_page(
-                request, db_session, error="Filen är för stor (högst 2 MB).", unit=data.unit, status_code=413
+                db_session, user, error="Filen är för stor (högst 2 MB).", unit=data.unit, status_code=413
             )
         codes = await db_session.execute(sa.select(Unit.id, Unit.code).where(Unit.id.in_(user.unit_ids)))
         try:
@@ -265,12 +256,12 @@ class ClosuresController(Controller):
                 units_by_code={code.lower(): uid for uid, code in codes},
                 phones=VaultPhoneProtector(settings),
                 actor_id=user.id,
-                now=_now(request),
+                now=clock.now(),
                 min_gap_days=settings.contact_min_gap_days,
             )
         except ImportFileError as exc:
             return await self._import_page(
-                request, db_session, error=exc.message, unit=data.unit, status_code=400
+                db_session, user, error=exc.message, unit=data.unit, status_code=400
             )
         await audit.record(
             db_session,
@@ -283,161 +274,174 @@ class ClosuresController(Controller):
             detail={"created": report.created, "updated": report.updated, "rejected": len(report.rejected)},
         )
         await db_session.commit()
-        return await self._import_page(request, db_session, report=report, unit=data.unit)
+        return await self._import_page(db_session, user, report=report, unit=data.unit)
 
     # ------------------------------------------------------------------ detail and changes
     @get("/{closure_id:uuid}", name="closure")
     async def detail(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
         closure_id: FromPath[uuid.UUID],
-        notice: FromQuery[str] = "",
+        notice: Annotated[str, QueryParameter(name=forms.NOTICE_PARAM)] = "",
     ) -> Template:
-        return await self._detail(request, db_session, closure_id, notice=NOTICES_SV.get(notice))
+        return await self._detail(db_session, user, clock, closure_id, notice=NOTICES_SV.get(notice))
 
     async def _detail(
         self,
-        request: Request[Any, Any, Any],
         session: AsyncSession,
+        user: CurrentUser,
+        clock: Clock,
         closure_id: uuid.UUID,
         *,
         notice: str | None = None,
-        errors: dict[str, str] | None = None,
+        errors: forms.FormErrors | None = None,
         form: dict[str, str] | None = None,
-        status_code: int = 200,
     ) -> Template:
-        user = current_user(request)
         detail = await queries.closure_detail(session, closure_id, user.unit_ids)
         return Template(
             "caseworker/closure.html",
             context={
                 "d": detail,
                 "notice": notice,
-                "errors": errors or {},
+                **(errors.context() if errors else forms.NO_ERRORS),
                 "form": form or {},
                 "units": await unit_names(session, [detail.closure.unit_id]),
                 "can_write": user.role == Role.CASEWORKER,
-                "today": local_date(_now(request)).isoformat(),
+                "today": local_date(clock.now()).isoformat(),
                 **_choices(),
             },
-            status_code=status_code,
+            status_code=errors.status_code if errors else 200,
             headers=PRIVATE_HEADERS,
         )
 
-    async def _client(
-        self, request: Request[Any, Any, Any], session: AsyncSession, closure_id: uuid.UUID
-    ) -> Client:
-        closure = await queries.get_closure_in_units(session, closure_id, current_user(request).unit_ids)
+    async def _client(self, session: AsyncSession, user: CurrentUser, closure_id: uuid.UUID) -> Client:
+        closure = await queries.get_closure_in_units(session, closure_id, user.unit_ids)
         client = await session.get(Client, closure.client_id)
         assert client is not None
         if client.erased_at is not None:
             raise InvalidInput("Personens kontaktuppgifter är raderade. Inget kan ändras.", field="form")
         return client
 
-    async def _redirect_or_error(
+    async def _change(
         self,
-        request: Request[Any, Any, Any],
         session: AsyncSession,
+        user: CurrentUser,
+        clock: Clock,
         closure_id: uuid.UUID,
-        action: Any,
+        action: Callable[[], Awaitable[Any]],
         *,
         notice: str,
         form: dict[str, str],
-    ) -> Template | Redirect:
-        try:
-            await action()
-        except DomainError as exc:
-            await session.rollback()
-            if exc.status_code in (403, 404):
-                raise
-            return await self._detail(
-                request,
-                session,
-                closure_id,
-                errors={exc.field or "form": exc.message},
-                form=form,
-                status_code=exc.status_code,
-            )
-        await session.commit()
-        return Redirect(path=f"/caseworker/closures/{closure_id}?notice={notice}", status_code=303)
+    ) -> Response[Any]:
+        """One change to a closure: back to its page with the notice, or the page with the error."""
+        return await forms.submit(
+            session,
+            action,
+            invalid=lambda errors: self._detail(session, user, clock, closure_id, errors=errors, form=form),
+            done=lambda _: forms.redirect(f"/caseworker/closures/{closure_id}", notice),
+            reraise=(403, 404),  # outside the user's units: the error page, not the form
+        )
 
-    @post("/{closure_id:uuid}/andra", status_code=303, guards=[requires_role(Role.CASEWORKER)])
+    @post(
+        "/{closure_id:uuid}/andra",
+        status_code=303,
+        guards=[requires_role(Role.CASEWORKER)],
+        name="closure_change",
+    )
     async def change(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
         closure_id: FromPath[uuid.UUID],
-        data: Annotated[ChangeForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Template | Redirect:
-        settings = request.app.state.settings
+        data: URLEncodedBody[forms.RawForm],
+    ) -> Response[Any]:
+        form = forms.values(data)
 
         async def action() -> None:
-            await self._client(request, db_session, closure_id)
+            await self._client(db_session, user, closure_id)
             await closures.change_closure(
                 db_session,
                 closure_id,
-                closed_on=data.closed_on or None,
-                reason=data.reason or None,
-                now=_now(request),
+                closed_on=form.get("closed_on") or None,
+                reason=form.get("reason") or None,
+                now=clock.now(),
                 min_gap_days=settings.contact_min_gap_days,
             )
 
-        return await self._redirect_or_error(
-            request, db_session, closure_id, action, notice="changed", form=msgspec.structs.asdict(data)
-        )
+        return await self._change(db_session, user, clock, closure_id, action, notice="changed", form=form)
 
-    @post("/{closure_id:uuid}/ateraktualisering", status_code=303, guards=[requires_role(Role.CASEWORKER)])
+    @post(
+        "/{closure_id:uuid}/ateraktualisering",
+        status_code=303,
+        guards=[requires_role(Role.CASEWORKER)],
+        name="closure_return",
+    )
     async def register_return(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
         closure_id: FromPath[uuid.UUID],
-        data: Annotated[ReturnForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Template | Redirect:
-        user = current_user(request)
+        data: URLEncodedBody[forms.RawForm],
+    ) -> Response[Any]:
+        form = forms.values(data)
 
         async def action() -> None:
             await queries.get_closure_in_units(db_session, closure_id, user.unit_ids)
             await closures.register_return(
-                db_session, closure_id, returned_on=data.returned_on, actor_id=user.id, now=_now(request)
+                db_session,
+                closure_id,
+                returned_on=form.get("returned_on", ""),
+                actor_id=user.id,
+                now=clock.now(),
             )
 
-        return await self._redirect_or_error(
-            request, db_session, closure_id, action, notice="returned", form=msgspec.structs.asdict(data)
-        )
+        return await self._change(db_session, user, clock, closure_id, action, notice="returned", form=form)
 
-    @post("/{closure_id:uuid}/kontakta-ej", status_code=303, guards=[requires_role(Role.CASEWORKER)])
+    @post(
+        "/{closure_id:uuid}/kontakta-ej",
+        status_code=303,
+        guards=[requires_role(Role.CASEWORKER)],
+        name="closure_do_not_contact",
+    )
     async def do_not_contact(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
         closure_id: FromPath[uuid.UUID],
-        data: Annotated[FlagForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Template | Redirect:
-        value = data.value == "ja"
+        data: URLEncodedBody[forms.RawForm],
+    ) -> Response[Any]:
+        flag = forms.values(data).get("value", "")
 
         async def action() -> None:
-            if data.value not in ("ja", "nej"):
+            if flag not in ("ja", "nej"):
                 raise InvalidInput("Välj ja eller nej.", field="value")
-            client = await self._client(request, db_session, closure_id)
-            await changes.set_do_not_contact(db_session, client, value, now=_now(request))
+            client = await self._client(db_session, user, closure_id)
+            await changes.set_do_not_contact(db_session, client, flag == "ja", now=clock.now())
 
-        return await self._redirect_or_error(
-            request, db_session, closure_id, action, notice="dnc_on" if value else "dnc_off", form={}
-        )
+        notice = "dnc_on" if flag == "ja" else "dnc_off"
+        return await self._change(db_session, user, clock, closure_id, action, notice=notice, form={})
 
-    @post("/{closure_id:uuid}/aterkalla-samtycke", status_code=303, guards=[requires_role(Role.CASEWORKER)])
+    @post(
+        "/{closure_id:uuid}/aterkalla-samtycke",
+        status_code=303,
+        guards=[requires_role(Role.CASEWORKER)],
+        name="closure_withdraw_consent",
+    )
     async def withdraw_consent(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
         closure_id: FromPath[uuid.UUID],
-    ) -> Template | Redirect:
+    ) -> Response[Any]:
         async def action() -> None:
-            client = await self._client(request, db_session, closure_id)
-            await changes.withdraw_consent(db_session, client, now=_now(request))
+            client = await self._client(db_session, user, closure_id)
+            await changes.withdraw_consent(db_session, client, now=clock.now())
 
-        return await self._redirect_or_error(
-            request, db_session, closure_id, action, notice="consent", form={}
-        )
+        return await self._change(db_session, user, clock, closure_id, action, notice="consent", form={})

@@ -1,4 +1,4 @@
-"""Small helpers shared by the caseworker pages (form parsing, local time, unit names)."""
+"""Small helpers shared by the caseworker pages (local time and number parsing, unit names)."""
 
 from __future__ import annotations
 
@@ -57,11 +57,6 @@ async def unit_names(session: AsyncSession, unit_ids: Iterable[uuid.UUID]) -> di
         return {}
     rows = await session.execute(sa.select(Unit.id, Unit.name).where(Unit.id.in_(ids)))
     return {row.id: row.name for row in rows}
-
-
-def form_value(form: Any, key: str) -> str:
-    value = form.get(key)
-    return value if isinstance(value, str) else ""
 
 
 async def client_refs(session: AsyncSession, client_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -8,26 +8,29 @@ conditional UPDATE, so two caseworkers can never hold the same call.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role
 from feedback.core import audit
 from feedback.core.errors import DomainError, InvalidInput
+from feedback.core.settings import Settings
+from feedback.web import forms
 from feedback.web.caseworker.common import (
     PRIVATE_HEADERS,
     client_refs,
-    form_value,
     parse_int,
     parse_local_datetime,
     unit_names,
 )
-from feedback.web.guards import current_user, requires_role
+from feedback.web.dependencies import AppClock
+from feedback.web.guards import requires_role
 from surveys.closures.contact import VaultPhoneProtector
 from surveys.closures.models import Client, Closure
 from surveys.phone import service
@@ -40,6 +43,7 @@ NOTICES_SV = {
     "taken": "Någon annan har redan tagit samtalet. Välj ett annat.",
     "expired": "Du har inte längre samtalet. Ta det igen från kön.",
 }
+QUEUE = "/caseworker/calls/"
 CLOSURE_REASONS_SV = {
     "work": "Arbete",
     "studies": "Studier",
@@ -47,10 +51,6 @@ CLOSURE_REASONS_SV = {
     "moved": "Flyttat",
     "unknown": "Okänt",
 }
-
-
-def _now(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.clock.now()
 
 
 def _holds(task: CallTask, user_id: uuid.UUID, now: Any) -> bool:
@@ -71,80 +71,70 @@ class PhoneQueueController(Controller):
     @get("/", name="phone_queue")
     async def queue(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-        notice: FromQuery[str] = "",
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
+        notice: Annotated[str, QueryParameter(name=forms.NOTICE_PARAM)] = "",
     ) -> Template:
-        return await self._queue(request, db_session, notice=NOTICES_SV.get(notice))
-
-    async def _queue(
-        self,
-        request: Request[Any, Any, Any],
-        session: AsyncSession,
-        *,
-        notice: str | None = None,
-        status_code: int = 200,
-    ) -> Template:
-        user = current_user(request)
-        now = _now(request)
-        tasks = await service.due_calls(session, user.unit_ids, now, user_id=user.id)
-        names = await unit_names(session, [t.unit_id for t in tasks])
+        now = clock.now()
+        tasks = await service.due_calls(db_session, user.unit_ids, now, user_id=user.id)
+        names = await unit_names(db_session, [t.unit_id for t in tasks])
         return Template(
             "caseworker/queue.html",
             context={
                 "mine": [t for t in tasks if _holds(t, user.id, now)],
                 "tasks": [t for t in tasks if not _holds(t, user.id, now)],
                 "units": names,
-                "refs": await client_refs(session, [t.client_id for t in tasks]),
+                "refs": await client_refs(db_session, [t.client_id for t in tasks]),
                 "reasons": REASON_LABELS_SV,
                 "outcomes": OUTCOME_LABELS_SV,
-                "notice": notice,
+                "notice": NOTICES_SV.get(notice),
                 "now": now,
             },
-            status_code=status_code,
             headers=PRIVATE_HEADERS,
         )
 
-    @post("/{task_id:uuid}/claim", status_code=303)
+    @post("/{task_id:uuid}/claim", status_code=303, name="phone_claim")
     async def claim(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
         task_id: FromPath[uuid.UUID],
     ) -> Redirect:
-        user = current_user(request)
         await service.get_task(db_session, task_id, user.unit_ids)  # 404 outside my units
-        won = await service.claim(db_session, task_id, user_id=user.id, now=_now(request))
+        won = await service.claim(db_session, task_id, user_id=user.id, now=clock.now())
         await db_session.commit()
         if not won:
-            return Redirect(path="/caseworker/calls/?notice=taken", status_code=303)
-        return Redirect(path=f"/caseworker/calls/{task_id}", status_code=303)
+            return forms.redirect(QUEUE, "taken")
+        return forms.redirect(f"/caseworker/calls/{task_id}")
 
-    @post("/{task_id:uuid}/release", status_code=303)
+    @post("/{task_id:uuid}/release", status_code=303, name="phone_release")
     async def release(
         self,
-        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
         task_id: FromPath[uuid.UUID],
     ) -> Redirect:
-        user = current_user(request)
         task = await service.get_task(db_session, task_id, user.unit_ids)
         await service.release(db_session, task, user_id=user.id)
         await db_session.commit()
-        return Redirect(path="/caseworker/calls/?notice=released", status_code=303)
+        return forms.redirect(QUEUE, "released")
 
     @get("/{task_id:uuid}", name="phone_call")
     async def call(
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
         task_id: FromPath[uuid.UUID],
     ) -> Template | Redirect:
-        user = current_user(request)
         task = await service.get_task(db_session, task_id, user.unit_ids)
-        if not _holds(task, user.id, _now(request)):
-            return Redirect(path="/caseworker/calls/?notice=expired", status_code=303)
-        page = await self._call_page(request, db_session, task)
+        if not _holds(task, user.id, clock.now()):
+            return forms.redirect(QUEUE, "expired")
+        page = await self._call_page(request, db_session, settings, user, task)
         await db_session.commit()  # the audit event of the number read
         return page
 
@@ -152,19 +142,18 @@ class PhoneQueueController(Controller):
         self,
         request: Request[Any, Any, Any],
         session: AsyncSession,
+        settings: Settings,
+        user: CurrentUser,
         task: CallTask,
         *,
         form: dict[str, str] | None = None,
-        error: str | None = None,
-        errors: dict[str, str] | None = None,
-        field: str | None = None,
+        errors: forms.FormErrors | None = None,
     ) -> Template:
-        user = current_user(request)
         client = await session.get(Client, task.client_id)
         closure = await session.get(Closure, task.closure_id)
         phone = None
         if client is not None and client.phone_ciphertext and client.erased_at is None:
-            phone = VaultPhoneProtector(request.app.state.settings).reveal(client.phone_ciphertext)
+            phone = VaultPhoneProtector(settings).reveal(client.phone_ciphertext)
             await audit.record(
                 session,
                 actor_id=user.id,
@@ -193,49 +182,43 @@ class PhoneQueueController(Controller):
                 "outcomes": [(o.value, OUTCOME_LABELS_SV[o]) for o in CallOutcome],
                 "max_attempts": service.MAX_ATTEMPTS,
                 "form": form or {},
-                "error": error,
-                "errors": errors or {},
-                "field": field,
+                **(errors.context() if errors else forms.NO_ERRORS),
             },
-            status_code=400 if error else 200,
+            status_code=400 if errors else 200,
             headers=PRIVATE_HEADERS,
         )
 
-    @post("/{task_id:uuid}/log", status_code=303)
+    @post("/{task_id:uuid}/log", status_code=303, name="phone_log")
     async def log(
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
         task_id: FromPath[uuid.UUID],
-    ) -> Template | Redirect:
-        user = current_user(request)
-        now = _now(request)
+        data: URLEncodedBody[forms.RawForm],
+    ) -> Response[Any]:
+        now = clock.now()
         task = await service.get_task(db_session, task_id, user.unit_ids)
         if not _holds(task, user.id, now):
-            return Redirect(path="/caseworker/calls/?notice=expired", status_code=303)
-        raw = await request.form()
-        form = {key: form_value(raw, key) for key in raw}
-        try:
-            entry = _call_log(form)
-            await service.log_call(
-                db_session,
-                task,
-                entry,
-                user_id=user.id,
-                now=now,
-                secret=request.app.state.settings.secret_key,
-            )
-        except DomainError as exc:
-            await db_session.rollback()
-            task = await service.get_task(db_session, task_id, user.unit_ids)
-            errors = exc.detail if isinstance(exc.detail, dict) else {}
-            page = await self._call_page(
-                request, db_session, task, form=form, error=exc.message, errors=errors, field=exc.field
-            )
-            await db_session.commit()
+            return forms.redirect(QUEUE, "expired")
+        form = forms.values(data)
+
+        async def invalid(errors: forms.FormErrors) -> Template:
+            again = await service.get_task(db_session, task_id, user.unit_ids)
+            page = await self._call_page(request, db_session, settings, user, again, form=form, errors=errors)
+            await db_session.commit()  # the audit event of the number shown again
             return page
-        await db_session.commit()
-        return Redirect(path="/caseworker/calls/?notice=logged", status_code=303)
+
+        return await forms.submit(
+            db_session,
+            lambda: service.log_call(
+                db_session, task, _call_log(form), user_id=user.id, now=now, secret=settings.secret_key
+            ),
+            invalid=invalid,
+            done=lambda _: forms.redirect(QUEUE, "logged"),
+        )
 
 
 def _text(questionnaire: Any, text_key: str) -> str:

@@ -20,6 +20,7 @@ from feedback.core.logs import scrub
 from feedback.core.models import AuditEvent
 from feedback.core.settings import Settings
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from tests.helpers import form_post, make_unit, make_user
 
 NEW_PASSWORD = "mitt-eget-langa-losenord"
@@ -113,7 +114,7 @@ async def test_expired_link_is_refused(settings: Settings, db_session: AsyncSess
     _, url = await _invite(db_session, unit, ttl=timedelta(hours=1), now=T0)
     clock = FrozenClock(T0 + timedelta(minutes=59))
     async with AsyncTestClient(
-        app=create_app(settings, clock=clock), base_url="http://testserver.local"
+        app=create_app(settings, Collaborators(clock=clock)), base_url="http://testserver.local"
     ) as client:
         assert (await client.get(_path(url))).status_code == 200
         clock.advance(timedelta(minutes=2))

@@ -16,6 +16,7 @@ from feedback.core.clock import FrozenClock
 from feedback.core.db import create_engine, session_factory
 from feedback.core.settings import Settings
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from tests.helpers import PASSWORD, form_post, make_unit, make_user
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -59,7 +60,7 @@ async def test_old_failures_are_forgotten(db_session: AsyncSession) -> None:
 
 
 def _app(settings: Settings, clock: FrozenClock):
-    return create_app(settings, clock=clock)
+    return create_app(settings, Collaborators(clock=clock))
 
 
 async def test_sixth_attempt_is_refused_even_with_the_right_password(

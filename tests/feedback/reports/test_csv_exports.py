@@ -25,6 +25,7 @@ from feedback.core.settings import Settings
 from feedback.panel import service as panel
 from feedback.themes.models import OpenTextTheme
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from surveys.answers.models import OpenText, ThemingStatus
 from tests.feedback.reports.answering import answer_by_sms, register
 from tests.feedback.reports.factories import ReportData
@@ -64,7 +65,7 @@ def test_excel_csv_is_semicolon_bom_crlf() -> None:
 
 @pytest.fixture
 def app(settings: Settings) -> Litestar:
-    return create_app(settings, clock=FrozenClock(NOW))
+    return create_app(settings, Collaborators(clock=FrozenClock(NOW)))
 
 
 @pytest.fixture

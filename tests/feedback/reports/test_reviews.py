@@ -22,6 +22,7 @@ from feedback.reports import reviews
 from feedback.reports.models import Finding, Review, ReviewAction
 from feedback.themes.models import OpenTextTheme
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from notifications.models import OutboxStatus, SmsOutbox
 from notifications.optout import record_opt_out
 from notifications.phone import PhoneVault
@@ -218,7 +219,7 @@ async def test_manager_of_another_unit_sees_nothing(db_session: AsyncSession) ->
 # ---------------------------------------------------------------- through the web app
 @pytest.fixture
 def app(settings: Settings) -> Litestar:
-    return create_app(settings, clock=FrozenClock(NOW))
+    return create_app(settings, Collaborators(clock=FrozenClock(NOW)))
 
 
 @pytest.fixture

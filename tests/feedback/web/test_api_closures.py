@@ -15,6 +15,7 @@ from feedback.auth.models import Role
 from feedback.core.clock import FrozenClock
 from feedback.core.settings import Settings
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from surveys.closures.models import Client, Closure
 from tests.helpers import csrf_token, login, make_unit, make_user
 from tests.surveys.world import NOW
@@ -24,7 +25,7 @@ TODAY = date(2026, 3, 2)
 
 @pytest.fixture
 def app(settings: Settings) -> Litestar:
-    return create_app(settings, clock=FrozenClock(NOW))
+    return create_app(settings, Collaborators(clock=FrozenClock(NOW)))
 
 
 @pytest.fixture

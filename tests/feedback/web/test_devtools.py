@@ -15,6 +15,7 @@ from feedback.core.db import create_engine, session_factory
 from feedback.core.settings import Settings
 from feedback.devtools import clock as devclock
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from feedback.worker import build_jobs
 from surveys.closures.contact import VaultPhoneProtector
 from surveys.closures.service import ClosureInput, register_closure
@@ -107,7 +108,7 @@ async def test_moving_the_clock_starts_due_follow_ups_and_survives_a_restart(
         jobs = build_jobs(settings, session_factory(engine))
         sync = next(job for job in jobs if job.name == "dev-clock-sync")
         assert await sync.run() == timedelta(days=30)
-        shared = build_jobs(settings, session_factory(engine), clock=clock)
+        shared = build_jobs(settings, session_factory(engine), Collaborators(clock=clock))
         assert "dev-clock-sync" not in {job.name for job in shared}  # in-process: the same clock object
     finally:
         await engine.dispose()

@@ -16,6 +16,7 @@ from feedback.core.clock import FrozenClock
 from feedback.core.settings import Settings
 from feedback.panel.models import PanelRound, Reflection
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from tests.helpers import form_post, login, make_unit, make_user
 
 
@@ -26,7 +27,7 @@ def fake_redact(text: str) -> str:
 @pytest.fixture
 def app(settings: Settings) -> Litestar:
     clock = FrozenClock(datetime(2026, 11, 22, 10, 0, tzinfo=UTC))
-    return create_app(settings, redact=fake_redact, clock=clock)
+    return create_app(settings, Collaborators(redact=fake_redact, clock=clock))
 
 
 @pytest.fixture

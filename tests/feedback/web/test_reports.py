@@ -18,6 +18,7 @@ from feedback.core.clock import FrozenClock
 from feedback.core.models import AuditEvent
 from feedback.core.settings import Settings
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from tests.feedback.reports.factories import ReportData
 from tests.helpers import login, make_unit, make_user
 
@@ -27,7 +28,7 @@ PERIOD = "fran=2026-01-01&till=2026-11-30"
 
 @pytest.fixture
 def app(settings: Settings) -> Litestar:
-    return create_app(settings, clock=FrozenClock(NOW))
+    return create_app(settings, Collaborators(clock=FrozenClock(NOW)))
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from feedback.themes import decisions, pool, retraining
 from feedback.themes.jobs import ThemingJob
 from feedback.themes.models import CodebookEventRow, OpenTextTheme, RetrainRequest, RetrainStatus
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from nlp import themes as nlp_themes
 from surveys.answers.models import OpenText, ThemingStatus
 from surveys.answers.service import register_open_text
@@ -32,7 +33,7 @@ NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 def app(settings: Settings) -> Litestar:
-    return create_app(settings, clock=FrozenClock(NOW))
+    return create_app(settings, Collaborators(clock=FrozenClock(NOW)))
 
 
 @pytest.fixture

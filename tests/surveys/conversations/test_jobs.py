@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.core.clock import FrozenClock
 from feedback.core.db import create_engine, session_factory
 from feedback.core.settings import Settings
+from feedback.wiring import Collaborators
 from feedback.worker import build_jobs
 from surveys.conversations import service
 from surveys.conversations.machine import Disposition
@@ -25,7 +26,9 @@ async def test_worker_job_expires_conversations(
     engine = create_engine(settings.database_url)
     try:
         clock = FrozenClock(NOW + timedelta(days=8))
-        jobs = {job.name: job for job in build_jobs(settings, session_factory(engine), clock=clock)}
+        jobs = {
+            job.name: job for job in build_jobs(settings, session_factory(engine), Collaborators(clock=clock))
+        }
         assert await jobs["survey-conversations"].run() == 1
     finally:
         await engine.dispose()

@@ -22,6 +22,7 @@ from feedback.core.clock import FrozenClock
 from feedback.core.db import create_engine, session_factory
 from feedback.core.settings import Settings
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from notifications.dispatcher import DispatchConfig, Dispatcher
 from notifications.gateways.twilio import TwilioConfig, TwilioGateway
 from notifications.models import OutboxStatus, SmsInbound, SmsOutbox
@@ -50,7 +51,9 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 async def client(settings: Settings, clock: FrozenClock) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=create_app(settings, clock=clock), base_url=PUBLIC) as test_client:
+    async with AsyncTestClient(
+        app=create_app(settings, Collaborators(clock=clock)), base_url=PUBLIC
+    ) as test_client:
         yield test_client
 
 

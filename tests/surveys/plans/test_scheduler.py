@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from feedback.core.clock import FrozenClock
 from feedback.core.db import create_engine, session_factory
+from feedback.wiring import Collaborators
 from feedback.worker import build_jobs
 from surveys.closures.models import Client, Closure
 from surveys.closures.service import ClosureInput, register_closure
@@ -203,7 +204,9 @@ async def test_worker_job_uses_the_injected_clock(settings, db_session) -> None:
     try:
         jobs = {
             j.name: j
-            for j in build_jobs(settings, session_factory(engine), clock=clock, follow_up_starter=starter)
+            for j in build_jobs(
+                settings, session_factory(engine), Collaborators(clock=clock, follow_up_starter=starter)
+            )
         }
         await jobs["surveys-scheduler"].run()
         assert starter.sms == []

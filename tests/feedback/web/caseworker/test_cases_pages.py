@@ -14,6 +14,7 @@ from feedback.auth.models import Role
 from feedback.core.clock import FrozenClock
 from feedback.core.settings import Settings
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from surveys.cases import service
 from surveys.cases.models import Case, CaseStatus, CaseTrigger
 from tests.helpers import form_post, login, make_user
@@ -22,7 +23,7 @@ from tests.surveys.world import NOW, World, make_world
 
 @pytest.fixture
 def app(settings: Settings) -> Litestar:
-    return create_app(settings, clock=FrozenClock(NOW))
+    return create_app(settings, Collaborators(clock=FrozenClock(NOW)))
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from feedback.core.clock import FrozenClock
 from feedback.core.models import AuditEvent
 from feedback.core.settings import Settings
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from notifications.models import OutboxStatus, SmsOutbox
 from surveys.closures.models import Client, Closure
 from surveys.conversations.models import Conversation
@@ -30,7 +31,7 @@ TODAY = date(2026, 3, 2)
 
 @pytest.fixture
 def app(settings: Settings) -> Litestar:
-    return create_app(settings, clock=FrozenClock(NOW))
+    return create_app(settings, Collaborators(clock=FrozenClock(NOW)))
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ async def test_caseworker_registers_a_closure_and_sees_the_schedule(
     assert (TODAY + timedelta(days=28)).isoformat() in listing.text  # next wave: 30 days after closure
     # The same form again changes nothing.
     again = await form_post(client, "/caseworker/closures/ny", _form(unit), follow_redirects=False)
-    assert again.headers["location"].endswith("notice=unchanged")
+    assert again.headers["location"].endswith("klart=unchanged")
     assert await db_session.scalar(sa.select(sa.func.count()).select_from(Closure)) == 1
 
 

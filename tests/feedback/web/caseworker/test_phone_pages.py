@@ -17,6 +17,7 @@ from feedback.core.clock import FrozenClock
 from feedback.core.models import AuditEvent
 from feedback.core.settings import Settings
 from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from surveys.answers.models import Answer, AnswerMode
 from surveys.cases.models import Case
 from surveys.outcomes.models import Outcome, OutcomeStatus
@@ -28,7 +29,7 @@ from tests.surveys.world import NOW, PHONE, World, make_world
 
 @pytest.fixture
 def app(settings: Settings) -> Litestar:
-    return create_app(settings, clock=FrozenClock(NOW))
+    return create_app(settings, Collaborators(clock=FrozenClock(NOW)))
 
 
 @pytest.fixture
@@ -136,7 +137,7 @@ async def test_completed_call_saves_phone_answers_outcome_redacted_note_and_case
     assert await db_session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 0
     form["answer_satisfaction"] = "4"
     done = await form_post(client, f"/caseworker/calls/{task.id}/log", form, follow_redirects=False)
-    assert done.status_code == 303 and "notice=logged" in done.headers["location"]
+    assert done.status_code == 303 and "klart=logged" in done.headers["location"]
     await db_session.refresh(task)
     assert task.status is CallStatus.DONE
     answers = {a.question_key: a for a in await db_session.scalars(sa.select(Answer))}
