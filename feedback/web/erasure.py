@@ -80,7 +80,13 @@ class ErasureController(Controller):
                 raise Conflict("Sök fram klienten igen.")
             reason = form.reason.strip()
             if len(reason) < 5:
-                shown["found"] = client  # the reason is asked for again beside the client
+                # the reason is asked for again beside the client; plain values, because submit()
+                # rolls back before the form is shown again and that expires the loaded row
+                shown["found"] = {
+                    "id": client.id,
+                    "client_ref": client.client_ref,
+                    "phone_masked": client.phone_masked,
+                }
                 raise InvalidInput(
                     "Skriv varför uppgifterna raderas (till exempel: begäran från den registrerade).",
                     field="reason",
