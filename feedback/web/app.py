@@ -31,6 +31,7 @@ from feedback.web.api_closures import ClosuresApiController
 from feedback.web.auth import AuthController, InvitationController
 from feedback.web.caseworker.cases import CasesController
 from feedback.web.caseworker.closures import ClosuresController
+from feedback.web.caseworker.inbox import InboxController
 from feedback.web.caseworker.phone import PhoneQueueController
 from feedback.web.dependencies import app_dependencies
 from feedback.web.dev_phone import DevPhoneController
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
         *REVIEW_ROUTES,
         PhoneQueueController,
         CasesController,
+        InboxController,
         ClosuresController,
         ClosuresApiController,
         create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
