@@ -96,6 +96,7 @@ class CasesController(Controller):
                 "owner": names.get(case.owner_id) if case.owner_id else None,
                 "closed_by": names.get(case.closed_by_id) if case.closed_by_id else None,
                 "trigger": TRIGGER_LABELS_SV.get(case.trigger, str(case.trigger)),
+                "taken": case.taken_at is not None,
                 "source": SOURCES_SV.get(case.source, case.source),
                 "is_open": case.status is CaseStatus.OPEN,
                 "mine": case.owner_id == user.id,
@@ -125,10 +126,11 @@ class CasesController(Controller):
         self,
         db_session: NamedDependency[AsyncSession],
         user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
         case_id: FromPath[uuid.UUID],
     ) -> Redirect:
         case = await service.get_case(db_session, case_id, user.unit_ids)
-        await service.take_case(db_session, case, user_id=user.id)
+        await service.take_case(db_session, case, user_id=user.id, now=clock.now())
         await db_session.commit()
         return forms.redirect(f"/caseworker/cases/{case_id}", "taken")
 

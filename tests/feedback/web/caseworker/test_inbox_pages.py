@@ -1,8 +1,8 @@
-"""Inkorg through the real app: messages arrive as signed webhooks.
+"""Inkorg and the akut banner through the real app: messages arrive as signed webhooks.
 
 Unit scope (another unit's caseworker gets 404, a manager 403), newest first, reply through the
-outbox (opted-out numbers refused, the reply audited without number or text), mark handled.
-Frozen clock: Monday 10:00 Stockholm.
+outbox (opted-out numbers refused, the reply audited without number or text), mark handled, the
+banner for an untaken akut case until someone takes it. Frozen clock: Monday 10:00 Stockholm.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from feedback.web.app import create_app
 from feedback.wiring import Collaborators
 from notifications.models import OutboxStatus, SmsOutbox
 from notifications.optout import record_opt_out
+from surveys.cases.models import Case, CasePriority
 from surveys.conversations import service as conversations
 from surveys.inbox.models import InboxItem, InboxStatus
 from tests.helpers import form_post, login, make_user
@@ -31,6 +32,7 @@ from tests.notifications.test_webhooks import PUBLIC, inbound_params, post_signe
 from tests.surveys.world import NOW, PHONE, World, make_world
 
 SMS_PATH = "/webhooks/twilio/sms"
+BANNER = "Akut: en person behöver kontakt i dag."
 OTHER_PHONE = "+46709876543"
 
 
@@ -178,3 +180,48 @@ async def test_reply_to_an_opted_out_number_is_refused(
     assert await db_session.scalar(count) == 0
     assert await db_session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "sms.reply")) == 0  # fmt: skip
+
+
+async def test_akut_banner_until_someone_takes_the_case(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings, world: World
+) -> None:
+    other = await make_world(db_session, settings, ref="K-200", phone=OTHER_PHONE)
+    await _started(db_session, settings, world)
+    user = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    colleague = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    elsewhere = await make_user(db_session, Role.CASEWORKER, [other.unit])
+    await login(client, user)
+    assert BANNER not in (await client.get("/caseworker/calls/")).text
+
+    await _sms(client, settings, "Jag orkar inte mer, hyresvärden hotar med vräkning")
+    await _sms(client, settings, "jag har blivit hotad av min sambo och vill prata med någon")
+    [case] = list(await db_session.scalars(sa.select(Case)))
+    assert case.priority is CasePriority.AKUT and case.taken_at is None
+    for path in (
+        "/",
+        "/caseworker/calls/",
+        "/caseworker/cases/",
+        "/caseworker/inkorg",
+        "/caseworker/closures/",
+    ):
+        page = await client.get(path)
+        assert BANNER in page.text and f'href="/caseworker/cases/{case.id}"' in page.text, path
+
+    detail = await client.get(f"/caseworker/cases/{case.id}")
+    assert "ingen har tagit ärendet ännu" in detail.text
+
+    # Another unit's caseworker sees no banner and cannot open the case.
+    await client.post("/logout", data={"_csrf_token": client.cookies.get("uppf_csrf", "")})
+    await login(client, elsewhere)
+    assert BANNER not in (await client.get("/caseworker/calls/")).text
+    assert (await client.get(f"/caseworker/cases/{case.id}")).status_code == 404
+
+    await client.post("/logout", data={"_csrf_token": client.cookies.get("uppf_csrf", "")})
+    await login(client, colleague)
+    taken = await form_post(client, f"/caseworker/cases/{case.id}/take", {})
+    assert "Du är nu ansvarig för ärendet." in taken.text and BANNER not in taken.text
+    await client.post("/logout", data={"_csrf_token": client.cookies.get("uppf_csrf", "")})
+    await login(client, user)
+    assert BANNER not in (await client.get("/caseworker/calls/")).text
+    await db_session.refresh(case)
+    assert case.owner_id == colleague.id and case.taken_at is not None
