@@ -1,4 +1,4 @@
-"""Inkorg and the akut banner through the real app: messages arrive as signed webhooks.
+"""Inkorg, akut banner and case timeline through the real app: messages arrive as signed webhooks.
 
 Unit scope (another unit's caseworker gets 404, a manager 403), newest first, reply through the
 outbox (opted-out numbers refused, the reply audited without number or text), mark handled, the
@@ -182,7 +182,7 @@ async def test_reply_to_an_opted_out_number_is_refused(
         AuditEvent.action == "sms.reply")) == 0  # fmt: skip
 
 
-async def test_akut_banner_until_someone_takes_the_case(
+async def test_akut_banner_until_someone_takes_the_case_and_the_case_page_timeline(
     client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings, world: World
 ) -> None:
     other = await make_world(db_session, settings, ref="K-200", phone=OTHER_PHONE)
@@ -207,7 +207,13 @@ async def test_akut_banner_until_someone_takes_the_case(
         page = await client.get(path)
         assert BANNER in page.text and f'href="/caseworker/cases/{case.id}"' in page.text, path
 
+    listing = await client.get("/caseworker/cases/")
+    assert "Akut</strong>" in listing.text
     detail = await client.get(f"/caseworker/cases/{case.id}")
+    assert "Akut ärende" in detail.text and "kontakt samma arbetsdag" in detail.text
+    assert "hyresvärden hotar med vräkning" in detail.text and "blivit hotad av min sambo" in detail.text
+    assert detail.text.index("hyresvärden hotar") < detail.text.index("blivit hotad av min sambo")
+    assert f"/caseworker/closures/{case.closure_id}" in detail.text
     assert "ingen har tagit ärendet ännu" in detail.text
 
     # Another unit's caseworker sees no banner and cannot open the case.
