@@ -91,6 +91,19 @@ async def get_item(
     return item
 
 
+async def assign(session: AsyncSession, item: InboxItem, assignee_id: uuid.UUID | None) -> InboxItem:
+    """Give the item to a named caseworker (``None``: back to the whole unit).
+
+    The caller checks that the assignee is a caseworker of the item's unit (users live in a layer
+    above this one).
+    """
+    if item.status is InboxStatus.HANDLED:
+        raise Conflict("Meddelandet är redan hanterat.")
+    item.assigned_to_id = assignee_id
+    await session.flush()
+    return item
+
+
 REPLY_MAX_CHARS = 640  # four SMS segments: a reply, not a letter
 OPTED_OUT_SV = (
     "Personen har tackat nej till sms (STOPP). Svaret skickades inte. Ring personen i stället om det behövs."

@@ -10,8 +10,10 @@ counts only — neither the number nor the text).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter, URLEncodedBody
@@ -19,8 +21,9 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.identity import CurrentUser
-from feedback.auth.models import Role
+from feedback.auth.models import Membership, Role, User
 from feedback.core import audit
+from feedback.core.errors import InvalidInput
 from feedback.core.settings import Settings
 from feedback.web import forms
 from feedback.web.caseworker.common import PRIVATE_HEADERS, unit_names
@@ -33,6 +36,8 @@ from surveys.inbox.models import REASON_LABELS_SV
 INBOX = "/caseworker/inkorg"
 NOTICES_SV = {
     "handled": "Meddelandet är markerat som hanterat.",
+    "assigned": "Meddelandet har fått en ansvarig handläggare.",
+    "unassigned": "Meddelandet är inte längre tilldelat någon.",
     "sent": "Svaret ligger i utkorgen och skickas nu.",
     "later": "Svaret ligger i utkorgen. Det skickas när sms-tiden börjar (vardagar 09–19).",
 }
@@ -48,6 +53,31 @@ class ReplyForm(forms.Form):
     messages = {"body": "Skriv ett svar."}  # noqa: RUF012 - read by forms.parse
 
     body: str = ""
+
+
+class AssignForm(forms.Form):
+    messages = {"assignee": "Välj en handläggare i listan."}  # noqa: RUF012 - read by forms.parse
+
+    assignee: uuid.UUID | None = None
+
+
+async def caseworkers_by_unit(
+    session: AsyncSession, unit_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[uuid.UUID, str]]]:
+    """Active caseworkers per unit, by name: who an item can be given to."""
+    ids = list(set(unit_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(
+        sa.select(Membership.unit_id, User.id, User.display_name)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.unit_id.in_(ids), User.role == Role.CASEWORKER, User.is_active.is_(True))
+        .order_by(User.display_name, User.id)
+    )
+    found: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = {}
+    for unit_id, user_id, name in rows:
+        found.setdefault(unit_id, []).append((user_id, name))
+    return found
 
 
 class InboxController(Controller):
@@ -67,6 +97,8 @@ class InboxController(Controller):
         form: dict[str, str] | None = None,
     ) -> Template:
         items = await service.list_open_items(session, user.unit_ids, newest_first=True)
+        caseworkers = await caseworkers_by_unit(session, [i.unit_id for i in items if i.unit_id])
+        names = {uid: name for people in caseworkers.values() for uid, name in people}
         return Template(
             "caseworker/inbox.html",
             context={
@@ -75,6 +107,9 @@ class InboxController(Controller):
                 "reasons": REASON_LABELS_SV,
                 "replies": await service.replies_for(session, [i.id for i in items]),
                 "reply_status": REPLY_STATUS_SV,
+                "caseworkers": caseworkers,
+                "names": names,
+                "me": user.id,
                 "max_chars": service.REPLY_MAX_CHARS,
                 "notice": notice,
                 "error_item": error_item,
@@ -114,6 +149,36 @@ class InboxController(Controller):
             invalid=invalid,
             done=lambda _: forms.redirect(f"{INBOX}/", "handled"),
             reraise=(404,),
+        )
+
+    @post("/{item_id:uuid}/tilldela", status_code=303, name="inbox_assign")
+    async def assign(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        item_id: FromPath[uuid.UUID],
+        data: URLEncodedBody[forms.RawForm],
+    ) -> Response[Any]:
+        item = await service.get_item(db_session, item_id, user.unit_ids)  # 404 outside my units
+
+        async def give() -> uuid.UUID | None:
+            assignee = forms.parse(AssignForm, data).assignee
+            unit_id = item.unit_id
+            people = (await caseworkers_by_unit(db_session, [unit_id])).get(unit_id, []) if unit_id else []
+            if assignee is not None and assignee not in {uid for uid, _ in people}:
+                raise InvalidInput("Välj en handläggare i enheten.", field="assignee")
+            await service.assign(db_session, item, assignee)
+            return assignee
+
+        async def invalid(errors: forms.FormErrors) -> Template:
+            refused = forms.FormErrors.single(errors.message, "assignee", errors.status_code)
+            return await self._page(db_session, user, errors=refused, error_item=item_id)
+
+        return await forms.submit(
+            db_session,
+            give,
+            invalid=invalid,
+            done=lambda who: forms.redirect(f"{INBOX}/", "assigned" if who else "unassigned"),
         )
 
     @post("/{item_id:uuid}/svar", status_code=303, name="inbox_reply")

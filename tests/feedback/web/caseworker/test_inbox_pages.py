@@ -182,6 +182,42 @@ async def test_reply_to_an_opted_out_number_is_refused(
         AuditEvent.action == "sms.reply")) == 0  # fmt: skip
 
 
+async def test_an_item_can_be_given_to_a_named_caseworker_of_its_unit(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings, world: World
+) -> None:
+    other = await make_world(db_session, settings, ref="K-200", phone=OTHER_PHONE)
+    await _started(db_session, settings, world)
+    await _sms(client, settings, "Hej vem är detta?")
+    [item] = await _items(db_session)
+    user = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    colleague = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    stranger = await make_user(db_session, Role.CASEWORKER, [other.unit])
+    await login(client, user)
+    page = await client.get("/caseworker/inkorg")
+    assert "Ingen, hela enheten" in page.text and f'value="{colleague.id}"' in page.text
+    assert f'value="{stranger.id}"' not in page.text  # only the item's unit is offered
+
+    wrong = await form_post(client, f"/caseworker/inkorg/{item.id}/tilldela", {"assignee": str(stranger.id)})
+    assert wrong.status_code == 400 and "Välj en handläggare i enheten." in wrong.text
+    assert 'aria-invalid="true"' in wrong.text
+    garbage = await form_post(client, f"/caseworker/inkorg/{item.id}/tilldela", {"assignee": "nej"})
+    assert garbage.status_code == 400 and "Välj en handläggare i listan." in garbage.text
+
+    given = await form_post(
+        client,
+        f"/caseworker/inkorg/{item.id}/tilldela",
+        {"assignee": str(colleague.id)},
+        follow_redirects=False,
+    )
+    assert given.status_code == 303 and given.headers["location"].endswith("klart=assigned")
+    [stored] = await _items(db_session)
+    assert stored.assigned_to_id == colleague.id
+    back = await form_post(client, f"/caseworker/inkorg/{item.id}/tilldela", {"assignee": ""})
+    assert "Meddelandet är inte längre tilldelat någon." in back.text
+    [stored] = await _items(db_session)
+    assert stored.assigned_to_id is None
+
+
 async def test_akut_banner_until_someone_takes_the_case_and_the_case_page_timeline(
     client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings, world: World
 ) -> None:
