@@ -39,7 +39,7 @@ NOTICES_SV = {
     "assigned": "Meddelandet har fått en ansvarig handläggare.",
     "unassigned": "Meddelandet är inte längre tilldelat någon.",
     "sent": "Svaret ligger i utkorgen och skickas nu.",
-    "later": "Svaret ligger i utkorgen. Det skickas när sms-tiden börjar (vardagar 09–19).",
+    "later": "Svaret ligger i utkorgen. Det skickas automatiskt när enhetens sms-tid börjar.",
 }
 REPLY_STATUS_SV = {
     OutboxStatus.SENT: "Skickat",
