@@ -267,3 +267,22 @@ async def test_akut_banner_until_someone_takes_the_case_and_the_case_page_timeli
     assert BANNER not in (await client.get("/caseworker/calls/")).text
     await db_session.refresh(case)
     assert case.owner_id == colleague.id and case.taken_at is not None
+
+
+async def test_a_reply_outside_the_send_window_waits_and_says_so(
+    client: AsyncTestClient[Litestar],
+    db_session: AsyncSession,
+    settings: Settings,
+    world: World,
+    clock: FrozenClock,
+) -> None:
+    await _started(db_session, settings, world)
+    await _sms(client, settings, "Hej vem är detta?")
+    [item] = await _items(db_session)
+    user = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    await login(client, user)
+    clock.set(NOW + timedelta(days=5))  # Saturday: outside the default window
+    sent = await form_post(
+        client, f"/caseworker/inkorg/{item.id}/svar", {"body": "Hej, vi ringer på måndag."}
+    )
+    assert "Det skickas automatiskt när enhetens sms-tid börjar." in sent.text
