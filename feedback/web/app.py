@@ -29,8 +29,10 @@ from feedback.devtools import clock as devclock
 from feedback.web.admin import AdminController
 from feedback.web.api_closures import ClosuresApiController
 from feedback.web.auth import AuthController, InvitationController
+from feedback.web.banner import load_akut_banner
 from feedback.web.caseworker.cases import CasesController
 from feedback.web.caseworker.closures import ClosuresController
+from feedback.web.caseworker.inbox import InboxController
 from feedback.web.caseworker.phone import PhoneQueueController
 from feedback.web.dependencies import app_dependencies
 from feedback.web.dev_phone import DevPhoneController
@@ -152,6 +154,7 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
         *REVIEW_ROUTES,
         PhoneQueueController,
         CasesController,
+        InboxController,
         ClosuresController,
         ClosuresApiController,
         create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
@@ -197,6 +200,7 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
             render_plugins=[SwaggerRenderPlugin(path="/swagger")],
         ),
         exception_handlers={Exception: handle_exception},
+        before_request=load_akut_banner,
         request_max_body_size=settings.max_request_body_bytes,
         lifespan=[lifespan],
         debug=False,
@@ -205,5 +209,6 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
     # session-auth user loader, templates) and for tests that move the app's clock.
     app.state.settings = settings
     app.state.sessionmaker = sessionmaker
+    app.state.db_config = db_config  # the akut banner reads through the request's own session
     app.state.clock = clock
     return app

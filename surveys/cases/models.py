@@ -68,6 +68,9 @@ class Case(UUIDPrimaryKey, Base):
         str_enum(CasePriority), default=CasePriority.NORMAL, server_default=CasePriority.NORMAL.value
     )
     owner_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    # When a person explicitly took the case ("Ta ansvar"); the default owner (the caseworker who
+    # registered the closure) has not taken it. An untaken akut case is a banner for the unit.
+    taken_at: Mapped[datetime | None] = mapped_column(default=None)
     due_on: Mapped[date]
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -266,10 +266,43 @@ async def close_case(
     return case
 
 
-async def take_case(session: AsyncSession, case: Case, *, user_id: uuid.UUID) -> Case:
+async def take_case(
+    session: AsyncSession, case: Case, *, user_id: uuid.UUID, now: datetime | None = None
+) -> Case:
+    """``user_id`` takes the case: owner from now on, and an akut case stops being a banner."""
     case.owner_id = user_id
+    case.taken_at = now or datetime.now(UTC)
     await session.flush()
     return case
+
+
+@dataclass(frozen=True)
+class AkutAlert:
+    """The oldest open akut case of my units that nobody has taken (what the banner links to)."""
+
+    case_id: uuid.UUID
+    count: int
+
+
+async def untaken_akut(session: AsyncSession, unit_ids: Iterable[uuid.UUID]) -> AkutAlert | None:
+    """One indexed query (``ix_survey_case_unit_status_due``): open, akut, not taken, my units."""
+    ids = list(unit_ids)
+    if not ids:
+        return None
+    row = (
+        await session.execute(
+            sa.select(Case.id, sa.func.count().over().label("n"))
+            .where(
+                Case.unit_id.in_(ids),
+                Case.status == CaseStatus.OPEN,
+                Case.priority == CasePriority.AKUT,
+                Case.taken_at.is_(None),
+            )
+            .order_by(Case.due_on, Case.opened_at)
+            .limit(1)
+        )
+    ).first()
+    return AkutAlert(case_id=row.id, count=int(row.n)) if row is not None else None
 
 
 def local_today(now: datetime) -> date:

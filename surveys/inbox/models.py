@@ -64,3 +64,7 @@ class InboxItem(UUIDPrimaryKey, Base):
     handled_by_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("app_user.id", ondelete="SET NULL"), default=None
     )
+    # A named caseworker of the unit who answers it (NULL: anyone in the unit).
+    assigned_to_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL"), default=None
+    )

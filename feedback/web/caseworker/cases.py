@@ -20,11 +20,23 @@ from feedback.web.caseworker.common import PRIVATE_HEADERS, client_refs, unit_na
 from feedback.web.dependencies import AppClock
 from feedback.web.guards import requires_role
 from surveys.cases import service
-from surveys.cases.models import TRIGGER_LABELS_SV, Case, CaseStatus
+from surveys.cases.models import (
+    PRIORITY_LABELS_SV,
+    TRIGGER_LABELS_SV,
+    Case,
+    CaseEventKind,
+    CasePriority,
+    CaseStatus,
+)
 from surveys.closures.models import Client, Closure
 
 NOTICES_SV = {"closed": "Ärendet är stängt.", "taken": "Du är nu ansvarig för ärendet."}
 SOURCES_SV = {"sms": "Sms", "phone": "Telefon", "web": "Webb"}
+EVENTS_SV = {
+    CaseEventKind.OPENED: "Ärendet öppnades",
+    CaseEventKind.MESSAGE: "Meddelande från personen",
+    CaseEventKind.PRIORITY_RAISED: "Prioriteten höjdes",
+}
 
 
 async def _user_names(session: AsyncSession, ids: list[uuid.UUID | None]) -> dict[uuid.UUID, str]:
@@ -65,6 +77,8 @@ class CasesController(Controller):
                 },
                 "owners": await _user_names(db_session, [c.owner_id for c in cases]),
                 "triggers": TRIGGER_LABELS_SV,
+                "priorities": PRIORITY_LABELS_SV,
+                "akut": CasePriority.AKUT,
                 "today": today,
                 "me": user.id,
                 "notice": NOTICES_SV.get(notice),
@@ -96,6 +110,12 @@ class CasesController(Controller):
                 "owner": names.get(case.owner_id) if case.owner_id else None,
                 "closed_by": names.get(case.closed_by_id) if case.closed_by_id else None,
                 "trigger": TRIGGER_LABELS_SV.get(case.trigger, str(case.trigger)),
+                "priority": PRIORITY_LABELS_SV.get(case.priority, str(case.priority)),
+                "is_akut": case.priority == CasePriority.AKUT,
+                "taken": case.taken_at is not None,
+                "timeline": await service.case_timeline(session, case.id),
+                "events": EVENTS_SV,
+                "priorities": PRIORITY_LABELS_SV,
                 "source": SOURCES_SV.get(case.source, case.source),
                 "is_open": case.status is CaseStatus.OPEN,
                 "mine": case.owner_id == user.id,
@@ -125,10 +145,11 @@ class CasesController(Controller):
         self,
         db_session: NamedDependency[AsyncSession],
         user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
         case_id: FromPath[uuid.UUID],
     ) -> Redirect:
         case = await service.get_case(db_session, case_id, user.unit_ids)
-        await service.take_case(db_session, case, user_id=user.id)
+        await service.take_case(db_session, case, user_id=user.id, now=clock.now())
         await db_session.commit()
         return forms.redirect(f"/caseworker/cases/{case_id}", "taken")
 

@@ -32,7 +32,7 @@ from feedback.web.caseworker.common import (
 from feedback.web.dependencies import AppClock
 from feedback.web.guards import requires_role
 from surveys.closures.contact import VaultPhoneProtector
-from surveys.closures.models import Client, Closure
+from surveys.closures.models import LANGUAGE_LABELS_SV, Client, Closure, Language
 from surveys.phone import service
 from surveys.phone.models import OUTCOME_LABELS_SV, REASON_LABELS_SV, CallOutcome, CallStatus, CallTask
 from surveys.questionnaires import service as questionnaires
@@ -181,7 +181,9 @@ class PhoneQueueController(Controller):
                 "script": script,
                 "outcomes": [(o.value, OUTCOME_LABELS_SV[o]) for o in CallOutcome],
                 "max_attempts": service.MAX_ATTEMPTS,
-                "form": form or {},
+                "languages": [(lang.value, LANGUAGE_LABELS_SV.get(lang, lang.value)) for lang in Language],
+                # The call's language: what was posted, else the client's registered language.
+                "form": {"language": str(client.language) if client is not None else "sv", **(form or {})},
                 **(errors.context() if errors else forms.NO_ERRORS),
             },
             status_code=400 if errors else 200,
@@ -248,8 +250,12 @@ def _call_log(form: dict[str, str]) -> service.CallLog:
     case_reason = form.get("case_reason", "").strip()
     if open_case and len(case_reason) < 3:
         raise InvalidInput("Skriv kort varför ett ärende behövs.", field="case_reason")
+    language = form.get("language", "").strip()
+    if language and language not in {lang.value for lang in Language}:
+        raise InvalidInput("Välj ett av språken i listan.", field="language")
     return service.CallLog(
         outcome=outcome,
+        language=language or None,
         consent=consent,
         answers=answers if outcome is CallOutcome.COMPLETED else {},
         note=note,

@@ -238,3 +238,25 @@ async def test_an_expired_claim_goes_back_to_the_queue(
     await login(client, second)
     taken = await form_post(client, f"/caseworker/calls/{task.id}/claim", {}, follow_redirects=False)
     assert taken.headers["location"] == f"/caseworker/calls/{task.id}"
+
+
+async def test_the_call_language_defaults_to_the_clients_and_reaches_the_stored_answer(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings
+) -> None:
+    from surveys.answers.models import OpenText
+
+    world = await make_world(db_session, settings, language="ar")
+    task = await _task(db_session, world)
+    user = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    await login(client, user)
+    await form_post(client, f"/caseworker/calls/{task.id}/claim", {})
+    page = await client.get(f"/caseworker/calls/{task.id}")
+    assert 'id="language"' in page.text and '<option value="ar" selected>Arabiska</option>' in page.text
+    form = {"outcome": "completed", "consent": "ja", "answer_helped": "Arbetskonsulenten", "language": "xx"}
+    bad = await form_post(client, f"/caseworker/calls/{task.id}/log", form)
+    assert bad.status_code == 400 and "Välj ett av språken i listan." in bad.text
+    form["language"] = "so"  # the call was held in Somali, not the registered Arabic
+    done = await form_post(client, f"/caseworker/calls/{task.id}/log", form, follow_redirects=False)
+    assert done.status_code == 303
+    [text] = list(await db_session.scalars(sa.select(OpenText)))
+    assert text.language == "so"
