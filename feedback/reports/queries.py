@@ -446,7 +446,10 @@ async def build_theme_report(
     for row in rows.values():
         if row.parent and row.parent in rows:
             rows[row.parent].sub_themes.append(row)
-    unit_people = {u: counts.get(("u", str(u)), 0) for u in unit_rows}
+    wrote_by_unit = {u: counts.get(("u", str(u)), 0) for u in unit_rows}
+    # the offer must group units by the same numbers that widen a selection (close_over_clusters),
+    # or following the offer would be widened again to a group the offer did not name
+    cluster_people = await unit_people(session, filters, list(unit_rows)) if unit_rows else {}
     sections = await survey_sections.build(session, filters, units, now=now)
     return ThemeReport(
         filters=filters.to_dict(),
@@ -469,7 +472,7 @@ async def build_theme_report(
                 "respondents": shown(("u", str(u))),
                 "hidden": {"respondents": why[("u", str(u))]} if ("u", str(u)) in why else {},
             }
-            for u, n in unit_people.items()
+            for u, n in wrote_by_unit.items()
         ],
         merge_suggestions=[
             {
@@ -477,7 +480,7 @@ async def build_theme_report(
                 "names": [unit_rows[u] for u in s.units],
                 "enough": s.people >= MIN_PEOPLE,
             }
-            for s in merge_suggestions(unit_people)
+            for s in merge_suggestions(cluster_people)
         ],
         merged_units=[{"unit_ids": [str(u) for u in g], "names": [unit_rows[u] for u in g]} for g in merged],
         hidden=hidden_of(("",), "s", "p"),

@@ -119,7 +119,8 @@ def protect(values: Mapping[K, int], lines: Iterable[Line[K]], k: int = MIN_PEOP
     for line in lines:
         for cell in line.members:
             by_cell.setdefault(cell, []).append(line)
-    while True:
+    required: set[K] = set()  # complements the exact check below asked for: never pruned
+    for _ in range(len(keys) + 1):
         changed = True
         while changed:
             changed = False
@@ -130,19 +131,85 @@ def protect(values: Mapping[K, int], lines: Iterable[Line[K]], k: int = MIN_PEOP
                         hidden.add(extra)
                         changed = True
         derivable = _determined(keys, lines, hidden)
-        if not derivable:
-            return frozenset(_prune(keys, lines, hidden, values, k))
-        cell = derivable[0]
+        if derivable:
+            cell = derivable[0]
+        else:
+            kept = _show_pinned_zeros(lines, _prune(keys, lines, hidden, values, k, required), values, k)
+            # The rank test above is linear algebra; a reader also knows that counts are never
+            # negative, which can pin a cell the rank test calls free (e.g. a hidden 1 beside a
+            # hidden 0 under a shown total of 1). An exact bound per hidden cell settles it.
+            pinned = [
+                c for c in _pinned(keys, lines, kept, values) if values[c] != 0 or is_primary(values[c], k)
+            ]
+            if not pinned:
+                return frozenset(kept)
+            hidden = set(kept)
+            # a hidden 0 cannot widen anything here: look for a visible cell with people, first in
+            # the pinned cell's own lines, then in any line that holds a hidden cell
+            near = [c for line in by_cell.get(pinned[0], []) for c in line.members]
+            far = [c for line in lines if any(m in hidden for m in line.members) for c in line.members]
+            options = [c for c in near if c not in hidden and values[c] > 0]
+            options = options or [c for c in far if c not in hidden and values[c] > 0]
+            if not options:  # nothing left that could blur it: hide the whole table
+                return frozenset(keys)
+            extra = min(options, key=lambda c: (values[c], order[c]))
+            hidden.add(extra)
+            required.add(extra)
+            continue
         options = [
             c for line in by_cell.get(cell, []) if (c := _complement(line, values, hidden, order)) is not None
         ]
         if not options:  # every related cell is hidden already; nothing more can help
             return frozenset(hidden)
         hidden.add(min(options, key=lambda c: (values[c] == 0, values[c], order[c])))
+    return frozenset(keys)  # no fixed point within the bound: hide everything rather than guess
+
+
+def _pinned(keys: Sequence[K], lines: Sequence[Line[K]], hidden: set[K], values: Mapping[K, int]) -> list[K]:
+    """Hidden cells whose value a reader can pin down from the shown numbers and counts >= 0.
+
+    For each hidden cell: its smallest and largest value over every non-negative solution of the
+    lines with the shown numbers filled in (two small linear programs). Pinned when they meet.
+    """
+    from scipy.optimize import linprog  # loaded only when a table has hidden cells
+
+    cols = [key for key in keys if key in hidden]
+    if not cols:
+        return []
+    index = {key: j for j, key in enumerate(cols)}
+    a_eq, b_eq = [], []
+    for line in lines:
+        row = np.zeros(len(cols))
+        rhs = 0.0
+        signed = [(c, 1.0) for c in line.cells] + ([(line.total, -1.0)] if line.total is not None else [])
+        for cell, sign in signed:
+            if cell in index:
+                row[index[cell]] += sign
+            else:
+                rhs -= sign * values[cell]
+        if row.any():
+            a_eq.append(row)
+            b_eq.append(rhs)
+    if not a_eq:
+        return []
+    found = []
+    for key, j in index.items():
+        objective = np.zeros(len(cols))
+        objective[j] = 1.0
+        low = linprog(objective, A_eq=np.array(a_eq), b_eq=b_eq, bounds=(0, None))
+        high = linprog(-objective, A_eq=np.array(a_eq), b_eq=b_eq, bounds=(0, None))
+        if low.status == 0 and high.status == 0 and -high.fun - low.fun <= 0.5:
+            found.append(key)
+    return found
 
 
 def _prune(
-    keys: Sequence[K], lines: Sequence[Line[K]], hidden: set[K], values: Mapping[K, int], k: int
+    keys: Sequence[K],
+    lines: Sequence[Line[K]],
+    hidden: set[K],
+    values: Mapping[K, int],
+    k: int,
+    required: set[K] | None = None,
 ) -> set[K]:
     """Show again every complement that turned out not to be needed, largest first.
 
@@ -153,12 +220,33 @@ def _prune(
     information for the reader.
     """
     kept = set(hidden)
-    complements = sorted((c for c in hidden if not is_primary(values[c], k)), key=lambda c: -values[c])
+    keep = required or set()
+    complements = sorted(
+        (c for c in hidden if not is_primary(values[c], k) and c not in keep), key=lambda c: -values[c]
+    )
     for cell in complements:
         trial = kept - {cell}
         if not _determined(keys, lines, trial):
             kept = trial
     return kept
+
+
+def _show_pinned_zeros(lines: Sequence[Line[K]], hidden: set[K], values: Mapping[K, int], k: int) -> set[K]:
+    """Show again the empty complements that the published numbers pin to 0 anyway.
+
+    Why: counts are never negative, so in a line whose shown total equals the sum of its shown
+    cells every hidden cell is 0 — a reader works that out without linear algebra (which
+    ``_determined`` does not see). Hiding such a cell protects nobody and labels an empty cell
+    "dold för att skydda en liten grupp"; showing it changes nothing a reader can deduce.
+    """
+    pinned: set[K] = set()
+    for line in lines:
+        if line.total is None or line.total in hidden:
+            continue
+        inside = [c for c in line.cells if c in hidden]
+        if inside and sum(values[c] for c in inside) == 0:
+            pinned.update(inside)
+    return hidden - {c for c in pinned if not is_primary(values[c], k)}
 
 
 def reasons(values: Mapping[K, int], hidden: Iterable[K], k: int = MIN_PEOPLE) -> dict[K, str]:

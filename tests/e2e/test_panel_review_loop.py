@@ -15,6 +15,7 @@ import pytest
 
 from feedback.demo.accounts import DEMO_PASSWORD
 from feedback.demo.review import ROUND_TITLE
+from nlp.redact import redact
 from tests.e2e.support import assert_no_axe_violations, login
 
 pytestmark = pytest.mark.e2e
@@ -105,10 +106,12 @@ def test_panel_reflection_to_report_theme_edits_exports_review_and_published_ite
             re.compile("Ni får citera")
         ).check()
         member.get_by_role("button", name="Spara reflektionen").first.click()
-        assert member.locator("#text-0").input_value() == FIRST
+        # stored redacted, so the writer sees the placeholders too (the page says so)
+        assert member.locator("#text-0").input_value() == redact(FIRST)
+        assert "[NAMN]" in redact(FIRST)
         member.locator("#text-0").fill(EDITED)
         member.get_by_role("button", name="Spara ändringen").first.click()
-        assert member.locator("#text-0").input_value() == EDITED
+        assert member.locator("#text-0").input_value() == redact(EDITED)
         assert_no_axe_violations(member)
 
         # 3. the manager retrains (themes every answer) and finds it, redacted and nameless, in the report
