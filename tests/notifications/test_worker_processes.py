@@ -143,7 +143,9 @@ class Env:
         self.fake.stop()
 
     def posts_per_body(self) -> collections.Counter[str]:
-        return collections.Counter(r.value("Body") or "" for r in self.fake.create_requests())
+        """Sends per text. A POST that the SIGKILL cut off before its body arrived carries no
+        Body; the fake refuses it with 400 as Twilio would, so it is no send and not counted."""
+        return collections.Counter(body for r in self.fake.create_requests() if (body := r.value("Body")))
 
 
 @pytest.fixture
