@@ -9,6 +9,7 @@ PostgreSQL tests are skipped with a visible reason only when the server is unrea
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import uuid
@@ -115,6 +116,21 @@ def postgres_url(postgres_template: str) -> Iterator[str]:
     name, url = create_pg_database(template=postgres_template)
     yield url
     drop_pg_database(name)
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """CLI tests run ``configure_logging``, which installs a process-wide scrubbing record factory
+    and root handler: undo both so each test sees logging as pytest set it up."""
+    root = logging.getLogger()
+    factory, handlers, level = logging.getLogRecordFactory(), list(root.handlers), root.level
+    yield
+    logging.setLogRecordFactory(factory)
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

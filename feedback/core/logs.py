@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,9 +71,33 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+def _scrubbing_record_factory(secrets: tuple[str, ...]) -> Callable[..., logging.LogRecord]:
+    """Scrub every record as it is created, before any handler sees it.
+
+    Why not only the filter on our handler: a framework or library may replace the root handlers
+    after start-up (Litestar's default logging config once did exactly that, and the access log
+    then printed invitation tokens). Records are created by ``Logger.makeRecord`` whatever the
+    handlers are, so this holds however logging is reconfigured later.
+    """
+    base = logging.getLogRecordFactory()
+    if getattr(base, "scrubs", False):
+        base = base.base  # type: ignore[attr-defined]
+    scrubber = ScrubbingFilter(secrets)
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = base(*args, **kwargs)
+        scrubber.filter(record)
+        return record
+
+    factory.scrubs = True  # type: ignore[attr-defined]
+    factory.base = base  # type: ignore[attr-defined]
+    return factory
+
+
 def configure_logging(
     level: str = "INFO", *, json_lines: bool = False, secrets: tuple[str, ...] = ()
 ) -> None:
+    logging.setLogRecordFactory(_scrubbing_record_factory(secrets))
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(ScrubbingFilter(secrets))
     handler.setFormatter(

@@ -204,6 +204,9 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
         request_max_body_size=settings.max_request_body_bytes,
         lifespan=[lifespan],
         debug=False,
+        # Logging is configured once, by the process entry point (feedback.core.logs): Litestar's
+        # default config would replace the root handlers and with them the scrubbing filter.
+        logging_config=None,
     )
     # Handlers get these as dependencies; the state copies are for code outside a handler (the
     # session-auth user loader, templates) and for tests that move the app's clock.

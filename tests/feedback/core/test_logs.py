@@ -51,6 +51,7 @@ def test_twilio_request_chatter_is_kept_out_of_the_log() -> None:
 
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    factory = logging.getLogRecordFactory()
     twilio = logging.getLogger("twilio.http_client")
     try:
         configure_logging("INFO")
@@ -63,4 +64,37 @@ def test_twilio_request_chatter_is_kept_out_of_the_log() -> None:
         for handler in handlers:
             root.addHandler(handler)
         root.setLevel(level)
+        logging.setLogRecordFactory(factory)
         twilio.setLevel(logging.NOTSET)
+
+
+def test_records_stay_scrubbed_when_someone_replaces_the_handlers() -> None:
+    """A framework that swaps the root handlers after start-up must not switch scrubbing off."""
+    import io
+
+    from feedback.core.logs import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    factory = logging.getLogRecordFactory()
+    stream = io.StringIO()
+    try:
+        configure_logging("INFO", secrets=("a-very-secret-key-value",))
+        configure_logging("INFO", secrets=("a-very-secret-key-value",))  # twice: no double wrapping
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        root.addHandler(logging.StreamHandler(stream))  # no filter of ours
+        logging.getLogger("uvicorn.access").info(
+            '%s - "GET /invitation/%s HTTP/1.1" 200 to %s', "127.0.0.1", "Zx9_-kqAbc", "+46701234512"
+        )
+        logging.getLogger("test").warning("key a-very-secret-key-value")
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
+        logging.setLogRecordFactory(factory)
+    text = stream.getvalue()
+    assert "/invitation/***" in text and "+4670*****12" in text
+    assert "Zx9_-kqAbc" not in text and "1234512" not in text and "a-very-secret-key-value" not in text
