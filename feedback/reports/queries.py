@@ -481,6 +481,8 @@ async def build_theme_report(
                 "enough": s.people >= MIN_PEOPLE,
             }
             for s in merge_suggestions(cluster_people)
+            # A group of every unit in the report offers nothing: it is this report.
+            if set(s.units) != set(unit_rows)
         ],
         merged_units=[{"unit_ids": [str(u) for u in g], "names": [unit_rows[u] for u in g]} for g in merged],
         hidden=hidden_of(("",), "s", "p"),

@@ -121,6 +121,27 @@ async def test_few_non_respondents_in_the_cohort_make_a_unit_small(db_session: A
     assert unit_rows["Första"]["non_respondents"] is None
 
 
+async def test_no_merge_offer_when_the_report_already_shows_the_whole_group(db_session: AsyncSession) -> None:
+    """Two units with many respondents but 1 and 3 non-respondents: together they are still small
+    in that one group, yet the report of both is exactly what a merge would show, so offering it
+    (or saying the units have "too few respondents") would be wrong."""
+    first = await make_unit(db_session, name="Första")
+    second = await make_unit(db_session, name="Andra")
+    data = ReportData(db_session)
+    for unit, silent in ((first, 1), (second, 3)):
+        for i in range(8 + silent):
+            closure = await data.closure(unit)
+            follow_up = await data.follow_up(closure, disposition="complete" if i < 8 else "no_response")
+            if i < 8:
+                await data.answer(closure, follow_up, "satisfaction", positive=True)
+        for i in range(6):
+            await data.text(unit, ["bemotande"], person=f"{unit.name}{i}")
+    await db_session.commit()
+    report = await build_theme_report(db_session, YEAR, frozenset({first.id, second.id}), now=NOW)
+    assert report.merge_suggestions == []
+    assert {u["name"]: u["respondents"] for u in report.unit_respondents} == {"Första": 6, "Andra": 6}
+
+
 async def test_skr_and_sustained_hide_a_zero_from_fewer_than_five(db_session: AsyncSession) -> None:
     """3 people answered, all negatively; 3 closures to work, none returned: no 0 is shown."""
     unit = await make_unit(db_session, name="Lilla")
