@@ -481,8 +481,9 @@ async def build_theme_report(
                 "enough": s.people >= MIN_PEOPLE,
             }
             for s in merge_suggestions(cluster_people)
-            # A group of every unit in the report offers nothing: it is this report.
-            if set(s.units) != set(unit_rows)
+            # A group of every unit in the report that is still small offers nothing: the
+            # report itself already shows them together, with the small cells hidden.
+            if s.people >= MIN_PEOPLE or set(s.units) != set(unit_rows)
         ],
         merged_units=[{"unit_ids": [str(u) for u in g], "names": [unit_rows[u] for u in g]} for g in merged],
         hidden=hidden_of(("",), "s", "p"),

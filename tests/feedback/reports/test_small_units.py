@@ -123,8 +123,8 @@ async def test_few_non_respondents_in_the_cohort_make_a_unit_small(db_session: A
 
 async def test_no_merge_offer_when_the_report_already_shows_the_whole_group(db_session: AsyncSession) -> None:
     """Two units with many respondents but 1 and 3 non-respondents: together they are still small
-    in that one group, yet the report of both is exactly what a merge would show, so offering it
-    (or saying the units have "too few respondents") would be wrong."""
+    in that one group, yet the report of both already shows them together, so saying they are
+    "too few to be reported, even merged" beside 6 + 6 respondents would be wrong."""
     first = await make_unit(db_session, name="Första")
     second = await make_unit(db_session, name="Andra")
     data = ReportData(db_session)
