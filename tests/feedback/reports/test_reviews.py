@@ -274,12 +274,20 @@ async def test_review_pages_publish_to_the_panel_and_enforce_scope(
     action_id = await db_session.scalar(sa.select(ReviewAction.id))
     r = await form_post(client, f"/reviews/actions/{action_id}/status", {"status": "ongoing"})
     assert r.status_code == 200
-    r = await form_post(
-        client,
-        f"/reviews/actions/{action_id}/publish",
-        {"you_said": "Det var svårt att nå oss.", "we_did": "Nu ringer vi tillbaka inom två dagar."},
-    )
+    texts = {"you_said": "Det var svårt att nå oss.", "we_did": "Nu ringer vi tillbaka inom två dagar."}
+    # publishing cannot be undone: the first post only shows what will happen and asks to confirm
+    r = await form_post(client, f"/reviews/actions/{action_id}/publish", texts)
+    assert r.status_code == 200 and "Bekräfta att du vill publicera" in r.text
+    assert "Vi arbetar med:</strong> Nu ringer vi tillbaka inom två dagar." in r.text  # still "pågår"
+    assert 'name="bekrafta" value="ja"' in r.text and "Inget sms skickas" in r.text
+    assert await db_session.scalar(sa.select(sa.func.count()).select_from(PublishedItem)) == 0
+    r = await form_post(client, f"/reviews/actions/{action_id}/publish", {**texts, "bekrafta": "ja"})
     assert r.status_code == 200 and "publicerad" in r.text
+    assert "som ”Vi arbetar med”" in r.text
+    assert await db_session.scalar(sa.select(sa.func.count()).select_from(PublishedItem)) == 1
+    # a second confirm (back button, double click) publishes nothing more: 409 with a message
+    r = await form_post(client, f"/reviews/actions/{action_id}/publish", {**texts, "bekrafta": "ja"})
+    assert r.status_code == 409 and "redan publicerad" in r.text
     assert await db_session.scalar(sa.select(sa.func.count()).select_from(PublishedItem)) == 1
 
     for user, status in ((other_manager, 404), (caseworker, 403), (member, 403)):
@@ -293,6 +301,7 @@ async def test_review_pages_publish_to_the_panel_and_enforce_scope(
     await login(client, member)
     home = await client.get("/panel/")
     assert "Nu ringer vi tillbaka inom två dagar." in home.text
+    assert "Vi arbetar med:</strong> Nu ringer vi" in home.text and "Vi gjorde:" not in home.text
     assert await db_session.scalar(sa.select(sa.func.count()).select_from(OpenText)) == 0
 
 
