@@ -16,10 +16,12 @@ from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role
 from feedback.core.clock import FrozenClock
 from feedback.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from feedback.core.models import AuditEvent
 from feedback.core.settings import Settings
 from feedback.panel.models import PublishedItem
+from feedback.panel.service import local_today
 from feedback.reports import reviews
-from feedback.reports.models import Finding, Review, ReviewAction
+from feedback.reports.models import ActionStatus, Finding, Review, ReviewAction
 from feedback.themes.models import OpenTextTheme
 from feedback.web.app import create_app
 from feedback.wiring import Collaborators
@@ -334,3 +336,278 @@ async def test_finding_text_is_stored_redacted(db_session: AsyncSession) -> None
         assert secret not in stored, (secret, stored)
     for placeholder in ("[NAMN]", "[PERSONNUMMER]", "[TELEFON]", "[E-POST]", "[ADRESS]"):
         assert placeholder in stored, (placeholder, stored)
+
+
+# ---------------------------------------------------------------- editing, "vi gjorde", overdue
+async def _review_with_action(db_session: AsyncSession, unit_name: str = "Västra"):
+    unit = await make_unit(db_session, name=unit_name)
+    manager = CurrentUser.from_user(await make_user(db_session, Role.MANAGER, [unit]))
+    review = await reviews.create_review(
+        db_session, user=manager, unit_id=unit.id, title="Översyn", period_from=FROM, period_to=TO, now=NOW
+    )
+    finding = await reviews.add_finding(
+        db_session,
+        user=manager,
+        review_id=review.id,
+        text="Svårt att nå handläggaren.",
+        theme_keys=["handlaggning"],
+        quote_ids=[],
+        now=NOW,
+    )
+    action = await reviews.add_action(
+        db_session,
+        user=manager,
+        review_id=review.id,
+        title="Telefontid varje dag",
+        owner="Maria",
+        due_on=date(2026, 12, 1),
+        finding_id=finding.id,
+        now=NOW,
+    )
+    await db_session.commit()
+    return unit, manager, review, finding, action
+
+
+async def _audit(db_session: AsyncSession, action: str) -> list[AuditEvent]:
+    return list(
+        await db_session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        )
+    )
+
+
+async def test_editing_a_finding_checks_like_adding_redacts_and_is_audited(db_session: AsyncSession) -> None:
+    unit, manager, _review, finding, _ = await _review_with_action(db_session)
+    consented = await _answer(db_session, unit.id, "c1", "Ingen ringde tillbaka", "handlaggning", True)
+    refused = await _answer(db_session, unit.id, "c2", "Inget samtycke", "handlaggning", False)
+    await db_session.commit()
+    consented_id, refused_id, finding_id = consented.id, refused.id, finding.id  # survive the rollback
+    later = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    base = {"user": manager, "finding_id": finding_id, "now": later}
+
+    refusals = [
+        ({"text": "  ", "theme_keys": [], "quote_ids": []}, "text"),
+        ({"text": "x", "theme_keys": ["finns_inte"], "quote_ids": []}, "theme_keys"),
+        ({"text": "x", "theme_keys": [], "quote_ids": [refused_id]}, "quote_ids"),
+        ({"text": "x" * 4001, "theme_keys": [], "quote_ids": []}, "text"),
+    ]
+    for fields, field in refusals:
+        with pytest.raises(InvalidInput) as caught:
+            await reviews.update_finding(db_session, **base, **fields)
+        assert caught.value.field == field
+    await db_session.rollback()
+    await db_session.refresh(unit)
+
+    updated = await reviews.update_finding(
+        db_session,
+        **base,
+        text="Anna Berg på 070-123 45 67 kom inte fram.",
+        theme_keys=["bemotande", "bemotande"],
+        quote_ids=[consented_id],
+    )
+    await db_session.commit()
+    stored = await db_session.get(Finding, finding_id)
+    assert stored is not None and stored is updated
+    assert "Anna" not in stored.text and "[NAMN]" in stored.text and "[TELEFON]" in stored.text
+    assert stored.theme_keys == ["bemotande"]
+    assert stored.quotes == [{"open_text_id": str(consented_id), "text": "Ingen ringde tillbaka"}]
+    assert stored.updated_at is not None and stored.updated_at == later
+    events = await _audit(db_session, "review.finding.update")
+    assert len(events) == 1 and events[0].actor_id == manager.id and events[0].subject_id == str(finding_id)
+    assert sorted(events[0].detail["changed"]) == ["quotes", "text", "theme_keys"]
+    assert "Anna" not in str(events[0].detail)  # ids and field names, never the text
+
+    # saving the same content again changes nothing and audits nothing
+    await reviews.update_finding(
+        db_session, **base, text=stored.text, theme_keys=["bemotande"], quote_ids=[consented_id]
+    )
+    await db_session.commit()
+    assert len(await _audit(db_session, "review.finding.update")) == 1
+
+    other_unit = await make_unit(db_session, name="Annan")
+    other = CurrentUser.from_user(await make_user(db_session, Role.MANAGER, [other_unit]))
+    with pytest.raises(NotFound):
+        await reviews.update_finding(
+            db_session, user=other, finding_id=finding_id, text="x", theme_keys=[], quote_ids=[], now=later
+        )
+    caseworker = CurrentUser.from_user(await make_user(db_session, Role.CASEWORKER, [unit]))
+    with pytest.raises(Forbidden):
+        await reviews.update_finding(
+            db_session,
+            user=caseworker,
+            finding_id=finding.id,
+            text="x",
+            theme_keys=[],
+            quote_ids=[],
+            now=later,
+        )
+
+
+async def test_editing_an_action_checks_like_adding_and_is_audited(db_session: AsyncSession) -> None:
+    unit, manager, review, finding, action = await _review_with_action(db_session)
+    _, _, other_review, other_finding, _ = await _review_with_action(db_session, "Östra")
+    action_id, other_finding_id, review_id = action.id, other_finding.id, review.id  # survive rollbacks
+    later = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    ok = {"title": "Telefontid", "owner": "Maria", "due_on": None, "finding_id": None, "status": "planned"}
+    refusals = [
+        ({"title": " "}, "title"),
+        ({"owner": ""}, "owner"),
+        ({"title": "x" * 301}, "title"),
+        ({"finding_id": other_finding_id}, "finding_id"),  # a finding of another review
+        ({"finding_id": uuid.uuid4()}, "finding_id"),
+        ({"status": "kanske"}, "status"),
+    ]
+    for change, field in refusals:
+        with pytest.raises(InvalidInput) as caught:
+            await reviews.update_action(
+                db_session, user=manager, action_id=action_id, now=later, **{**ok, **change}
+            )
+        assert caught.value.field == field
+    await db_session.rollback()
+
+    await reviews.update_action(
+        db_session,
+        user=manager,
+        action_id=action_id,
+        title="Telefontid varje vardag",
+        owner="Ahmed",
+        due_on=date(2027, 1, 15),
+        finding_id=None,
+        status="ongoing",
+        now=later,
+    )
+    await db_session.commit()
+    stored = await db_session.get(ReviewAction, action_id)
+    assert stored is not None
+    assert (stored.title, stored.owner, stored.due_on, stored.finding_id, stored.status) == (
+        "Telefontid varje vardag",
+        "Ahmed",
+        date(2027, 1, 15),
+        None,
+        ActionStatus.ONGOING,
+    )
+    assert stored.updated_at == later and stored.published_item_id is None
+    [event] = await _audit(db_session, "review.action.update")
+    assert sorted(event.detail["changed"]) == ["due_on", "finding_id", "owner", "status", "title"]
+    assert event.detail["review_id"] == str(review_id) and event.actor_id == manager.id
+    del other_review, unit, finding
+
+
+async def test_only_klar_actions_say_vi_gjorde_and_the_panel_item_follows_the_status(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    unit, manager, review, _, action = await _review_with_action(db_session)
+    published_at = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    await reviews.set_status(db_session, user=manager, action_id=action.id, status="ongoing", now=NOW)
+    # an SMS about unfinished work may not say it is done
+    for claim in (
+        "Nu har vi ändrat telefontiderna.",
+        "Vi gjorde om telefontiden.",
+        "Vi har infört telefontid.",
+    ):
+        with pytest.raises(InvalidInput) as caught:
+            await reviews.prepare_publication(
+                db_session,
+                user=manager,
+                action_id=action.id,
+                you_said="Svårt att nå er",
+                we_did="Telefontid",
+                sms_text=claim,
+                settings=settings,
+            )
+        assert caught.value.field == "sms_text"
+    plan = await reviews.prepare_publication(
+        db_session,
+        user=manager,
+        action_id=action.id,
+        you_said="Svårt att nå er",
+        we_did="Telefontid varje dag",
+        sms_text=reviews.default_sms_text(action),
+        settings=settings,
+    )
+    assert plan.label == "Vi arbetar med" and "Nu arbetar vi med" in (plan.sms_text or "")
+    assert await db_session.scalar(sa.select(sa.func.count()).select_from(PublishedItem)) == 0  # no write
+
+    item = await reviews.publish_action(
+        db_session,
+        user=manager,
+        action_id=action.id,
+        you_said="Svårt att nå er",
+        we_did="Telefontid varje dag",
+        sms_text=None,
+        settings=settings,
+        now=published_at,
+    )
+    await db_session.commit()
+    assert item.done is False
+    [published] = await _audit(db_session, "review.action.publish")
+    assert published.detail["done"] is False
+
+    await reviews.set_status(db_session, user=manager, action_id=action.id, status="done", now=NOW)
+    await db_session.commit()
+    await db_session.refresh(item)
+    assert item.done is True
+    assert [e.detail["status"] for e in await _audit(db_session, "review.action.status")] == [
+        "ongoing",
+        "done",
+    ]
+
+    # edited back to "pågår" after publication: the panel says "Vi arbetar med" again
+    later = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    await reviews.update_action(
+        db_session,
+        user=manager,
+        action_id=action.id,
+        title=action.title,
+        owner=action.owner,
+        due_on=action.due_on,
+        finding_id=action.finding_id,
+        status="ongoing",
+        now=later,
+        you_said="Svårt att nå er på telefon",
+        we_did="Telefontid varje vardag 9–11",
+    )
+    await db_session.commit()
+    await db_session.refresh(item)
+    assert (item.done, item.you_said, item.we_did, item.updated_at) == (
+        False,
+        "Svårt att nå er på telefon",
+        "Telefontid varje vardag 9–11",
+        later,
+    )
+    with pytest.raises(InvalidInput) as caught:  # the published texts keep the publish rules
+        await reviews.update_action(
+            db_session,
+            user=manager,
+            action_id=action.id,
+            title=action.title,
+            owner=action.owner,
+            due_on=None,
+            finding_id=None,
+            status="done",
+            now=later,
+            we_did=" ",
+        )
+    assert caught.value.field == "we_did"
+    await db_session.rollback()
+    await db_session.refresh(action)
+    # the done action's default SMS may say so
+    await reviews.set_status(db_session, user=manager, action_id=action.id, status="done", now=NOW)
+    assert "Nu har vi ändrat" in reviews.default_sms_text(action)
+    assert reviews._check_sms(reviews.default_sms_text(action), done=True)
+    del unit, review
+
+
+async def test_overdue_is_by_the_swedish_day_and_ignores_klar(db_session: AsyncSession) -> None:
+    unit, manager, review, _, action = await _review_with_action(db_session)  # due 2026-12-01
+    # 2026-12-01 23:30 UTC is already 2 December in Stockholm: the due day has passed
+    late_evening = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)
+    assert reviews.is_overdue(action, date(2026, 12, 1)) is False  # due today is not overdue
+    assert reviews.is_overdue(action, local_today(late_evening)) is True
+    assert await reviews.overdue_counts(db_session, [review.id], date(2026, 12, 1)) == {}
+    assert await reviews.overdue_counts(db_session, [review.id], date(2026, 12, 2)) == {review.id: 1}
+    await reviews.set_status(db_session, user=manager, action_id=action.id, status="done")
+    await db_session.commit()
+    assert reviews.is_overdue(action, date(2027, 6, 1)) is False
+    assert await reviews.overdue_counts(db_session, [review.id], date(2027, 6, 1)) == {}
+    del unit
