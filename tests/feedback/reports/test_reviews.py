@@ -611,3 +611,142 @@ async def test_overdue_is_by_the_swedish_day_and_ignores_klar(db_session: AsyncS
     assert reviews.is_overdue(action, date(2027, 6, 1)) is False
     assert await reviews.overdue_counts(db_session, [review.id], date(2027, 6, 1)) == {}
     del unit
+
+
+async def test_edit_pages_overdue_flags_and_pdf_through_the_web_app(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession
+) -> None:
+    unit = await make_unit(db_session, name="Norra")
+    other = await make_unit(db_session, name="Södra")
+    manager = await make_user(db_session, Role.MANAGER, [unit])
+    other_manager = await make_user(db_session, Role.MANAGER, [other])
+    caseworker = await make_user(db_session, Role.CASEWORKER, [unit])
+    me = CurrentUser.from_user(manager)
+    review = await reviews.create_review(
+        db_session, user=me, unit_id=unit.id, title="Höstens översyn", period_from=FROM, period_to=TO, now=NOW
+    )
+    finding = await reviews.add_finding(
+        db_session,
+        user=me,
+        review_id=review.id,
+        text="Många väntar på återkoppling.",
+        theme_keys=[],
+        quote_ids=[],
+        now=NOW,
+    )
+    late = await reviews.add_action(  # due before the app clock's day (2026-11-22): overdue
+        db_session,
+        user=me,
+        review_id=review.id,
+        title="Ring tillbaka inom två dagar",
+        owner="Maria",
+        due_on=date(2026, 11, 1),
+        finding_id=None,
+        now=NOW,
+    )
+    await reviews.add_action(  # due on the clock's day: not yet overdue
+        db_session,
+        user=me,
+        review_id=review.id,
+        title="Boka telefontid med sms",
+        owner="Ahmed",
+        due_on=date(2026, 11, 22),
+        finding_id=None,
+        now=NOW,
+    )
+    await db_session.commit()
+    review_id, finding_id, late_id = review.id, finding.id, late.id
+
+    await login(client, manager)
+    listing = await client.get("/reviews/")
+    assert listing.status_code == 200 and "1 försenad" in listing.text
+    page = await client.get(f"/reviews/{review_id}")
+    assert page.text.count('<span class="tag late">Försenad</span>') == 1
+    assert "1 åtgärd är försenad" in page.text
+    row = page.text[page.text.index(f'id="atgard-{late_id}"') :][:600]
+    assert "Försenad" in row
+
+    # the PDF and its printable page carry the findings and actions, overdue flag included
+    printable = await client.get(f"/reviews/{review_id}/utskrift")
+    assert printable.status_code == 200
+    for text in (
+        "Många väntar på återkoppling.",
+        "Ring tillbaka inom två dagar",
+        "Boka telefontid",
+        "Försenad",
+    ):
+        assert text in printable.text
+    pdf = await client.get(f"/reviews/{review_id}/oversyn.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"].startswith("application/pdf")
+    assert pdf.content.startswith(b"%PDF")
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf.content)
+    text = " ".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    document.close()
+    flat = " ".join(text.split())
+    for expected in (
+        "Höstens översyn",
+        "Många väntar på återkoppling.",
+        "Ring tillbaka inom två dagar",
+        "Försenad",
+    ):
+        assert expected in flat, (expected, flat)
+
+    # editing a finding: errors next to the field, 4xx never 500, then saved with "uppdaterad"
+    edit = await client.get(f"/reviews/findings/{finding_id}/andra")
+    assert edit.status_code == 200 and "Många väntar på återkoppling." in edit.text
+    r = await form_post(client, f"/reviews/findings/{finding_id}", {"text": " "})
+    assert r.status_code == 400 and "Skriv vad ni kom fram till." in r.text
+    assert 'aria-invalid="true"' in r.text
+    r = await form_post(client, f"/reviews/findings/{finding_id}", {"text": "x", "quote_ids": "inte-ett-id"})
+    assert r.status_code == 400 and "Välj ett giltigt alternativ." in r.text
+    r = await form_post(
+        client,
+        f"/reviews/findings/{finding_id}",
+        {"text": "Många väntar på återkoppling efter besöket.", "theme_keys": "handlaggning"},
+    )
+    assert r.status_code == 200 and "Ändringen av fyndet är sparad." in r.text
+    assert "Många väntar på återkoppling efter besöket." in r.text and "Uppdaterad 2026-11-22" in r.text
+
+    # editing an action: same checks as adding; klar clears the overdue flag
+    edit = await client.get(f"/reviews/actions/{late_id}/andra")
+    assert edit.status_code == 200 and 'value="Ring tillbaka inom två dagar"' in edit.text
+    fields = {
+        "title": "Ring tillbaka inom en dag",
+        "owner": "Maria",
+        "due_on": "2026-11-01",
+        "status": "done",
+    }
+    r = await form_post(client, f"/reviews/actions/{late_id}", {**fields, "due_on": "1 nov"})
+    assert r.status_code == 400 and "ÅÅÅÅ-MM-DD" in r.text and 'value="1 nov"' in r.text
+    r = await form_post(client, f"/reviews/actions/{late_id}", {**fields, "status": "kanske"})
+    assert r.status_code == 400 and "Välj en status ur listan." in r.text
+    r = await form_post(client, f"/reviews/actions/{late_id}", {**fields, "owner": ""})
+    assert r.status_code == 400 and "Skriv vem som är ansvarig." in r.text
+    r = await form_post(client, f"/reviews/actions/{late_id}", fields)
+    assert r.status_code == 200 and "Ändringen av åtgärden är sparad." in r.text
+    assert "Ring tillbaka inom en dag" in r.text and "Försenad" not in r.text
+    assert "Inga" in (await client.get("/reviews/")).text.split('id="review-list"')[1]
+    stored = await db_session.get(ReviewAction, late_id, populate_existing=True)
+    assert stored is not None and stored.status is ActionStatus.DONE
+    # no CSRF token: refused, nothing changed
+    r = await client.post(f"/reviews/actions/{late_id}", data={**fields, "title": "Utan token"})
+    assert r.status_code == 403
+
+    for user, status in ((other_manager, 404), (caseworker, 403)):
+        client.cookies.clear()
+        await login(client, user)
+        assert (await client.get(f"/reviews/findings/{finding_id}/andra")).status_code == status
+        assert (await client.get(f"/reviews/actions/{late_id}/andra")).status_code == status
+        assert (await client.get(f"/reviews/{review_id}/oversyn.pdf")).status_code == status
+        assert (await client.get(f"/reviews/{review_id}/utskrift")).status_code == status
+        r = await form_post(client, f"/reviews/findings/{finding_id}", {"text": "Kapat"})
+        assert r.status_code == status
+        r = await form_post(client, f"/reviews/actions/{late_id}", {**fields, "title": "Kapat"})
+        assert r.status_code == status
+    await db_session.refresh(stored)
+    assert stored.title == "Ring tillbaka inom en dag"
+    assert await db_session.scalar(sa.select(Finding.text).where(Finding.id == finding_id)) == (
+        "Många väntar på återkoppling efter besöket."
+    )
