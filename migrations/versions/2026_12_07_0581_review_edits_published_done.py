@@ -29,9 +29,7 @@ def upgrade() -> None:
         "panel_published_item",
         sa.Column("done", sa.Boolean(), server_default=sa.false(), nullable=False),
     )
-    op.add_column(
-        "panel_published_item", sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True)
-    )
+    op.add_column("panel_published_item", sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
     op.execute(
         "UPDATE panel_published_item SET done = TRUE WHERE action_id IN "
         "(SELECT id FROM review_action WHERE status = 'done')"
