@@ -750,3 +750,39 @@ async def test_edit_pages_overdue_flags_and_pdf_through_the_web_app(
     assert await db_session.scalar(sa.select(Finding.text).where(Finding.id == finding_id)) == (
         "Många väntar på återkoppling efter besöket."
     )
+
+
+async def test_a_quote_whose_consent_is_gone_cannot_be_kept_by_editing(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession
+) -> None:
+    unit = await make_unit(db_session, name="Norra")
+    manager = await make_user(db_session, Role.MANAGER, [unit])
+    me = CurrentUser.from_user(manager)
+    quote = await _answer(db_session, unit.id, "q9", "Ingen svarade i telefon", "handlaggning", True)
+    review = await reviews.create_review(
+        db_session, user=me, unit_id=unit.id, title="Översyn", period_from=FROM, period_to=TO, now=NOW
+    )
+    finding = await reviews.add_finding(
+        db_session,
+        user=me,
+        review_id=review.id,
+        text="Svårt att nå oss.",
+        theme_keys=[],
+        quote_ids=[quote.id],
+        now=NOW,
+    )
+    quote.quote_consent = False  # the writer withdrew consent to being quoted
+    await db_session.commit()
+    finding_id, quote_id = finding.id, quote.id
+
+    await login(client, manager)
+    page = await client.get(f"/reviews/findings/{finding_id}/andra")
+    assert page.status_code == 200 and 'id="lost-quotes"' in page.text
+    assert f'value="{quote_id}"' not in page.text  # no longer offered
+    r = await form_post(
+        client, f"/reviews/findings/{finding_id}", {"text": "Svårt att nå oss.", "quote_ids": str(quote_id)}
+    )
+    assert r.status_code == 400 and "Bara godkända citat" in r.text
+    r = await form_post(client, f"/reviews/findings/{finding_id}", {"text": "Svårt att nå oss."})
+    assert r.status_code == 200 and "Ingen svarade i telefon" not in r.text
+    assert await db_session.scalar(sa.select(Finding.quotes).where(Finding.id == finding_id)) == []
