@@ -69,3 +69,7 @@ class PublishedItem(UUIDPrimaryKey, Base):
     published_by_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("app_user.id", ondelete="SET NULL")
     )
+    # True only while the action behind it is "klar": the page then says "Vi gjorde", otherwise
+    # "Vi arbetar med". Kept in step by feedback.reports.reviews whenever the action changes.
+    done: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    updated_at: Mapped[datetime | None] = mapped_column(default=None)  # last edit after publication

@@ -31,6 +31,15 @@ ACTION_STATUS_LABELS_SV = {
     ActionStatus.DONE: "Klar",
 }
 
+# How a published action is headed on the panel page, in the review and in the SMS: only a
+# finished action may say "vi gjorde"; anything else is still work in progress.
+WE_DID_SV = "Vi gjorde"
+WE_ARE_WORKING_ON_SV = "Vi arbetar med"
+
+
+def published_label(status: ActionStatus) -> str:
+    return WE_DID_SV if status is ActionStatus.DONE else WE_ARE_WORKING_ON_SV
+
 
 class Review(UUIDPrimaryKey, Base):
     __tablename__ = "review"
@@ -56,6 +65,8 @@ class Finding(UUIDPrimaryKey, Base):
     theme_keys: Mapped[list[Any]] = mapped_column(default=list)
     quotes: Mapped[list[Any]] = mapped_column(default=list)  # [{"open_text_id", "text"}] copied at the time
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # set by every edit, shown as "uppdaterad": a finding can be corrected after publication
+    updated_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ReviewAction(UUIDPrimaryKey, Base):
@@ -79,3 +90,5 @@ class ReviewAction(UUIDPrimaryKey, Base):
     )
     sms_queued: Mapped[int | None] = mapped_column(default=None)  # how many SMS were queued, if any
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # set by every edit and status change, shown as "uppdaterad"
+    updated_at: Mapped[datetime | None] = mapped_column(default=None)

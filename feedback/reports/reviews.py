@@ -8,13 +8,27 @@ unit's respondents who consented to contact. SMS go through ``notifications.outb
 one idempotency key per action and client, so publishing twice sends nothing twice; the outbox
 stores opted-out numbers as skipped and the dispatcher checks opt-out again before sending.
 
+Editing. Findings and actions can be edited with the same checks as when they were added, and
+every edit is audited (ids and changed field names only). Editing is also allowed after an action
+is published: the review and the panel page then show an "uppdaterad" date, and no SMS is sent
+again (the SMS went out once, at publication; a correction is not news worth a second message).
+
+"Vi gjorde" only for finished work. A published action is headed "Vi gjorde" only while its status
+is "klar"; otherwise "Vi arbetar med" (``published_label``). The panel item's ``done`` flag follows
+the action's status on every change, and an SMS for an unfinished action may not claim it is done.
+
+Overdue: an action whose due date has passed (Swedish calendar day of the injected clock) and
+that is not "klar" (``is_overdue``), flagged on the review page, in the review list and in the PDF.
+
 Every function takes the caller's session and a ``CurrentUser``; the caller commits.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time, timedelta
@@ -26,11 +40,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role, Unit
 from feedback.auth.scope import ensure_unit_access
+from feedback.core import audit
 from feedback.core.clock import STOCKHOLM
 from feedback.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from feedback.panel.models import PublishedItem
 from feedback.reports.filters import ReportFilters
-from feedback.reports.models import ActionStatus, Finding, Review, ReviewAction
+from feedback.reports.models import ActionStatus, Finding, Review, ReviewAction, published_label
 from feedback.reports.queries import build_theme_report
 from feedback.themes.decisions import current_codebook
 from feedback.themes.models import OpenTextTheme
@@ -182,6 +197,28 @@ async def quotable(
     return list(await session.scalars(query))
 
 
+async def _finding_fields(
+    session: AsyncSession,
+    review: Review,
+    text: str,
+    theme_keys: Sequence[str],
+    quote_ids: Sequence[uuid.UUID],
+) -> tuple[str, list[str], list[dict[str, str]]]:
+    """A finding's checked text, theme keys and quotes: one set of rules for adding and editing."""
+    # Stored redacted: a finding is read by everyone in the review and may quote what a client
+    # said, so names, numbers, addresses and personnummer never reach the table.
+    text = redact(_text(text, "text", "Skriv vad ni kom fram till."))
+    codebook = await current_codebook(session)
+    keys = list(dict.fromkeys(theme_keys))
+    if any(k not in codebook.themes for k in keys):
+        raise InvalidInput("Välj teman ur listan.", field="theme_keys")
+    allowed = {q.id: q for q in await quotable(session, review, limit=10_000)} if quote_ids else {}
+    if any(q not in allowed for q in quote_ids):
+        raise InvalidInput("Bara godkända citat (med samtycke) kan kopplas till ett fynd.", field="quote_ids")
+    quotes = [{"open_text_id": str(q), "text": allowed[q].text_redacted} for q in dict.fromkeys(quote_ids)]
+    return text, keys, quotes
+
+
 async def add_finding(
     session: AsyncSession,
     *,
@@ -193,26 +230,24 @@ async def add_finding(
     now: datetime,
 ) -> Finding:
     review = await get_review(session, user=user, review_id=review_id)
-    # Stored redacted: a finding is read by everyone in the review and may quote what a client
-    # said, so names, numbers, addresses and personnummer never reach the table.
-    text = redact(_text(text, "text", "Skriv vad ni kom fram till."))
-    codebook = await current_codebook(session)
-    keys = list(dict.fromkeys(theme_keys))
-    if any(k not in codebook.themes for k in keys):
-        raise InvalidInput("Välj teman ur listan.", field="theme_keys")
-    allowed = {q.id: q for q in await quotable(session, review, limit=10_000)} if quote_ids else {}
-    if any(q not in allowed for q in quote_ids):
-        raise InvalidInput("Bara godkända citat (med samtycke) kan kopplas till ett fynd.", field="quote_ids")
-    finding = Finding(
-        review_id=review.id,
-        text=text,
-        theme_keys=keys,
-        quotes=[{"open_text_id": str(q), "text": allowed[q].text_redacted} for q in dict.fromkeys(quote_ids)],
-        created_at=now,
-    )
+    text, keys, quotes = await _finding_fields(session, review, text, theme_keys, quote_ids)
+    finding = Finding(review_id=review.id, text=text, theme_keys=keys, quotes=quotes, created_at=now)
     session.add(finding)
     await session.flush()
     return finding
+
+
+async def _action_fields(
+    session: AsyncSession, review: Review, title: str, owner: str, finding_id: uuid.UUID | None
+) -> tuple[str, str]:
+    """An action's checked title and owner, and a finding of the same review (adding and editing)."""
+    title = _text(title, "title", "Skriv vad som ska göras.", 300)
+    owner = _text(owner, "owner", "Skriv vem som är ansvarig.", 200)
+    if finding_id is not None:
+        finding = await session.get(Finding, finding_id)
+        if finding is None or finding.review_id != review.id:
+            raise InvalidInput("Välj ett fynd i den här översynen.", field="finding_id")
+    return title, owner
 
 
 async def add_action(
@@ -227,12 +262,7 @@ async def add_action(
     now: datetime,
 ) -> ReviewAction:
     review = await get_review(session, user=user, review_id=review_id)
-    title = _text(title, "title", "Skriv vad som ska göras.", 300)
-    owner = _text(owner, "owner", "Skriv vem som är ansvarig.", 200)
-    if finding_id is not None:
-        finding = await session.get(Finding, finding_id)
-        if finding is None or finding.review_id != review.id:
-            raise InvalidInput("Välj ett fynd i den här översynen.", field="finding_id")
+    title, owner = await _action_fields(session, review, title, owner, finding_id)
     action = ReviewAction(
         review_id=review.id, finding_id=finding_id, title=title, owner=owner, due_on=due_on, created_at=now
     )
@@ -251,19 +281,233 @@ async def get_action(
     return action, review
 
 
-async def set_status(
-    session: AsyncSession, *, user: CurrentUser, action_id: uuid.UUID, status: str
-) -> ReviewAction:
-    action, _ = await get_action(session, user, action_id)
+def _status(value: str | ActionStatus) -> ActionStatus:
     try:
-        action.status = ActionStatus(status)
+        return ActionStatus(value)
     except ValueError as exc:
         raise InvalidInput("Välj en status ur listan.", field="status") from exc
+
+
+async def set_status(
+    session: AsyncSession,
+    *,
+    user: CurrentUser,
+    action_id: uuid.UUID,
+    status: str,
+    now: datetime | None = None,
+) -> ReviewAction:
+    """Change only the status (the quick form in the action table); audited, panel kept in step."""
+    action, _ = await get_action(session, user, action_id)
+    new = _status(status)
+    if new is not action.status:
+        action.status = new
+        if now is not None:
+            action.updated_at = now
+        await _sync_published(session, action)
+        await audit.record(
+            session,
+            actor_id=user.id,
+            action="review.action.status",
+            subject_type="review_action",
+            subject_id=action.id,
+            detail={"review_id": str(action.review_id), "status": new.value},
+        )
     await session.flush()
     return action
 
 
+# ---------------------------------------------------------------- editing
+async def get_finding(
+    session: AsyncSession, user: CurrentUser, finding_id: uuid.UUID
+) -> tuple[Finding, Review]:
+    finding = await session.get(Finding, finding_id)
+    if finding is None:
+        raise NotFound("Fyndet finns inte.")
+    review = await get_review(session, user=user, review_id=finding.review_id)
+    return finding, review
+
+
+async def update_finding(
+    session: AsyncSession,
+    *,
+    user: CurrentUser,
+    finding_id: uuid.UUID,
+    text: str,
+    theme_keys: Sequence[str],
+    quote_ids: Sequence[uuid.UUID],
+    now: datetime,
+) -> Finding:
+    """Edit a finding with the rules of ``add_finding``; audited with the names of changed fields.
+
+    Quotes are copied again from the answers, so a quote whose writer has since withdrawn consent
+    cannot be kept by re-saving: it is no longer offered and is refused if posted.
+    """
+    finding, review = await get_finding(session, user, finding_id)
+    text, keys, quotes = await _finding_fields(session, review, text, theme_keys, quote_ids)
+    new = {"text": text, "theme_keys": keys, "quotes": quotes}
+    changed = [name for name, value in new.items() if getattr(finding, name) != value]
+    if changed:
+        finding.text, finding.theme_keys, finding.quotes = text, keys, quotes
+        finding.updated_at = now
+        await audit.record(
+            session,
+            actor_id=user.id,
+            action="review.finding.update",
+            subject_type="review_finding",
+            subject_id=finding.id,
+            detail={"review_id": str(review.id), "changed": changed},
+        )
+    await session.flush()
+    return finding
+
+
+async def update_action(
+    session: AsyncSession,
+    *,
+    user: CurrentUser,
+    action_id: uuid.UUID,
+    title: str,
+    owner: str,
+    due_on: date | None,
+    finding_id: uuid.UUID | None,
+    status: str | ActionStatus,
+    now: datetime,
+    you_said: str | None = None,
+    we_did: str | None = None,
+) -> ReviewAction:
+    """Edit an action with the rules of ``add_action``; audited, and never sends an SMS.
+
+    For a published action, ``you_said``/``we_did`` (when given) correct the panel item with the
+    rules of ``publish_action``; the item then shows "uppdaterad". Its "Vi gjorde"/"Vi arbetar
+    med" heading follows the new status.
+    """
+    action, review = await get_action(session, user, action_id)
+    title, owner = await _action_fields(session, review, title, owner, finding_id)
+    new_status = _status(status)
+    new: dict[str, Any] = {
+        "title": title,
+        "owner": owner,
+        "due_on": due_on,
+        "finding_id": finding_id,
+        "status": new_status,
+    }
+    changed = [name for name, value in new.items() if getattr(action, name) != value]
+    item = await session.get(PublishedItem, action.published_item_id) if action.published_item_id else None
+    item_changed: list[str] = []
+    if item is not None:
+        texts = {
+            "you_said": None if you_said is None else _you_said(you_said),
+            "we_did": None if we_did is None else _we_did(we_did),
+        }
+        for name, value in texts.items():
+            if value is not None and getattr(item, name) != value:
+                setattr(item, name, value)
+                item_changed.append(name)
+        if item_changed:
+            item.updated_at = now
+    if changed:
+        for name in changed:
+            setattr(action, name, new[name])
+        action.updated_at = now
+    if changed or item_changed:
+        await _sync_published(session, action)
+        await audit.record(
+            session,
+            actor_id=user.id,
+            action="review.action.update",
+            subject_type="review_action",
+            subject_id=action.id,
+            detail={"review_id": str(review.id), "changed": changed + item_changed},
+        )
+    await session.flush()
+    return action
+
+
+async def _sync_published(session: AsyncSession, action: ReviewAction) -> None:
+    """The panel item says "Vi gjorde" exactly while the action is "klar"."""
+    if action.published_item_id is None:
+        return
+    item = await session.get(PublishedItem, action.published_item_id)
+    if item is not None:
+        item.done = action.status is ActionStatus.DONE
+
+
+def is_overdue(action: ReviewAction, today: date) -> bool:
+    """Past its due date (a Swedish calendar day) and not "klar"; due today is not yet overdue."""
+    return action.due_on is not None and action.due_on < today and action.status is not ActionStatus.DONE
+
+
+async def overdue_counts(
+    session: AsyncSession, review_ids: Sequence[uuid.UUID], today: date
+) -> dict[uuid.UUID, int]:
+    """Overdue actions per review (only reviews with at least one appear)."""
+    if not review_ids:
+        return {}
+    rows = await session.execute(
+        sa.select(ReviewAction.review_id, sa.func.count())
+        .where(
+            ReviewAction.review_id.in_(list(review_ids)),
+            ReviewAction.due_on.is_not(None),
+            ReviewAction.due_on < today,
+            ReviewAction.status != ActionStatus.DONE,
+        )
+        .group_by(ReviewAction.review_id)
+    )
+    return {review_id: count for review_id, count in rows}
+
+
 # ---------------------------------------------------------------- "ni sa – vi gjorde"
+def _you_said(text: str) -> str:
+    return _text(text, "you_said", "Skriv vad ni fick höra (ni sa).", 1000)
+
+
+def _we_did(text: str) -> str:
+    return _text(text, "we_did", "Skriv vad ni gjorde eller arbetar med.", 1000)
+
+
+@dataclasses.dataclass(frozen=True)
+class Publication:
+    """What publishing an action will do: shown on the confirm step, then carried out unchanged."""
+
+    action: ReviewAction
+    review: Review
+    you_said: str
+    we_did: str
+    label: str  # "Vi gjorde" or "Vi arbetar med"
+    sms_text: str | None
+    sms_reach: int  # consenting respondents who are not opted out: who will get the SMS
+
+
+async def prepare_publication(
+    session: AsyncSession,
+    *,
+    user: CurrentUser,
+    action_id: uuid.UUID,
+    you_said: str,
+    we_did: str,
+    sms_text: str | None,
+    settings: Any,
+) -> Publication:
+    """Check everything publishing needs, without writing: the confirm step shows the result."""
+    action, review = await get_action(session, user, action_id)
+    if action.published_item_id is not None:
+        raise Conflict("Åtgärden är redan publicerad.")
+    you_said, we_did = _you_said(you_said), _we_did(we_did)
+    reach = 0
+    if sms_text is not None:
+        sms_text = _check_sms(sms_text, done=action.status is ActionStatus.DONE)
+        reach = await sms_reach(session, review.unit_id, settings)
+    return Publication(
+        action=action,
+        review=review,
+        you_said=you_said,
+        we_did=we_did,
+        label=published_label(action.status),
+        sms_text=sms_text,
+        sms_reach=reach,
+    )
+
+
 async def publish_action(
     session: AsyncSession,
     *,
@@ -275,32 +519,63 @@ async def publish_action(
     settings: Any,
     now: datetime,
 ) -> PublishedItem:
-    """Publish the action on the unit's panel page; with ``sms_text``, also SMS consenting respondents."""
-    action, review = await get_action(session, user, action_id)
-    if action.published_item_id is not None:
-        raise Conflict("Åtgärden är redan publicerad.")
-    you_said = _text(you_said, "you_said", "Skriv vad ni fick höra (ni sa).", 1000)
-    we_did = _text(we_did, "we_did", "Skriv vad ni gjorde (vi gjorde).", 1000)
-    if sms_text is not None:
-        sms_text = _check_sms(sms_text)
-    item = PublishedItem(
-        unit_id=review.unit_id,
+    """Publish the action on the unit's panel page; with ``sms_text``, also SMS consenting respondents.
+
+    Once per action: a second call is a ``Conflict``, and the SMS idempotency keys make even a
+    repeated send queue nothing new.
+    """
+    plan = await prepare_publication(
+        session,
+        user=user,
+        action_id=action_id,
         you_said=you_said,
         we_did=we_did,
+        sms_text=sms_text,
+        settings=settings,
+    )
+    action, review = plan.action, plan.review
+    item = PublishedItem(
+        unit_id=review.unit_id,
+        you_said=plan.you_said,
+        we_did=plan.we_did,
         action_id=action.id,
         published_at=now,
         published_by_id=user.id,
+        done=action.status is ActionStatus.DONE,
     )
     session.add(item)
     await session.flush()
     action.published_item_id = item.id
-    if sms_text is not None:
-        action.sms_queued = await _send_sms(session, review, action, sms_text, settings, now)
+    if plan.sms_text is not None:
+        action.sms_queued = await _send_sms(session, review, action, plan.sms_text, settings, now)
+    await audit.record(
+        session,
+        actor_id=user.id,
+        action="review.action.publish",
+        subject_type="review_action",
+        subject_id=action.id,
+        detail={"review_id": str(review.id), "done": item.done, "sms_queued": action.sms_queued},
+    )
     await session.flush()
     return item
 
 
-def _check_sms(text: str) -> str:
+# An SMS about unfinished work may not say it is done ("vi gjorde", "nu har vi ändrat" …).
+_DONE_CLAIM = re.compile(
+    r"\b(vi\s+(har\s+)?(gjort|gjorde|ändrat|ändrade|infört|införde|fixat|fixade)"
+    r"|har\s+vi\s+(gjort|ändrat|infört|fixat))\b",
+    re.IGNORECASE,
+)
+
+
+def default_sms_text(action: ReviewAction) -> str:
+    """The SMS offered on the publish form, worded by status ("har ändrat" only when klar)."""
+    if action.status is ActionStatus.DONE:
+        return f"Tack för dina svar! Ni sa att vi kunde bli bättre. Nu har vi ändrat: {action.title}. Svara STOPP om du inte vill ha sms."
+    return f"Tack för dina svar! Ni sa att vi kunde bli bättre. Nu arbetar vi med: {action.title}. Svara STOPP om du inte vill ha sms."
+
+
+def _check_sms(text: str, *, done: bool = True) -> str:
     from surveys.questionnaires.texts import indiscreet_words
 
     text = _text(text, "sms_text", "Skriv sms-texten, eller välj att inte skicka sms.", MAX_SMS)
@@ -309,6 +584,12 @@ def _check_sms(text: str) -> str:
         raise InvalidInput(
             "Sms:et får inte nämna stödet eller socialtjänsten, eftersom telefoner delas: "
             + ", ".join(words),
+            field="sms_text",
+        )
+    if not done and _DONE_CLAIM.search(text):
+        raise InvalidInput(
+            "Åtgärden är inte klar, så sms:et kan inte säga att ni har gjort den. "
+            "Skriv vad ni arbetar med, eller ändra statusen till Klar först.",
             field="sms_text",
         )
     return text
@@ -341,6 +622,18 @@ async def sms_recipients(session: AsyncSession, unit_id: uuid.UUID, settings: An
         if closure_respondent_key(settings.secret_key, closure_id) in answered:
             out[client.id] = client
     return list(out.values())
+
+
+async def sms_reach(session: AsyncSession, unit_id: uuid.UUID, settings: Any) -> int:
+    """How many people an SMS would reach now: recipients whose number is not opted out (STOPP)."""
+    from notifications.optout import is_opted_out
+
+    return sum(
+        [
+            not await is_opted_out(session, c.phone_index)
+            for c in await sms_recipients(session, unit_id, settings)
+        ]
+    )
 
 
 async def _send_sms(

@@ -174,17 +174,23 @@ def test_panel_reflection_to_report_theme_edits_exports_review_and_published_ite
         manager.get_by_label("Ansvarig").fill("Maria Enhetschef")
         manager.get_by_role("button", name="Spara åtgärden").click()
         assert_no_axe_violations(manager)
+        # the action is not "Klar" yet: it is published as "Vi arbetar med", after a confirm page
         manager.get_by_label("Ni sa", exact=True).fill("Det tar för lång tid att få svar.")
-        manager.get_by_label("Vi gjorde", exact=True).fill(
+        manager.get_by_label("Vi arbetar med", exact=True).fill(
             "Nu ringer vi alltid tillbaka inom två arbetsdagar."
         )
-        manager.get_by_role("button", name="Publicera").click()
+        manager.get_by_role("button", name="Granska och publicera").click()
+        assert_no_axe_violations(manager)
+        manager.get_by_role("button", name="Ja, publicera").click()
         assert "publicerad" in manager.get_by_role("status").inner_text()
         assert_no_axe_violations(manager)
 
         # 7. the panel member sees it
         member.goto("/panel/")
-        assert "Nu ringer vi alltid tillbaka inom två arbetsdagar." in member.locator("main").inner_text()
+        assert (
+            "Vi arbetar med: Nu ringer vi alltid tillbaka inom två arbetsdagar."
+            in member.locator("main").inner_text()
+        )
         assert_no_axe_violations(member)
     finally:
         manager_ctx.close()

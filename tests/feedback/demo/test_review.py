@@ -28,6 +28,8 @@ async def test_demo_step_is_complete_and_idempotent(db_session: AsyncSession, se
         for m in (PanelRound, Reflection, Review, Finding, ReviewAction, PublishedItem)
     ]
     assert counts == [1, 14, 1, 2, 2, 1]
+    # the demo's published action is "klar", so the panel says "Vi gjorde" for it
+    assert await db_session.scalar(sa.select(PublishedItem.done)) is True
     # reflections are redacted open text, themed, and never carry a member's name
     texts = list(await db_session.scalars(sa.select(OpenText)))
     assert len(texts) == 14 and all(t.status == ThemingStatus.THEMED for t in texts)

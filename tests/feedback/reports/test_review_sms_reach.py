@@ -191,3 +191,127 @@ async def test_review_sms_reaches_each_consenting_respondent_of_the_unit_once(
     clock.advance(timedelta(hours=1))
     await _dispatch(settings, fake, clock)
     assert _review_sms_at_fake(fake) == {by_sms.phone: 1, by_phone.phone: 1, both.phone: 1}
+
+    # editing after publication (texts, status to klar, back again) sends nothing either
+    for status in ("done", "ongoing"):
+        await reviews.update_action(
+            db_session,
+            user=manager,
+            action_id=action_id,
+            title="Svara i telefon samma dag, också på fredagar",
+            owner="Maria",
+            due_on=None,
+            finding_id=None,
+            status=status,
+            now=clock.now(),
+            you_said="Det var svårt att nå oss på fredagar.",
+            we_did="Nu svarar vi i telefon samma dag, alla vardagar.",
+        )
+        await db_session.commit()
+    await reviews.set_status(db_session, user=manager, action_id=action_id, status="done", now=clock.now())
+    await db_session.commit()
+    clock.advance(timedelta(hours=1))
+    await _dispatch(settings, fake, clock)
+    assert _review_sms_at_fake(fake) == {by_sms.phone: 1, by_phone.phone: 1, both.phone: 1}
+    assert stopped.phone not in {m.to for m in fake.messages.values()}  # STOPP: nothing at all
+    assert (
+        await db_session.scalar(
+            sa.select(sa.func.count())
+            .select_from(SmsOutbox)
+            .where(SmsOutbox.owner_ref == f"review_action:{action_id}")
+        )
+        == 4
+    )
+
+
+async def test_publishing_through_the_pages_confirms_first_and_texts_each_person_once(
+    db_session: AsyncSession, settings: Settings, fake: FakeTwilio, clock: FrozenClock
+) -> None:
+    """The manager's path: publish form → confirm page (who gets the SMS) → publish, then a double
+    confirm, an edit after publication and a status change: each consenting, not opted-out
+    respondent gets the one SMS, counted at the fake Twilio; the opted-out one gets none."""
+    from litestar.testing import AsyncTestClient
+
+    from feedback.web.app import create_app
+    from feedback.wiring import Collaborators
+    from tests.helpers import form_post, login
+
+    unit = await make_unit(db_session, name="Norra")
+    caller = await make_user(db_session, Role.CASEWORKER, [unit])
+    manager_user = await make_user(db_session, Role.MANAGER, [unit])
+    manager = CurrentUser.from_user(manager_user)
+    at = SURVEYED - timedelta(days=31)
+    people = [await register(db_session, settings, unit, n, now=at) for n in (11, 12, 13)]
+    stopped = await register(db_session, settings, unit, 14, now=at)
+    await answer_by_sms(db_session, settings, people[0], "Bra coach", now=SURVEYED)
+    await answer_by_phone(db_session, settings, people[1], caller.id, "Lång väntan", now=SURVEYED)
+    await answer_by_sms(db_session, settings, people[2], "Trevligt", now=SURVEYED)
+    await answer_by_phone(db_session, settings, people[2], caller.id, "Trevligt igen", now=SURVEYED)
+    await answer_by_sms(db_session, settings, stopped, "Svårt att få tid", now=SURVEYED)
+    await record_opt_out(db_session, stopped.phone_index, source="keyword", at=SURVEYED + timedelta(hours=1))
+    review = await reviews.create_review(
+        db_session,
+        user=manager,
+        unit_id=unit.id,
+        title="Översyn",
+        period_from=date(2026, 1, 1),
+        period_to=date(2026, 3, 31),
+        now=PUBLISHED,
+    )
+    action = await reviews.add_action(
+        db_session,
+        user=manager,
+        review_id=review.id,
+        title="Svara i telefon samma dag",
+        owner="Maria",
+        due_on=None,
+        finding_id=None,
+        now=PUBLISHED,
+    )
+    await db_session.commit()
+    action_id = action.id
+    publish = f"/reviews/actions/{action_id}/publish"
+    texts = {
+        "you_said": "Det var svårt att nå oss.",
+        "we_did": "Nu svarar vi i telefon samma dag.",
+        "send_sms": "ja",
+        "sms_text": SMS_TEXT,
+    }
+
+    app = create_app(settings, Collaborators(clock=clock))
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        await login(client, manager_user)
+        # a pågår action cannot text "vi har ändrat": refused next to the SMS field, nothing queued
+        r = await form_post(client, publish, {**texts, "sms_text": "Nu har vi ändrat telefontiderna."})
+        assert r.status_code == 400 and "Åtgärden är inte klar" in r.text
+        r = await form_post(client, publish, texts)
+        assert r.status_code == 200 and "Bekräfta att du vill publicera" in r.text
+        assert "Sms:et skickas till <strong>3 personer</strong>" in r.text  # STOPP not counted
+        queued = sa.select(sa.func.count()).where(SmsOutbox.owner_ref == f"review_action:{action_id}")
+        assert await db_session.scalar(queued) == 0  # the confirm step writes nothing
+        r = await form_post(client, publish, {**texts, "bekrafta": "ja"})
+        assert r.status_code == 200 and "publicerad" in r.text
+        r = await form_post(client, publish, {**texts, "bekrafta": "ja"})  # back button + confirm again
+        assert r.status_code == 409 and "redan publicerad" in r.text
+        assert await db_session.scalar(queued) == 4  # three to send, the STOPP one stored as skipped
+        await _dispatch(settings, fake, clock)
+        expected = {p.phone: 1 for p in people}
+        assert _review_sms_at_fake(fake) == expected
+
+        # edited after publication and marked klar: "uppdaterad", "Vi gjorde", and no new SMS
+        r = await form_post(
+            client,
+            f"/reviews/actions/{action_id}",
+            {
+                "title": "Svara i telefon samma dag",
+                "owner": "Maria",
+                "status": "done",
+                "you_said": "Det var svårt att nå oss.",
+                "we_did": "Nu svarar vi i telefon samma dag, alla vardagar.",
+            },
+        )
+        assert r.status_code == 200 and "Inga nya sms skickas" in r.text and "som ”Vi gjorde”" in r.text
+        clock.advance(timedelta(hours=1))
+        await _dispatch(settings, fake, clock)
+    assert _review_sms_at_fake(fake) == expected
+    assert stopped.phone not in {m.to for m in fake.messages.values()}
