@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from feedback.core.db import create_engine, session_factory
+from feedback.core.dblock import is_lock_error
 from feedback.core.settings import Settings
 from feedback.wiring import NO_COLLABORATORS, Collaborators, inbound_handler
 
@@ -85,7 +86,7 @@ def build_jobs(
 async def run_worker(
     settings: Settings, stop: asyncio.Event, collaborators: Collaborators = NO_COLLABORATORS
 ) -> None:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
     sessionmaker = session_factory(engine)
     jobs = build_jobs(settings, sessionmaker, collaborators, stop=stop)
     next_run = dict.fromkeys((job.name for job in jobs), 0.0)
@@ -100,8 +101,11 @@ async def run_worker(
                     continue
                 try:
                     await job.run()
-                except Exception:  # one failing job must not stop the others; it is retried
-                    log.exception("worker job %s failed", job.name)
+                except Exception as exc:  # one failing job must not stop the others; it is retried
+                    if is_lock_error(exc):  # a busy SQLite is weather, not a bug: no traceback
+                        log.warning("worker job %s: database is locked; retried on the next pass", job.name)
+                    else:
+                        log.exception("worker job %s failed", job.name)
                 busy = job.busy is not None and job.busy()
                 next_run[job.name] = loop.time() + (0.0 if busy else job.interval_s)
             wake = min(next_run.values(), default=loop.time() + 1.0) - loop.time()

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.core.db import insert_for, rowcount, utcnow
 from notifications import encoding
+from notifications.kinds import check_kind
 from notifications.models import PENDING_STATUSES, OutboxStatus, SmsOutbox
 from notifications.phone import PhoneVault, normalise_mobile
 
@@ -48,8 +49,10 @@ async def enqueue(
     ``notifications.phone.InvalidPhoneNumber``). If the number is opted out the row is stored as
     ``skipped`` – the call still succeeds, so a survey flow is not broken by a STOPP, and the
     row shows why nothing was sent. ``ignore_opt_out`` is only for the opt-out confirmation.
-    Give either ``vault`` or ``settings`` (with ``data_keys``/``index_key``).
+    Give either ``vault`` or ``settings`` (with ``data_keys``/``index_key``). ``kind`` must be one of
+    ``notifications.kinds.SMS_KINDS`` (``UnknownSmsKind`` otherwise): it decides the fatigue cap.
     """
+    check_kind(kind)  # an unclassified kind would slip past the fatigue cap
     if not idempotency_key or len(idempotency_key) > 200:
         raise ValueError("idempotency_key must be 1–200 characters")
     if not body or not body.strip():

@@ -57,6 +57,10 @@ class Settings:
 
     environment: str = "development"
     database_url: str = DEFAULT_DATABASE_URL
+    # SQLite only: how long a writer waits for the lock, and how often a page's or the worker's
+    # transaction is re-run after "database is locked" before the user gets a 503.
+    database_busy_timeout_ms: int = 10_000
+    database_lock_attempts: int = 3
     secret_key: str = field(default=DEV_SECRET_KEY, repr=False)
     # Fernet keys, newest first: the first encrypts, all decrypt (key rotation).
     data_keys: tuple[str, ...] = field(default=(DEV_DATA_KEY,), repr=False)
@@ -142,6 +146,8 @@ class Settings:
             model_dir=Path(environ.get("FEEDBACK_MODEL_DIR", "var/models")),
             retention_days=_int(environ, "FEEDBACK_RETENTION_DAYS", 365),
             contact_min_gap_days=_int(environ, "FEEDBACK_CONTACT_MIN_GAP_DAYS", 14),
+            database_busy_timeout_ms=_int(environ, "FEEDBACK_DATABASE_BUSY_TIMEOUT_MS", 10_000),
+            database_lock_attempts=_int(environ, "FEEDBACK_DATABASE_LOCK_ATTEMPTS", 3),
             log_level=environ.get("FEEDBACK_LOG_LEVEL", "INFO").upper(),
             log_json=_bool(environ.get("FEEDBACK_LOG_JSON"), not is_dev),
             session_max_age_s=_int(environ, "FEEDBACK_SESSION_MAX_AGE_S", 8 * 3600),

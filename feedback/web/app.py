@@ -67,7 +67,8 @@ def _template_config() -> TemplateConfig[JinjaTemplateEngine]:
 def alchemy_config(settings: Settings, engine: AsyncEngine | None = None) -> SQLAlchemyAsyncConfig:
     """The advanced-alchemy plugin config for the web app (one session per request)."""
     return SQLAlchemyAsyncConfig(
-        engine_instance=engine or create_engine(settings.database_url),
+        engine_instance=engine
+        or create_engine(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms),
         session_config=AsyncSessionConfig(expire_on_commit=False),
         # No autocommit: controllers commit explicitly (the transaction rule in feedback/web/forms.py);
         # the default handler only closes the session, which rolls back anything left uncommitted.
@@ -95,7 +96,7 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
     # Dev tools: an OffsetClock the admin can move ("Testklocka"), shared with the in-process worker.
     clock: Clock = collaborators.clock or (OffsetClock() if devclock.enabled(settings) else SystemClock())
     handler = inbound_handler(settings, collaborators)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
     sessionmaker = session_factory(engine)
     db_config = alchemy_config(settings, engine)
 

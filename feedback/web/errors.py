@@ -14,6 +14,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from feedback.core.dblock import DatabaseBusyError, committed, is_lock_error
 from feedback.core.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,21 @@ TITLES_SV = {
     500: "Tekniskt fel",
     503: "Inte tillgänglig",
 }
+
+# SQLite stayed locked past the retry budget (feedback.core.dblock): say plainly whether the
+# user's input was kept, so they neither lose work nor send it twice.
+BUSY_MESSAGES_SV = {
+    "read": "Systemet är upptaget just nu och sidan kunde inte visas. Vänta en stund och ladda om sidan.",
+    "not_saved": (
+        "Systemet är upptaget just nu. Ingenting av det du skickade har sparats. "
+        "Vänta en stund och försök igen."
+    ),
+    "saved": (
+        "Systemet är upptaget just nu. Det du skickade har sparats, men sidan kunde inte visas "
+        "färdigt. Kontrollera resultatet innan du skickar något igen."
+    ),
+}
+SESSION_SCOPE_KEY = "_sqlalchemy_db_session"  # where advanced-alchemy keeps the request's session
 
 MACHINE_PREFIXES = ("/api", "/webhooks", "/health", "/metrics", "/schema")
 
@@ -90,6 +106,19 @@ def _validation_messages(exc: ValidationException) -> list[dict[str, Any]]:
     ]
 
 
+def busy_message(request: Request[Any, Any, Any], exc: Exception) -> str:
+    """Which busy message is true: a read, a write that was rolled back, or one already committed."""
+    if isinstance(exc, DatabaseBusyError):
+        saved = exc.saved
+    else:
+        saved = committed(request.scope.get(SESSION_SCOPE_KEY))
+    if saved:
+        return BUSY_MESSAGES_SV["saved"]
+    if request.method in {"GET", "HEAD"}:
+        return BUSY_MESSAGES_SV["read"]
+    return BUSY_MESSAGES_SV["not_saved"]
+
+
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """The single exception handler registered on the app."""
     extra: dict[str, Any] | None
@@ -111,6 +140,9 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         extra = None
         if status == 403 and exc.detail and exc.detail != "Forbidden":
             detail = exc.detail
+    elif isinstance(exc, DatabaseBusyError) or is_lock_error(exc):
+        status, detail, extra = 503, busy_message(request, exc), None
+        log.warning("database busy on %s %s: answered 503", request.method, request.url.path)
     else:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         status, detail, extra = HTTP_500_INTERNAL_SERVER_ERROR, GENERIC_MESSAGES_SV[500], None

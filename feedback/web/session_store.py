@@ -6,7 +6,7 @@ without adding Redis to a small municipal deployment.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from litestar.stores.base import NamespacedStore
@@ -15,6 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from feedback.auth.models import WebSession
 from feedback.auth.web_sessions import delete_expired_sessions
 from feedback.core.db import utcnow
+from feedback.core.dblock import is_lock_error, retry_on_lock
+
+# The session cookie is read on every request; writing the new expiry each time would make every
+# page view a database write (on SQLite: a wait for the one write lock). An expiry that would
+# move by less than this is left as it is.
+RENEW_SLACK = timedelta(minutes=1)
 
 
 class DatabaseStore(NamespacedStore):
@@ -33,13 +39,19 @@ class DatabaseStore(NamespacedStore):
         if isinstance(expires_in, int):
             expires_in = timedelta(seconds=expires_in)
         expires_at = utcnow() + expires_in if expires_in else None
-        async with self._sessionmaker() as session:
-            row = await session.get(WebSession, self._key(key))
-            if row is None:
-                session.add(WebSession(key=self._key(key), value=data, expires_at=expires_at))
-            else:
-                row.value, row.expires_at = data, expires_at
-            await session.commit()
+
+        async def write() -> None:
+            async with self._sessionmaker() as session:
+                row = await session.get(WebSession, self._key(key))
+                if row is None:
+                    session.add(WebSession(key=self._key(key), value=data, expires_at=expires_at))
+                elif row.value == data and _close(row.expires_at, expires_at):
+                    return  # nothing new to store: no write, no lock
+                else:
+                    row.value, row.expires_at = data, expires_at
+                await session.commit()
+
+        await retry_on_lock(write, what="web session store")
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         async with self._sessionmaker() as session:
@@ -50,12 +62,22 @@ class DatabaseStore(NamespacedStore):
                 await session.delete(row)
                 await session.commit()
                 return None
+            value = row.value
             if renew_for and row.expires_at is not None:
                 if isinstance(renew_for, int):
                     renew_for = timedelta(seconds=renew_for)
-                row.expires_at = utcnow() + renew_for
-                await session.commit()
-            return row.value
+                renewed = utcnow() + renew_for
+                if renewed - row.expires_at >= RENEW_SLACK:
+                    row.expires_at = renewed
+                    try:
+                        await session.commit()
+                    except Exception as exc:
+                        # Renewal is a courtesy: a busy database must not fail the page. The
+                        # session is still valid; the next request renews it.
+                        if not is_lock_error(exc):
+                            raise
+                        await session.rollback()
+            return value
 
     async def delete(self, key: str) -> None:
         async with self._sessionmaker() as session:
@@ -81,3 +103,9 @@ class DatabaseStore(NamespacedStore):
             if row is None or row.expires_at is None:
                 return None
             return max(0, int((row.expires_at - utcnow()).total_seconds()))
+
+
+def _close(a: datetime | None, b: datetime | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return abs(a - b) < RENEW_SLACK

@@ -9,7 +9,7 @@ inside its window when it can.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -17,13 +17,20 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import optout
+from notifications.kinds import CONTACT_KINDS
+from notifications.models import OutboxStatus, SmsOutbox
 from surveys.closures.models import Client, Closure
+from surveys.phone.models import CallAttempt, CallTask
 from surveys.plans.models import FollowUp
 
-# Other contact types (panel invitations, ad-hoc calls) register a source here:
-# async (session, client_id) -> the time of the newest contact, or None.
-ContactSource = Callable[[AsyncSession, uuid.UUID], Awaitable[datetime | None]]
-CONTACT_SOURCES: list[ContactSource] = []
+# An SMS in these states never reached the person, so it is no contact to rest from.
+NOT_CONTACTED = (
+    OutboxStatus.SKIPPED,
+    OutboxStatus.CANCELED,
+    OutboxStatus.FAILED,
+    OutboxStatus.UNDELIVERED,
+    OutboxStatus.DEAD,
+)
 
 
 @dataclass(frozen=True)
@@ -42,18 +49,41 @@ async def _opted_out(session: AsyncSession, client: Client) -> bool:
     return bool(await optout.is_opted_out(session, client.phone_index))
 
 
-async def last_contact(session: AsyncSession, client_id: uuid.UUID, *, exclude: uuid.UUID) -> datetime | None:
-    """Newest contact with the person across all their closures' waves and registered sources."""
-    newest = await session.scalar(
-        sa.select(sa.func.max(FollowUp.handed_over_at)).where(
-            FollowUp.client_id == client_id, FollowUp.id != exclude
+async def last_contact(session: AsyncSession, client: Client, *, exclude: uuid.UUID) -> datetime | None:
+    """Newest contact with the person, from every source, except the follow-up being checked.
+
+    Sources, all read from tables this package can see (no registration to forget):
+
+    * survey waves of any of the person's closures (``follow_up.handed_over_at``), not their
+      reminders;
+    * SMS of a contact kind (``notifications.kinds.CONTACT_KINDS``: "ni sa – vi gjorde",
+      panel invitations) to the person's current number that reached, or may still reach, them;
+      a queued one counts from when it may be sent;
+    * call attempts on any of the person's call tasks (a missed call rang their phone too).
+    """
+    newest: list[datetime | None] = [
+        await session.scalar(
+            sa.select(sa.func.max(FollowUp.handed_over_at)).where(
+                FollowUp.client_id == client.id, FollowUp.id != exclude
+            )
+        ),
+        await session.scalar(
+            sa.select(sa.func.max(CallAttempt.at))
+            .join(CallTask, CallAttempt.task_id == CallTask.id)
+            .where(CallTask.client_id == client.id, CallTask.follow_up_id != exclude)
+        ),
+    ]
+    if client.phone_index:
+        newest.append(
+            await session.scalar(
+                sa.select(sa.func.max(sa.func.coalesce(SmsOutbox.sent_at, SmsOutbox.not_before))).where(
+                    SmsOutbox.to_index == client.phone_index,
+                    SmsOutbox.kind.in_(sorted(CONTACT_KINDS)),
+                    SmsOutbox.status.not_in(NOT_CONTACTED),
+                )
+            )
         )
-    )
-    for source in CONTACT_SOURCES:
-        other = await source(session, client_id)
-        if other is not None and (newest is None or other > newest):
-            newest = other
-    return newest
+    return max((at for at in newest if at is not None), default=None)
 
 
 async def check(
@@ -78,7 +108,7 @@ async def check(
         return GateDecision("consent_withdrawn")
     if await _opted_out(session, client):
         return GateDecision("opted_out")
-    newest = await last_contact(session, client.id, exclude=follow_up.id)
+    newest = await last_contact(session, client, exclude=follow_up.id)
     if newest is not None:
         earliest = local_date(newest) + timedelta(days=max(1, min_gap_days))
         if earliest > today:

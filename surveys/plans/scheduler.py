@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback.core.clock import Clock
+from feedback.core.dblock import RetryPolicy, begin_immediate, is_lock_error, retry_on_lock
 from feedback.core.settings import Settings
 from surveys.conversations.service import start_sms_follow_up
 from surveys.phone.service import create_call_task
@@ -161,15 +162,32 @@ def scheduler_job(
     clock: Clock,
     starter: FollowUpStarter | None = None,
 ) -> Callable[[], Any]:
-    """The worker job: one committed batch per tick, time from the injected clock."""
-    chosen = starter or ChannelStarter(settings)
+    """The worker job: one committed batch per tick, time from the injected clock.
 
-    async def tick() -> TickResult:
+    SQLite: the batch takes the write lock before its first read (``begin_immediate``), so the
+    gate's reads can never go stale under a concurrent commit, and a tick that meets a held lock
+    is re-run whole. If the lock stays held past the retry budget the tick gives up quietly (a
+    warning, no traceback): nothing was handed over, and the next tick tries again.
+    """
+    chosen = starter or ChannelStarter(settings)
+    policy = RetryPolicy(attempts=settings.database_lock_attempts)
+
+    async def once() -> TickResult:
         async with sessionmaker() as session:
+            await begin_immediate(session)
             result = await run_due(
                 session, now=clock.now(), starter=chosen, min_gap_days=settings.contact_min_gap_days
             )
             await session.commit()
         return result
+
+    async def tick() -> TickResult:
+        try:
+            return await retry_on_lock(once, what="follow-up scheduler", policy=policy)
+        except Exception as exc:
+            if not is_lock_error(exc):
+                raise
+            log.warning("follow-up scheduler: database still locked; nothing handed over, next tick retries")
+            return TickResult(failed=1)
 
     return tick

@@ -300,7 +300,7 @@ async def make_outbox_row(session: AsyncSession, settings: Settings, **values: A
         idempotency_key=f"test:{uuid.uuid4()}",
         to_e164=PHONE,
         body="Hur går det? Svara 1-5.",
-        kind="question",
+        kind="survey",
         now=datetime.now(UTC),
         owner_ref="conversation:test",
         settings=settings,

@@ -24,6 +24,7 @@ from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role, Unit
 from feedback.core import audit
 from feedback.core.clock import Clock
+from feedback.core.dblock import DatabaseBusyError, RetryPolicy, begin_immediate, is_lock_error, retry_on_lock
 from feedback.core.errors import InvalidInput
 from feedback.core.settings import Settings
 from feedback.web import forms
@@ -33,7 +34,7 @@ from feedback.web.guards import requires_role
 from surveys.closures import changes, queries
 from surveys.closures import service as closures
 from surveys.closures.contact import VaultPhoneProtector
-from surveys.closures.importer import ImportFileError, import_closures, parse_csv
+from surveys.closures.importer import ImportFileError, ImportReport, import_closures, parse_csv
 from surveys.closures.models import (
     CONSENT_CHANNEL_LABELS_SV,
     CONSENT_GIVEN_BY_LABELS_SV,
@@ -247,33 +248,56 @@ class ClosuresController(Controller):
                 db_session, user, error="Filen är för stor (högst 2 MB).", unit=data.unit, status_code=413
             )
         codes = await db_session.execute(sa.select(Unit.id, Unit.code).where(Unit.id.in_(user.unit_ids)))
+        units_by_code = {code.lower(): uid for uid, code in codes}
         try:
             parsed = parse_csv(content)
+        except ImportFileError as exc:
+            return await self._import_page(
+                db_session, user, error=exc.message, unit=data.unit, status_code=400
+            )
+
+        async def import_once() -> ImportReport:
+            """One whole transaction: a retry after "database is locked" starts again from nothing."""
+            await db_session.rollback()
+            await begin_immediate(db_session)  # SQLite: no read-then-write upgrade that can fail
             report = await import_closures(
                 db_session,
                 parsed,
                 default_unit_id=unit_id,
-                units_by_code={code.lower(): uid for uid, code in codes},
+                units_by_code=units_by_code,
                 phones=VaultPhoneProtector(settings),
                 actor_id=user.id,
                 now=clock.now(),
                 min_gap_days=settings.contact_min_gap_days,
             )
-        except ImportFileError as exc:
-            return await self._import_page(
-                db_session, user, error=exc.message, unit=data.unit, status_code=400
+            await audit.record(
+                db_session,
+                actor_id=user.id,
+                action="closures.import",
+                subject_type="unit",
+                subject_id=unit_id,
+                reason="CSV-import på webben",
+                client_ip=request.client.host if request.client else None,
+                detail={
+                    "created": report.created,
+                    "updated": report.updated,
+                    "rejected": len(report.rejected),
+                },
             )
-        await audit.record(
-            db_session,
-            actor_id=user.id,
-            action="closures.import",
-            subject_type="unit",
-            subject_id=unit_id,
-            reason="CSV-import på webben",
-            client_ip=request.client.host if request.client else None,
-            detail={"created": report.created, "updated": report.updated, "rejected": len(report.rejected)},
-        )
-        await db_session.commit()
+            await db_session.commit()
+            return report
+
+        try:
+            report = await retry_on_lock(
+                import_once,
+                what="closures import",
+                policy=RetryPolicy(attempts=settings.database_lock_attempts),
+            )
+        except Exception as exc:
+            if is_lock_error(exc):
+                await db_session.rollback()
+                raise DatabaseBusyError(saved=False) from exc
+            raise
         return await self._import_page(db_session, user, report=report, unit=data.unit)
 
     # ------------------------------------------------------------------ detail and changes

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from pathlib import Path
 from typing import Annotated
 
 import msgspec
+import pytest
 from litestar import Litestar, get, post
 from litestar.params import Body, FromPath
 from litestar.testing import AsyncTestClient
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.models import Role
+from feedback.core.dblock import DatabaseBusyError
 from feedback.core.errors import NotFound
 from feedback.core.settings import Settings
 from feedback.web.app import create_app
@@ -41,9 +45,30 @@ async def boom() -> None:
     raise RuntimeError("secret detail that must not leak")
 
 
+def _locked() -> OperationalError:
+    return OperationalError("UPDATE …", {}, sqlite3.OperationalError("database is locked"))
+
+
+@get("/api/locked-read")
+async def locked_read() -> None:
+    raise _locked()
+
+
+@post("/api/locked-write")
+async def locked_write() -> None:
+    raise _locked()
+
+
+@post("/api/locked-after-commit")
+async def locked_after_commit() -> None:
+    raise DatabaseBusyError(saved=True)
+
+
 def _api_app() -> Litestar:
     return Litestar(
-        [echo, thing, boom], exception_handlers={Exception: handle_exception}, request_max_body_size=2000
+        [echo, thing, boom, locked_read, locked_write, locked_after_commit],
+        exception_handlers={Exception: handle_exception},
+        request_max_body_size=2000,
     )
 
 
@@ -83,6 +108,21 @@ async def test_unknown_id_is_404_and_a_crash_is_a_plain_500_without_details() ->
         assert (await client.get("/api/things/not-a-uuid")).status_code == 404
         crash = await client.get("/api/boom")
     assert crash.status_code == 500 and "secret detail" not in crash.text
+
+
+async def test_a_locked_database_is_a_503_that_says_whether_anything_was_saved(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with AsyncTestClient(app=_api_app()) as client:
+        read = await client.get("/api/locked-read")
+        write = await client.post("/api/locked-write")
+        saved = await client.post("/api/locked-after-commit")
+    assert read.status_code == write.status_code == saved.status_code == 503
+    assert "ladda om sidan" in read.json()["detail"]
+    assert "Ingenting av det du skickade har sparats" in write.json()["detail"]
+    assert "har sparats, men" in saved.json()["detail"]
+    assert all("database is locked" not in r.text for r in (read, write, saved))
+    assert [r for r in caplog.records if r.exc_info] == []  # busy is logged, not a traceback
 
 
 async def test_huge_form_post_to_a_page_is_413_in_swedish(tmp_path: Path, sqlite_url: str) -> None:
