@@ -208,19 +208,39 @@ async def test_do_not_contact_and_consent_withdrawal(
     user = await make_user(db_session, Role.CASEWORKER, [world.unit])
     await login(client, user)
     closure_id = world.follow_up.closure_id
-    on = await form_post(client, f"/caseworker/closures/{closure_id}/kontakta-ej", {"value": "ja"})
-    assert "Personen är markerad: kontakta ej" in on.text
-    client_row = await db_session.scalar(sa.select(Client).execution_options(populate_existing=True))
-    assert client_row.do_not_contact is True
-    off = await form_post(client, f"/caseworker/closures/{closure_id}/kontakta-ej", {"value": "nej"})
+    url = f"/caseworker/closures/{closure_id}/kontakta-ej"
+
+    async def flags() -> tuple[bool, bool]:
+        row = await db_session.scalar(sa.select(Client).execution_options(populate_existing=True))
+        return row.do_not_contact, row.consent_withdrawn_at is not None
+
+    # One click is never enough: an unconfirmed post (a no-JS button, a replayed form) only
+    # shows the confirmation page, and the link on the client page leads there too.
+    ask = await form_post(client, url, {"value": "ja"})
+    assert ask.status_code == 200 and "Ja, markera kontakta ej" in ask.text and 'name="reason"' in ask.text
+    assert (await client.get(url)).status_code == 200
+    assert await flags() == (False, False)
+    no_reason = await form_post(client, url, {"value": "ja", "bekrafta": "ja", "reason": " "})
+    assert no_reason.status_code == 400 and "Skriv varför" in no_reason.text
+    assert await flags() == (False, False)
+
+    on = await form_post(client, url, {"value": "ja", "bekrafta": "ja", "reason": "Sa det i telefon"})
+    assert "Personen är markerad: kontakta ej" in on.text and "Stoppad: kontakta ej" in on.text
+    assert "Planerad<" not in on.text
+    assert await flags() == (True, False)
+    off = await form_post(client, url, {"value": "nej", "bekrafta": "ja", "reason": "Fel person markerad"})
     assert "borttagen" in off.text
-    consent = await form_post(client, f"/caseworker/closures/{closure_id}/aterkalla-samtycke", {})
-    assert "Samtycket är återkallat" in consent.text
-    client_row = await db_session.scalar(sa.select(Client).execution_options(populate_existing=True))
-    assert client_row.do_not_contact is False and client_row.consent_withdrawn_at is not None
-    assert (
-        await form_post(client, f"/caseworker/closures/{closure_id}/kontakta-ej", {"value": "x"})
-    ).status_code == 400
+
+    consent_url = f"/caseworker/closures/{closure_id}/aterkalla-samtycke"
+    assert "Ja, återkalla samtycket" in (await client.get(consent_url)).text
+    assert "Ja, återkalla samtycket" in (await form_post(client, consent_url, {})).text
+    assert await flags() == (False, False)
+    consent = await form_post(client, consent_url, {"bekrafta": "ja", "reason": "Personen ringde oss"})
+    assert "Samtycket är återkallat" in consent.text and "Stoppad: samtycket återkallat" in consent.text
+    assert await flags() == (False, True)
+    assert (await form_post(client, url, {"value": "x"})).status_code == 400
+    actions = set(await db_session.scalars(sa.select(AuditEvent.action)))
+    assert {"contact.do_not_contact", "contact.consent_withdrawn", "client.read"} <= actions
 
 
 async def test_csv_upload_lists_bad_rows_and_a_second_upload_changes_nothing(
