@@ -50,9 +50,12 @@ def audit_reason(raw: str, *, field: str = "reason") -> str:
         raise InvalidInput(REASON_MISSING_SV, field=field)
     if len(text) > REASON_MAX_CHARS:
         raise InvalidInput(REASON_TOO_LONG_SV, field=field)
-    if looks_like_personal_number(text):
+    redacted = redact_text(text)
+    # Refused rather than silently redacted: the caseworker should know the log keeps no
+    # personnummer. Both checks: the strict Luhn one and the redactor's date-shaped pattern.
+    if looks_like_personal_number(text) or "[PERSONNUMMER]" in redacted:
         raise InvalidInput(REASON_PERSONNUMMER_SV, field=field)
-    return redact_text(text)[:500]
+    return redacted[:500]
 
 
 @dataclass(frozen=True)
