@@ -99,6 +99,8 @@ INBOUND_OUTCOMES_SV = {
     "case_timeline": "Lagt till i ärendet",
     "handed_on": "Mottaget",
 }
+# Language-neutral stored values (surveys.questionnaires.answers) in the caseworker's Swedish.
+ANSWER_VALUES_SV = {"yes": "Ja", "no": "Nej", "dont_know": "Vet inte"}
 OPT_OUT_SOURCES_SV = {
     OptOutSource.KEYWORD: "i ett sms",
     OptOutSource.TWILIO_21610: "hos sms-operatören",
@@ -354,9 +356,7 @@ async def build_timeline(session: AsyncSession, closure: Closure, client: Client
                 if outcome.startswith("signals:")
                 else INBOUND_OUTCOMES_SV.get(outcome, "Mottaget")
             )  # fmt: skip
-            detail = texts.get(msg.id, "")
-            if not detail and outcome == "answer":
-                detail = "Svaret visas under Svar."
+            detail = texts.get(msg.id, "")  # a survey answer is its own entry ("Svar …")
             entries.append(Entry(msg.received_at, "sms_in", "Sms från personen", detail, status=label))
 
     # ---- answers (free text only in its redacted form)
@@ -368,10 +368,15 @@ async def build_timeline(session: AsyncSession, closure: Closure, client: Client
         )
     )
     prompts: dict[tuple[uuid.UUID, str], str] = {}
+    choice_labels: dict[tuple[uuid.UUID, str, str], str] = {}
     if answers:
         q_ids = {a.questionnaire_id for a, _ in answers}
         for q in await session.scalars(sa.select(Question).where(Question.questionnaire_id.in_(q_ids))):
             prompts[(q.questionnaire_id, q.key)] = q.phone_prompt or q.key
+            for choice in q.choices or []:
+                if isinstance(choice, dict) and choice.get("value") and choice.get("label_sv"):
+                    label = f"{choice.get('key')} = {choice['label_sv']}"
+                    choice_labels[(q.questionnaire_id, q.key, str(choice["value"]))] = label
     for answer, text in answers:
         if answer.skipped:
             shown = "Hoppade över frågan"
@@ -380,7 +385,10 @@ async def build_timeline(session: AsyncSession, closure: Closure, client: Client
         elif text is not None:
             shown = text
         else:
-            shown = answer.value or (str(answer.numeric) if answer.numeric is not None else "")
+            value = answer.value or (str(answer.numeric) if answer.numeric is not None else "")
+            shown = choice_labels.get(
+                (answer.questionnaire_id, answer.question_key, value)
+            ) or ANSWER_VALUES_SV.get(value, value)
         how = "sms" if answer.mode is AnswerMode.SMS else "telefon"
         entries.append(
             Entry(

@@ -48,6 +48,8 @@ async def test_one_timeline_tells_the_whole_story_newest_first(
     assert "19850412" not in shown and "1234" not in shown and "111 22 33" not in shown
     assert "Anna Svensson" not in shown
     assert any(e.kind == "answer" and "[TELEFON]" in e.detail for e in entries)
+    answers = {e.detail for e in entries if e.kind == "answer"}
+    assert {"1 = arbetar", "Ja", "4", "3"} <= answers, answers  # stored values in Swedish
     call = next(e for e in entries if e.kind == "call")
     assert "[PERSONNUMMER]" in call.detail and "hon har jobb nu" in call.detail
     assert CALL_NOTE not in shown
