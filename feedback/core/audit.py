@@ -8,6 +8,7 @@ on SQLite and PostgreSQL whoever connects.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,11 +26,13 @@ async def record(
     reason: str = "",
     client_ip: str | None = None,
     detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> AuditEvent:
     """Add an audit event to the caller's transaction (the caller commits).
 
     ``action`` is a dotted verb such as ``contact.read`` or ``contact.erase``; ``detail`` must not
-    contain personal data itself (ids and counts only).
+    contain personal data itself (ids and counts only). ``at`` lets a caller with an injected
+    clock date the event on that clock (the client page's timeline orders by it).
     """
     event = AuditEvent(
         actor_id=actor_id,
@@ -40,6 +43,8 @@ async def record(
         client_ip=client_ip,
         detail=detail or {},
     )
+    if at is not None:
+        event.at = at
     session.add(event)
     await session.flush()
     return event

@@ -23,6 +23,8 @@ STOP_MESSAGES_SV = {
     "consent_withdrawn": "Personen har återkallat sitt samtycke.",
     "case_reopened": "Personen har fått bistånd igen (återaktualisering).",
     "erased": "Kontaktuppgifterna har raderats.",
+    "protected_identity": "Personen har fått skyddad identitet.",
+    "wrong_number": "Numret var fel: det gick till någon annan.",
 }
 
 

@@ -38,6 +38,7 @@ SKIP_LABELS_SV = {
     "consent_withdrawn": "Samtycke återkallat",
     "opted_out": "Personen har skrivit STOPP",
     "erased": "Kontaktuppgifter raderade",
+    "wrong_number": "Fel nummer",
 }
 FOLLOW_UP_STATUS_SV = {
     "scheduled": "Planerad",

@@ -22,6 +22,7 @@ from surveys.answers.models import AnswerMode
 from surveys.answers.service import record_answer
 from surveys.cases.models import Case, CaseTrigger
 from surveys.cases.service import open_case
+from surveys.closures.contact import PhoneProtector, ProtectedPhone
 from surveys.phone.models import CallAttempt, CallOutcome, CallStatus, CallTask
 from surveys.questionnaires import service as questionnaires
 from surveys.questionnaires.answers import Invalid, Parsed, parse_answer
@@ -164,6 +165,9 @@ class CallLog:
     case_reason: str = ""
     # The language the call was held in, when the caller records one; else the client's language.
     language: str | None = None
+    # "Fel nummer": the right number, when the person who answered (or the client) gave one.
+    # Stored encrypted on the client, never in the note.
+    new_phone: str = ""
 
 
 @dataclass
@@ -174,9 +178,21 @@ class CallResult:
 
 
 async def log_call(
-    session: AsyncSession, task: CallTask, log: CallLog, *, user_id: uuid.UUID, now: datetime, secret: str
+    session: AsyncSession,
+    task: CallTask,
+    log: CallLog,
+    *,
+    user_id: uuid.UUID,
+    now: datetime,
+    secret: str,
+    phones: PhoneProtector | None = None,
 ) -> CallResult:
-    """Record one attempt; on 'completed' store the answers (mode phone) after validating them."""
+    """Record one attempt; on 'completed' store the answers (mode phone) after validating them.
+
+    "Fel nummer" with a new number stores it on the client (encrypted, audited) and puts the
+    call back in the queue for the new number; without one the wrong number is forgotten and the
+    person's remaining waves stop as "fel nummer" (``surveys.closures.contact_edit.wrong_number``).
+    """
     if task.status is not CallStatus.CLAIMED or task.claimed_by_id != user_id:
         raise Conflict("Ta samtalet först. Någon annan kan ha tagit det.")
     if log.outcome is CallOutcome.CALL_BACK and (log.call_back_at is None or log.call_back_at <= now):
@@ -186,6 +202,16 @@ async def log_call(
     follow_up = await session.get(FollowUp, task.follow_up_id)
     if follow_up is None:
         raise NotFound("Uppföljningen finns inte.")
+    new_phone: ProtectedPhone | None = None
+    if log.new_phone.strip():
+        if log.outcome is not CallOutcome.WRONG_NUMBER:
+            raise InvalidInput("Ett nytt nummer anges bara när utfallet är Fel nummer.", field="new_phone")
+        if phones is None:
+            raise InvalidInput("Numret kan inte sparas just nu.", field="new_phone")
+        try:
+            new_phone = phones.protect(log.new_phone)
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, field="new_phone") from exc
     questionnaire = await questionnaires.get_active(session, task.questionnaire_key)
     errors: dict[str, str] = {}
     parsed: list[tuple[Any, Parsed]] = []
@@ -271,18 +297,28 @@ async def log_call(
         )
         attempt.case_id = case.id
         cases.append(case)
-    _advance_task(task, log, now)
+    _advance_task(task, log, now, new_number=new_phone is not None)
     if task.status in (CallStatus.DONE, CallStatus.UNREACHABLE):
         from surveys.plans.models import FollowUpStatus
 
         follow_up.status = FollowUpStatus.DONE
         follow_up.finished_at = now
     await session.flush()
+    if log.outcome is CallOutcome.WRONG_NUMBER:
+        from surveys.closures.contact_edit import wrong_number
+        from surveys.closures.models import Client
+
+        client = await session.get(Client, task.client_id)
+        if client is not None and client.erased_at is None:
+            await wrong_number(session, client, new_phone=new_phone, actor_id=user_id, now=now)
     return CallResult(attempt, errors, cases)
 
 
-def _advance_task(task: CallTask, log: CallLog, now: datetime) -> None:
-    if log.outcome in FINISHING:
+def _advance_task(task: CallTask, log: CallLog, now: datetime, *, new_number: bool = False) -> None:
+    if log.outcome is CallOutcome.WRONG_NUMBER and new_number:
+        task.status = CallStatus.OPEN  # call the right number next
+        task.due_at = now
+    elif log.outcome in FINISHING:
         task.status = FINISHING[log.outcome]
         task.finished_at = now
     elif log.outcome is CallOutcome.WRONG_NUMBER or task.attempts >= MAX_ATTEMPTS:

@@ -31,7 +31,7 @@ from feedback.web import forms
 from feedback.web.caseworker.common import PRIVATE_HEADERS, parse_uuid, unit_names
 from feedback.web.dependencies import AppClock
 from feedback.web.guards import requires_role
-from surveys.closures import changes, queries
+from surveys.closures import contact_edit, queries
 from surveys.closures import service as closures
 from surveys.closures.contact import VaultPhoneProtector
 from surveys.closures.importer import ImportFileError, ImportReport, import_closures, parse_csv
@@ -44,6 +44,7 @@ from surveys.closures.models import (
 )
 from surveys.closures.schemas import ClosureFormData, validate_closure_form
 from surveys.closures.service import Registration
+from surveys.closures.timeline import build_timeline
 from surveys.outcomes.models import OUTCOME_LABELS_SV
 from surveys.plans.service import local_date
 
@@ -57,6 +58,31 @@ NOTICES_SV = {
     "dnc_on": "Personen är markerad: kontakta ej. Pågående utskick och samtal är stoppade.",
     "dnc_off": "Markeringen kontakta ej är borttagen.",
     "consent": "Samtycket är återkallat. Pågående utskick och samtal är stoppade.",
+    "contact": "Kontaktuppgifterna är ändrade. Sms som inte har skickats än går till det nya numret.",
+}
+# The two stops that cannot be undone by the person's own "START": confirmed on a page of their own.
+CONFIRM_PAGES = {
+    "do_not_contact": {
+        "title": "Markera: kontakta ej",
+        "route": "closure_do_not_contact",
+        "explain": "Personen får inga fler sms eller samtal från uppföljningen. Pågående enkäter och "
+        "samtal i kön stoppas direkt, och sms som väntar på att skickas tas bort.",
+        "button": "Ja, markera kontakta ej",
+    },
+    "do_not_contact_off": {
+        "title": "Ta bort markeringen kontakta ej",
+        "route": "closure_do_not_contact",
+        "explain": "Uppföljningar som ännu inte har börjat kan skickas igen. Det som redan stoppats "
+        "kommer inte tillbaka.",
+        "button": "Ja, ta bort markeringen",
+    },
+    "consent": {
+        "title": "Personen återkallar sitt samtycke",
+        "route": "closure_withdraw_consent",
+        "explain": "Det går inte att ångra här: personen får inga fler sms eller samtal från "
+        "uppföljningen. Pågående enkäter och samtal i kön stoppas direkt.",
+        "button": "Ja, återkalla samtycket",
+    },
 }
 
 
@@ -304,13 +330,18 @@ class ClosuresController(Controller):
     @get("/{closure_id:uuid}", name="closure")
     async def detail(
         self,
+        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         user: NamedDependency[CurrentUser],
         clock: NamedDependency[AppClock],
         closure_id: FromPath[uuid.UUID],
         notice: Annotated[str, QueryParameter(name=forms.NOTICE_PARAM)] = "",
     ) -> Template:
-        return await self._detail(db_session, user, clock, closure_id, notice=NOTICES_SV.get(notice))
+        """The client page: facts, truthful wave states and the timeline; the read is audited."""
+        page = await self._detail(db_session, user, clock, closure_id, notice=NOTICES_SV.get(notice),
+                                  client_ip=_ip(request))  # fmt: skip
+        await db_session.commit()  # the audit event of the read
+        return page
 
     async def _detail(
         self,
@@ -322,12 +353,27 @@ class ClosuresController(Controller):
         notice: str | None = None,
         errors: forms.FormErrors | None = None,
         form: dict[str, str] | None = None,
+        client_ip: str | None = None,
     ) -> Template:
         detail = await queries.closure_detail(session, closure_id, user.unit_ids)
+        timeline = await build_timeline(session, detail.closure, detail.client)
+        await audit.record(
+            session,
+            actor_id=user.id,
+            action="client.read",
+            subject_type="client",
+            subject_id=detail.client.id,
+            reason="Klientsidan visades",
+            client_ip=client_ip,
+            detail={"closure_id": str(detail.closure.id)},
+            at=clock.now(),
+        )
         return Template(
             "caseworker/closure.html",
             context={
                 "d": detail,
+                "timeline": timeline,
+                "can_see_cases": user.role == Role.CASEWORKER,
                 "notice": notice,
                 **(errors.context() if errors else forms.NO_ERRORS),
                 "form": form or {},
@@ -339,6 +385,21 @@ class ClosuresController(Controller):
             status_code=errors.status_code if errors else 200,
             headers=PRIVATE_HEADERS,
         )
+
+    async def _rerender(
+        self,
+        session: AsyncSession,
+        user: CurrentUser,
+        clock: Clock,
+        closure_id: uuid.UUID,
+        *,
+        errors: forms.FormErrors,
+        form: dict[str, str],
+    ) -> Template:
+        """The page again with the refusal; its own read is audited and committed."""
+        page = await self._detail(session, user, clock, closure_id, errors=errors, form=form)
+        await session.commit()
+        return page
 
     async def _client(self, session: AsyncSession, user: CurrentUser, closure_id: uuid.UUID) -> Client:
         closure = await queries.get_closure_in_units(session, closure_id, user.unit_ids)
@@ -363,7 +424,7 @@ class ClosuresController(Controller):
         return await forms.submit(
             session,
             action,
-            invalid=lambda errors: self._detail(session, user, clock, closure_id, errors=errors, form=form),
+            invalid=lambda errors: self._rerender(session, user, clock, closure_id, errors=errors, form=form),
             done=lambda _: forms.redirect(f"/caseworker/closures/{closure_id}", notice),
             reraise=(403, 404),  # outside the user's units: the error page, not the form
         )
@@ -426,6 +487,122 @@ class ClosuresController(Controller):
 
         return await self._change(db_session, user, clock, closure_id, action, notice="returned", form=form)
 
+    # ------------------------------------------------------------------ contact data
+    @post(
+        "/{closure_id:uuid}/kontakt",
+        status_code=303,
+        guards=[requires_role(Role.CASEWORKER)],
+        name="closure_contact",
+    )
+    async def change_contact(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
+        closure_id: FromPath[uuid.UUID],
+        data: URLEncodedBody[forms.RawForm],
+    ) -> Response[Any]:
+        """Phone, language and skyddad identitet with a reason (audited, reason without personnummer)."""
+        form = forms.values(data)
+        shown = {k: v for k, v in form.items() if k != "phone"}  # the number is not echoed back
+
+        async def action() -> None:
+            protected = {"ja": True, "nej": False}.get(form.get("protected_identity", ""))
+            if form.get("protected_identity") and protected is None:
+                raise InvalidInput("Välj ja eller nej.", field="protected_identity")
+            client = await self._client(db_session, user, closure_id)
+            await contact_edit.change_contact(
+                db_session,
+                client,
+                contact_edit.ContactEdit(
+                    phone=form.get("phone", "")[:40],
+                    language=form.get("language") or None,
+                    protected_identity=protected,
+                ),
+                reason=form.get("contact_reason", ""),
+                phones=VaultPhoneProtector(settings),
+                actor_id=user.id,
+                now=clock.now(),
+                client_ip=_ip(request),
+                reason_field="contact_reason",
+            )
+
+        return await self._change(db_session, user, clock, closure_id, action, notice="contact", form=shown)
+
+    async def _confirm_page(
+        self,
+        session: AsyncSession,
+        user: CurrentUser,
+        closure_id: uuid.UUID,
+        which: str,
+        *,
+        form: dict[str, str] | None = None,
+        errors: forms.FormErrors | None = None,
+    ) -> Template:
+        closure = await queries.get_closure_in_units(session, closure_id, user.unit_ids)
+        client = await session.get(Client, closure.client_id)
+        return Template(
+            "caseworker/closure_confirm.html",
+            context={
+                "closure": closure,
+                "client_ref": client.client_ref if client else None,
+                "page": CONFIRM_PAGES[which],
+                "value": "nej" if which == "do_not_contact_off" else "ja",
+                "form": form or {},
+                **(errors.context() if errors else forms.NO_ERRORS),
+            },
+            status_code=errors.status_code if errors else 200,
+            headers=PRIVATE_HEADERS,
+        )
+
+    async def _stop(
+        self,
+        request: Request[Any, Any, Any],
+        session: AsyncSession,
+        user: CurrentUser,
+        clock: Clock,
+        closure_id: uuid.UUID,
+        which: str,
+        form: dict[str, str],
+        apply: Callable[[Client, str], Awaitable[Any]],
+        notice: str,
+    ) -> Response[Any]:
+        """Confirmed → apply and back to the client page; not yet confirmed → the confirm page."""
+        if form.get("bekrafta") != "ja":
+            await queries.get_closure_in_units(session, closure_id, user.unit_ids)  # 403/404 first
+            return await self._confirm_page(session, user, closure_id, which, form=form)
+
+        async def action() -> None:
+            client = await self._client(session, user, closure_id)
+            await apply(client, form.get("reason", ""))
+
+        return await forms.submit(
+            session,
+            action,
+            invalid=lambda errors: self._confirm_page(
+                session, user, closure_id, which, form=form, errors=errors
+            ),
+            done=lambda _: forms.redirect(f"/caseworker/closures/{closure_id}", notice),
+            reraise=(403, 404),
+        )
+
+    @get(
+        "/{closure_id:uuid}/kontakta-ej",
+        guards=[requires_role(Role.CASEWORKER)],
+        name="closure_do_not_contact_confirm",
+    )
+    async def do_not_contact_confirm(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        closure_id: FromPath[uuid.UUID],
+        varde: FromQuery[str] = "ja",
+    ) -> Template:
+        which = "do_not_contact_off" if varde == "nej" else "do_not_contact"
+        return await self._confirm_page(db_session, user, closure_id, which)
+
     @post(
         "/{closure_id:uuid}/kontakta-ej",
         status_code=303,
@@ -434,22 +611,45 @@ class ClosuresController(Controller):
     )
     async def do_not_contact(
         self,
+        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         user: NamedDependency[CurrentUser],
         clock: NamedDependency[AppClock],
         closure_id: FromPath[uuid.UUID],
         data: URLEncodedBody[forms.RawForm],
     ) -> Response[Any]:
-        flag = forms.values(data).get("value", "")
+        """Switch "kontakta ej" after a confirmation step and with a reason (both audited)."""
+        form = forms.values(data)
+        flag = form.get("value", "")
+        if flag not in ("ja", "nej"):
+            await queries.get_closure_in_units(db_session, closure_id, user.unit_ids)
+            return await self._rerender(
+                db_session, user, clock, closure_id,
+                errors=forms.FormErrors.single("Välj ja eller nej.", "value"), form={},
+            )  # fmt: skip
 
-        async def action() -> None:
-            if flag not in ("ja", "nej"):
-                raise InvalidInput("Välj ja eller nej.", field="value")
-            client = await self._client(db_session, user, closure_id)
-            await changes.set_do_not_contact(db_session, client, flag == "ja", now=clock.now())
+        async def apply(client: Client, reason: str) -> None:
+            await contact_edit.change_do_not_contact(
+                db_session, client, flag == "ja", reason=reason, actor_id=user.id, now=clock.now(),
+                client_ip=_ip(request),
+            )  # fmt: skip
 
+        which = "do_not_contact" if flag == "ja" else "do_not_contact_off"
         notice = "dnc_on" if flag == "ja" else "dnc_off"
-        return await self._change(db_session, user, clock, closure_id, action, notice=notice, form={})
+        return await self._stop(request, db_session, user, clock, closure_id, which, form, apply, notice)
+
+    @get(
+        "/{closure_id:uuid}/aterkalla-samtycke",
+        guards=[requires_role(Role.CASEWORKER)],
+        name="closure_withdraw_consent_confirm",
+    )
+    async def withdraw_consent_confirm(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[CurrentUser],
+        closure_id: FromPath[uuid.UUID],
+    ) -> Template:
+        return await self._confirm_page(db_session, user, closure_id, "consent")
 
     @post(
         "/{closure_id:uuid}/aterkalla-samtycke",
@@ -459,13 +659,25 @@ class ClosuresController(Controller):
     )
     async def withdraw_consent(
         self,
+        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         user: NamedDependency[CurrentUser],
         clock: NamedDependency[AppClock],
         closure_id: FromPath[uuid.UUID],
+        data: URLEncodedBody[forms.RawForm],
     ) -> Response[Any]:
-        async def action() -> None:
-            client = await self._client(db_session, user, closure_id)
-            await changes.withdraw_consent(db_session, client, now=clock.now())
+        """Withdraw consent after a confirmation step and with a reason (audited)."""
+        form = forms.values(data)
 
-        return await self._change(db_session, user, clock, closure_id, action, notice="consent", form={})
+        async def apply(client: Client, reason: str) -> None:
+            await contact_edit.record_consent_withdrawn(
+                db_session, client, reason=reason, actor_id=user.id, now=clock.now(), client_ip=_ip(request)
+            )
+
+        return await self._stop(
+            request, db_session, user, clock, closure_id, "consent", form, apply, "consent"
+        )
+
+
+def _ip(request: Request[Any, Any, Any]) -> str | None:
+    return request.client.host if request.client else None

@@ -39,6 +39,7 @@ from surveys.questionnaires import service as questionnaires
 
 NOTICES_SV = {
     "logged": "Samtalet är loggat.",
+    "new_number": "Det nya numret är sparat och samtalet ligger i kön igen för det nya numret.",
     "released": "Samtalet är tillbaka i kön.",
     "taken": "Någon annan har redan tagit samtalet. Välj ett annat.",
     "expired": "Du har inte längre samtalet. Ta det igen från kön.",
@@ -216,10 +217,18 @@ class PhoneQueueController(Controller):
         return await forms.submit(
             db_session,
             lambda: service.log_call(
-                db_session, task, _call_log(form), user_id=user.id, now=now, secret=settings.secret_key
+                db_session,
+                task,
+                _call_log(form),
+                user_id=user.id,
+                now=now,
+                secret=settings.secret_key,
+                phones=VaultPhoneProtector(settings),
             ),
             invalid=invalid,
-            done=lambda _: forms.redirect(QUEUE, "logged"),
+            done=lambda _: forms.redirect(
+                QUEUE, "new_number" if form.get("new_phone", "").strip() else "logged"
+            ),
         )
 
 
@@ -263,4 +272,5 @@ def _call_log(form: dict[str, str]) -> service.CallLog:
         duration_min=parse_int(form.get("duration_min", ""), "duration_min", low=0, high=240),
         open_case=open_case,
         case_reason=case_reason[:500],
+        new_phone=form.get("new_phone", "")[:40],
     )

@@ -208,19 +208,39 @@ async def test_do_not_contact_and_consent_withdrawal(
     user = await make_user(db_session, Role.CASEWORKER, [world.unit])
     await login(client, user)
     closure_id = world.follow_up.closure_id
-    on = await form_post(client, f"/caseworker/closures/{closure_id}/kontakta-ej", {"value": "ja"})
-    assert "Personen är markerad: kontakta ej" in on.text
-    client_row = await db_session.scalar(sa.select(Client).execution_options(populate_existing=True))
-    assert client_row.do_not_contact is True
-    off = await form_post(client, f"/caseworker/closures/{closure_id}/kontakta-ej", {"value": "nej"})
+    url = f"/caseworker/closures/{closure_id}/kontakta-ej"
+
+    async def flags() -> tuple[bool, bool]:
+        row = await db_session.scalar(sa.select(Client).execution_options(populate_existing=True))
+        return row.do_not_contact, row.consent_withdrawn_at is not None
+
+    # One click is never enough: an unconfirmed post (a no-JS button, a replayed form) only
+    # shows the confirmation page, and the link on the client page leads there too.
+    ask = await form_post(client, url, {"value": "ja"})
+    assert ask.status_code == 200 and "Ja, markera kontakta ej" in ask.text and 'name="reason"' in ask.text
+    assert (await client.get(url)).status_code == 200
+    assert await flags() == (False, False)
+    no_reason = await form_post(client, url, {"value": "ja", "bekrafta": "ja", "reason": " "})
+    assert no_reason.status_code == 400 and "Skriv varför" in no_reason.text
+    assert await flags() == (False, False)
+
+    on = await form_post(client, url, {"value": "ja", "bekrafta": "ja", "reason": "Sa det i telefon"})
+    assert "Personen är markerad: kontakta ej" in on.text and "Stoppad: kontakta ej" in on.text
+    assert "Planerad<" not in on.text
+    assert await flags() == (True, False)
+    off = await form_post(client, url, {"value": "nej", "bekrafta": "ja", "reason": "Fel person markerad"})
     assert "borttagen" in off.text
-    consent = await form_post(client, f"/caseworker/closures/{closure_id}/aterkalla-samtycke", {})
-    assert "Samtycket är återkallat" in consent.text
-    client_row = await db_session.scalar(sa.select(Client).execution_options(populate_existing=True))
-    assert client_row.do_not_contact is False and client_row.consent_withdrawn_at is not None
-    assert (
-        await form_post(client, f"/caseworker/closures/{closure_id}/kontakta-ej", {"value": "x"})
-    ).status_code == 400
+
+    consent_url = f"/caseworker/closures/{closure_id}/aterkalla-samtycke"
+    assert "Ja, återkalla samtycket" in (await client.get(consent_url)).text
+    assert "Ja, återkalla samtycket" in (await form_post(client, consent_url, {})).text
+    assert await flags() == (False, False)
+    consent = await form_post(client, consent_url, {"bekrafta": "ja", "reason": "Personen ringde oss"})
+    assert "Samtycket är återkallat" in consent.text and "Stoppad: samtycket återkallat" in consent.text
+    assert await flags() == (False, True)
+    assert (await form_post(client, url, {"value": "x"})).status_code == 400
+    actions = set(await db_session.scalars(sa.select(AuditEvent.action)))
+    assert {"contact.do_not_contact", "contact.consent_withdrawn", "client.read"} <= actions
 
 
 async def test_csv_upload_lists_bad_rows_and_a_second_upload_changes_nothing(
@@ -272,3 +292,65 @@ async def test_upload_without_file_or_with_a_broken_header(
         files={"file": ("x.csv", b"namn,datum\nA,B\n", "text/csv")},
     )
     assert response.status_code == 400 and "Rubrikraden saknar" in response.text
+
+
+async def test_client_page_shows_one_audited_timeline_and_truthful_waves(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings
+) -> None:
+    from tests.surveys.client_story import CALL_NOTE, build_client_story
+
+    unit = await make_unit(db_session)
+    user = await make_user(db_session, Role.CASEWORKER, [unit])
+    user_id = user.id
+    story = await build_client_story(
+        db_session, settings, unit_id=unit.id, caseworker_id=user_id, ref="K-STORY", now=NOW
+    )
+    await login(client, user)
+    page = await client.get(f"/caseworker/closures/{story.closure_id}")
+    assert page.status_code == 200
+    text = page.text
+    assert "Klient K-STORY" in text and 'id="timeline"' in text
+    assert "Misslyckades: telefonen går inte att nå" in text
+    assert "Orsak: Telefonen går inte att nå" in text and "Kom inte fram" in text
+    assert (
+        "Tackade nej till sms (STOPP)" in text and "[PERSONNUMMER]" in text and "/caseworker/cases/" in text
+    )
+    assert "19850412" not in text and CALL_NOTE not in text and "+46701110088" not in text
+    reads = list(await db_session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "client.read")))
+    assert len(reads) == 1 and reads[0].actor_id == user_id and reads[0].subject_id == str(story.client_id)
+
+    manager = await make_user(db_session, Role.MANAGER, [unit])
+    await login(client, manager)
+    seen = await client.get(f"/caseworker/closures/{story.closure_id}")
+    assert seen.status_code == 200 and "Ändra kontaktuppgifter" not in seen.text
+    assert "/caseworker/cases/" not in seen.text  # the case page is for caseworkers
+    stranger = await make_user(db_session, Role.CASEWORKER, [await make_unit(db_session)])
+    await login(client, stranger)
+    assert (await client.get(f"/caseworker/closures/{story.closure_id}")).status_code == 403
+
+
+async def test_contact_data_is_changed_with_a_reason_and_never_with_a_personnummer(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings
+) -> None:
+    world = await make_world(db_session, settings)
+    user = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    await login(client, user)
+    url = f"/caseworker/closures/{world.follow_up.closure_id}/kontakt"
+    form = {"phone": "070-765 43 21", "language": "ar", "protected_identity": "nej"}
+    no_reason = await form_post(client, url, form)
+    assert no_reason.status_code == 400 and 'id="contact_reason-error"' in no_reason.text
+    pnr = await form_post(client, url, {**form, "contact_reason": "Enligt 19850412-1234"})
+    assert pnr.status_code == 400 and "personnummer" in pnr.text
+    assert "070-765 43 21" not in pnr.text  # the number typed is not echoed back
+    bad_phone = await form_post(client, url, {**form, "phone": "123", "contact_reason": "Nytt nummer"})
+    assert bad_phone.status_code == 400 and 'id="phone-error"' in bad_phone.text
+    row = await db_session.scalar(sa.select(Client).execution_options(populate_existing=True))
+    assert row.phone_index == world.phone_index and str(row.language) == "sv"
+
+    done = await form_post(client, url, {**form, "contact_reason": "Personen ringde och gav nytt nummer"})
+    assert done.status_code == 200 and "Kontaktuppgifterna är ändrade" in done.text
+    assert "Kontaktuppgifter ändrade: mobilnummer, språk" in done.text
+    row = await db_session.scalar(sa.select(Client).execution_options(populate_existing=True))
+    assert row.phone_index != world.phone_index and str(row.language) == "ar"
+    event = await db_session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "contact.change"))
+    assert event is not None and event.reason == "Personen ringde och gav nytt nummer"

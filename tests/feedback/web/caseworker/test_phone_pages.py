@@ -260,3 +260,34 @@ async def test_the_call_language_defaults_to_the_clients_and_reaches_the_stored_
     assert done.status_code == 303
     [text] = list(await db_session.scalars(sa.select(OpenText)))
     assert text.language == "so"
+
+
+async def test_wrong_number_offers_a_field_for_the_right_one_stored_encrypted_never_in_the_note(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings, world: World
+) -> None:
+    from surveys.closures.contact import VaultPhoneProtector
+    from surveys.closures.models import Client
+
+    task = await _task(db_session, world)
+    user = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    await login(client, user)
+    await form_post(client, f"/caseworker/calls/{task.id}/claim", {})
+    page = await client.get(f"/caseworker/calls/{task.id}")
+    assert 'name="new_phone"' in page.text and "Nytt mobilnummer (bara vid Fel nummer)" in page.text
+    bad = await form_post(
+        client, f"/caseworker/calls/{task.id}/log", {"outcome": "wrong_number", "new_phone": "12"}
+    )
+    assert bad.status_code == 400 and 'id="new_phone-error"' in bad.text
+    done = await form_post(
+        client,
+        f"/caseworker/calls/{task.id}/log",
+        {"outcome": "wrong_number", "new_phone": "0707654321", "note": "Fel person svarade"},
+    )
+    assert done.status_code == 200 and "Det nya numret är sparat" in done.text
+    row = await db_session.scalar(sa.select(Client).execution_options(populate_existing=True))
+    assert row is not None and row.phone_ciphertext and "0707654321" not in row.phone_ciphertext
+    assert VaultPhoneProtector(settings).reveal(row.phone_ciphertext) == "+46707654321"
+    await db_session.refresh(task)
+    assert task.status is CallStatus.OPEN
+    notes = " ".join(await db_session.scalars(sa.text("SELECT text_redacted FROM open_text")))
+    assert "765" not in notes and "Fel person svarade" in notes

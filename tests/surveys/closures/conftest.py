@@ -1,0 +1,3 @@
+"""Fixtures shared by the closure tests."""
+
+from tests.surveys.world import world  # noqa: F401
