@@ -4,6 +4,10 @@ Accessibility: each chart is ``role="img"`` with a ``<title>`` and a ``<desc>`` 
 next to a table with the same numbers (the table is the accessible alternative). Series differ by
 colour *and* by dash pattern and marker shape, so they are distinguishable without colour. Hidden
 (suppressed) values are gaps in a line and hatched bars, never zeros.
+
+The trend legend is HTML (``trend_legend``), not SVG text: a list wraps at any width, so every
+series stays named on a phone and in the PDF, where a one-line SVG legend ran off the chart after
+three names. Shapes are plain lines, rects and paths, which WeasyPrint draws quickly.
 """
 
 from __future__ import annotations
@@ -21,9 +25,14 @@ DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2", "10 4")
 MAX_SERIES = 6
 
 
-def trend_svg(report: ThemeReport, *, chart_id: str = "trend", width: int = 720, height: int = 300) -> Markup:
-    """Line chart: distinct respondents per period for the largest themes."""
-    themes = [t for t in report.themes if t.respondents is not None][:MAX_SERIES]
+def trend_series(report: ThemeReport) -> list[ThemeRow]:
+    """The themes drawn as lines (largest first); the chart and its legend use the same list."""
+    return [t for t in report.themes if t.respondents is not None][:MAX_SERIES]
+
+
+def trend_svg(report: ThemeReport, *, chart_id: str = "trend", width: int = 720, height: int = 270) -> Markup:
+    """Line chart: distinct respondents per period for the largest themes (legend: ``trend_legend``)."""
+    themes = trend_series(report)
     periods = report.periods
     left, right, top, bottom = 48, 16, 16, 56
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -80,7 +89,6 @@ def trend_svg(report: ThemeReport, *, chart_id: str = "trend", width: int = 720,
                 + "</g>"
             )
         parts.append("</g>")
-    parts.append(_legend(themes, left, height - 14))
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every dynamic text above is escaped
 
@@ -145,18 +153,27 @@ def _marker(n: int, cx: float, cy: float, colour: str) -> str:
     return f'<path d="M{cx:.1f},{cy - 5:.1f} L{cx + 5:.1f},{cy + 4:.1f} L{cx - 5:.1f},{cy + 4:.1f} Z" fill="{colour}"/>'
 
 
-def _legend(themes: Sequence[ThemeRow], left: int, y: int) -> str:
-    parts, x = [], left
+def trend_legend(report: ThemeReport, *, chart_id: str = "trend") -> Markup:
+    """Every series of ``trend_svg`` with its colour, dash and marker, as a list that wraps."""
+    themes = trend_series(report)
+    if not themes:
+        return Markup("")
+    items = []
     for n, theme in enumerate(themes):
         colour, dash = COLOURS[n % len(COLOURS)], DASHES[n % len(DASHES)]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(
-            f'<line x1="{x}" x2="{x + 24}" y1="{y - 4}" y2="{y - 4}" stroke="{colour}" stroke-width="2.5"{dash_attr}/>'
-            + _marker(n, x + 12, y - 4, colour)
-            + f'<text x="{x + 30}" y="{y}" font-size="12" fill="#1a1a1a">{escape(theme.label)}</text>'
+        items.append(
+            f'<li data-theme="{escape(theme.key)}"><svg class="swatch" xmlns="http://www.w3.org/2000/svg" '
+            f'aria-hidden="true" focusable="false" width="32" height="12" viewBox="0 0 32 12">'
+            f'<line x1="2" x2="30" y1="6" y2="6" stroke="{colour}" stroke-width="2.5"{dash_attr}/>'
+            + _marker(n, 16, 6, colour)
+            + f"</svg> {escape(theme.label)}</li>"
         )
-        x += 40 + 7 * len(theme.label)
-    return "".join(parts)
+    return Markup(  # noqa: S704 - labels are escaped
+        f'<ul class="chart-legend" id="{chart_id}-legend" aria-label="Teckenförklaring till diagrammet">'
+        + "".join(items)
+        + "</ul>"
+    )
 
 
 def _nice_step(peak: int) -> int:

@@ -116,6 +116,7 @@ async def _context(
         "sentiments": SENTIMENTS,
         "sentiment_labels": SENTIMENT_LABELS_SV,
         "trend_chart": charts.trend_svg(report),
+        "trend_legend": charts.trend_legend(report),
         "share_chart": charts.bars_svg(report),
         "fmt": _fmt,
         "fmt_share": _fmt_share,
@@ -127,6 +128,24 @@ async def _context(
         "selected_units": {str(u) for u in filters.unit_ids},
         "report_css": REPORT_CSS.read_text(encoding="utf-8"),
     }
+
+
+async def pdf_html(
+    session: AsyncSession,
+    user: CurrentUser,
+    filters: ReportFilters,
+    report: ThemeReport,
+    template_engine: Any,
+    request: Request[Any, Any, Any] | None = None,
+) -> str:
+    """The printable report exactly as the PDF renders it.
+
+    One function for the route and ``benchmarks/report_speed`` (``report_pdf_s``), so the
+    benchmark times the same HTML the managers download.
+    """
+    context = await _context(session, user, filters, report)
+    template = template_engine.get_template("reports/print.html")
+    return str(template.render(**context, for_pdf=True, request=request, csrf_input=""))
 
 
 class ReportsController(Controller):
@@ -176,11 +195,9 @@ class ReportsController(Controller):
         clock: NamedDependency[AppClock],
     ) -> Response[bytes]:
         filters, report = await self._report(request, db_session, user, clock)
-        context = await _context(db_session, user, filters, report)
         engine = request.app.template_engine
         assert engine is not None  # configured in create_app
-        template = engine.get_template("reports/print.html")
-        html = template.render(**context, for_pdf=True, request=request, csrf_input="")
+        html = await pdf_html(db_session, user, filters, report, engine, request)
         base = str(request.base_url)
         data = await anyio.to_thread.run_sync(exports.pdf_bytes, html, base)
         return Response(

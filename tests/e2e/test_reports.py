@@ -18,6 +18,8 @@ def test_manager_report_filters_chart_table_and_axe(page, live_server: LiveServe
     page.goto(f"{live_server.base_url}/reports/")
     assert page.get_by_role("heading", level=1).inner_text() == "Temarapport"
     assert page.locator("svg#trend[role=img]").count() == 1
+    assert not page.locator("#trend-table").is_visible(), "details start collapsed below the overview"
+    page.get_by_role("heading", name="Utveckling över tid").click()  # opens its <details>
     assert page.locator("#trend-table").is_visible()
     # every point drawn in the chart has the same number in the table alternative
     points = page.locator("svg#trend g.series g.point").all()
@@ -34,6 +36,7 @@ def test_manager_report_filters_chart_table_and_axe(page, live_server: LiveServe
     page.wait_for_load_state()
     assert "kanal=panel" in page.url and "period=quarter" in page.url
     assert page.get_by_label("Kanal").input_value() == "panel"
+    page.get_by_role("heading", name="Utveckling över tid").click()
     assert "kv" in page.locator("#trend-table thead").inner_text()
     assert_no_axe_violations(page)
     page.goto(f"{live_server.base_url}/reports/arenden")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from feedback.reports.charts import bars_svg, trend_svg
+from feedback.reports.charts import MAX_SERIES, bars_svg, trend_legend, trend_svg
 from feedback.reports.queries import ThemeReport, ThemeRow
 from feedback.reports.suppression import COMPLEMENT_SV, SUPPRESSED_SV
 
@@ -63,3 +63,29 @@ def test_bars_hatch_a_hidden_share() -> None:
     # Hälsa is hidden only to protect a small group: it must not be called "färre än 5"
     assert f"Hälsa: {COMPLEMENT_SV}" in svg and "Bemötande: 50 %" in svg
     assert SUPPRESSED_SV not in svg
+
+
+def test_trend_legend_names_every_series_drawn() -> None:
+    """The legend once ran off the chart after three of six names: now a list of all of them."""
+    report = _report()
+    extra = [
+        ThemeRow(
+            key=f"tema{i}",
+            label=f"Ett långt temanamn <{i}> & mer",
+            respondents=30 - i,
+            share=0.3,
+            sentiment={},
+            trend={"202601": 10 + i, "202602": 8, "202603": 9, "202604": 7},
+            hidden={},
+        )
+        for i in range(7)
+    ]
+    report.themes = [report.themes[0], *extra, report.themes[1]]
+    svg, legend = str(trend_svg(report)), str(trend_legend(report))
+    drawn = re.findall(r'<g class="series" data-theme="([^"]+)"', svg)
+    named = re.findall(r'<li data-theme="([^"]+)"', legend)
+    assert len(drawn) == MAX_SERIES and named == drawn
+    assert "halsa" not in named  # a theme with a hidden total is neither drawn nor named
+    assert "Ett långt temanamn &lt;0&gt; &amp; mer" in legend and "<0>" not in legend
+    assert 'aria-hidden="true"' in legend  # the swatches are decoration; the label is the text
+    assert "Ett långt" not in svg.split("</desc>")[1]  # no clipped SVG legend any more
