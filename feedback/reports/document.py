@@ -110,16 +110,6 @@ def skr(report: ThemeReport) -> list[dict[str, Any]]:
     ]
 
 
-def _wave_rate_reason(row: dict[str, Any]) -> str | None:
-    """Why a wave's response rate is hidden: it is whenever a number it is made from is."""
-    if row["response_rate"] is not None:
-        return None
-    parts = [row["hidden"].get(k) for k in ("complete", "partial", "skipped", "total")]
-    if not any(parts):
-        return None  # nobody contacted: no rate, nothing hidden
-    return SMALL if row["hidden"].get("total") == SMALL else COMPLEMENT
-
-
 def waves(report: ThemeReport) -> dict[str, Any]:
     columns = list(report.waves.get("columns", []))
     keys = [c["key"] for c in columns]
@@ -133,7 +123,7 @@ def waves(report: ThemeReport) -> dict[str, Any]:
                 "label": row["label"],
                 "cells": {k: cell(row["cells"][k], row["hidden"].get(k)) for k in keys},
                 "total": cell(row["total"], row["hidden"].get("total")),
-                "response_rate": share_cell(row["response_rate"], _wave_rate_reason(row)),
+                "response_rate": share_cell(row["response_rate"], row["hidden"].get("response_rate")),
             }
             for row in report.waves.get("rows", [])
         ],
@@ -149,8 +139,8 @@ def _cohort_row(row: dict[str, Any], label: str) -> dict[str, Any]:
     hidden = row["hidden"]
     out: dict[str, Any] = {"label": label}
     out |= {name: cell(row[name], hidden.get(name)) for name in COHORT_FIELDS}
-    rate_reason = hidden.get("respondents") or hidden.get("asked")
-    out["response_rate"] = share_cell(row["response_rate"], rate_reason, row.get("response_rate_range"))
+    rate = share_cell(row["response_rate"], hidden.get("response_rate"), row.get("response_rate_range"))
+    out["response_rate"] = rate
     return out
 
 

@@ -93,8 +93,7 @@ def _summary_rows(doc: dict[str, Any]) -> list[list[Any]]:
         rows.append(
             [
                 f"Störst förändring sedan {period['date_from']} – {period['date_to']}: {change['label']}",
-                f"{change['points']:+d} procentenheter ({_pct(_shown(change['previous']))} → "
-                f"{_pct(_shown(change['current']))})",
+                _change_text(change),
                 *_base_text(change["base"]),
             ]
         )
@@ -103,8 +102,13 @@ def _summary_rows(doc: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
-def _shown(value: float) -> dict[str, Any]:
-    return {"value": value, "hidden": None, "range": None}
+def _change_text(change: dict[str, Any]) -> str:
+    """In words, not "+5"/"-5": a cell starting with a sign would be read as a formula."""
+    before, now = round(change["previous"] * 100), round(change["current"] * 100)
+    if change["points"] == 0:
+        return f"oförändrat ({now} %)"
+    direction = "upp" if change["points"] > 0 else "ned"
+    return f"{direction} {abs(change['points'])} procentenheter (från {before} % till {now} %)"
 
 
 def _skr_rows(doc: dict[str, Any]) -> list[list[Any]]:

@@ -73,7 +73,7 @@ def response_rate(report: ThemeReport) -> dict[str, Any]:
     hidden = total.get("hidden", {})
     share = share_cell(
         total.get("response_rate"),
-        hidden.get("respondents") or hidden.get("asked"),
+        hidden.get("response_rate"),
         total.get("response_rate_range"),
     )
     return _figure("response_rate", share, _base(TILLFRAGADE, total.get("asked"), hidden.get("asked")))
