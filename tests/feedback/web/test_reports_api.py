@@ -41,6 +41,7 @@ LANGUAGES = ("sv", "sv", "sv", "en", "ar", "so")
 SMALL_SV = "färre än 5"
 COMPLEMENT_SV = "dold för att skydda en liten grupp"
 LABELS = {"small": SMALL_SV, "complement": COMPLEMENT_SV}
+NO_DATA = {"value": None, "hidden": None, "range": None}
 
 
 @pytest.fixture
@@ -187,7 +188,8 @@ def tables_of(html: str) -> dict[str, list[dict[str, Any]]]:
 
 
 def body(table: list[dict[str, Any]], part: str = "tbody") -> list[list[str]]:
-    return [r["cells"] for r in table if r["part"] == part]
+    """The rows of one part; a one-cell row is the "nothing with these filters" line."""
+    return [r["cells"] for r in table if r["part"] == part and len(r["cells"]) > 1]
 
 
 def words(html: str) -> str:
@@ -200,10 +202,13 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
     lines = []
     for f in summary["figures"]:
         base = f["base"]
-        lines.append(
-            f"{f['label']} {share_text(f['share'])} Räknat på: {base['term'].lower()}, "
-            f"{count_text(base['count'])}."
+        shown = share_text(f["share"]) if f["share"] != NO_DATA else "inga uppgifter"
+        counted = (
+            count_text(base["count"])
+            if base["count"]["value"] is not None or base["count"]["hidden"]
+            else "0"
         )
+        lines.append(f"{f['label']} {shown} Räknat på: {base['term'].lower()}, {counted}.")
     for t in summary["top_themes"]:
         lines.append(f"{t['label']}: {count_text(t['respondents'])} personer ({share_text(t['share'])})")
     change = summary["change"]
@@ -231,8 +236,12 @@ def check_page(html: str, doc: dict[str, Any]) -> int:
         assert line in text, line
     sentiments = [s["key"] for s in doc["sentiments"]]
     periods = [p["code"] for p in doc["periods"]]
-    themes = {r["attrs"]["data-theme"]: r["cells"] for r in tables["theme-table"] if r["part"] == "tbody"}
-    trend = {r["attrs"]["data-theme"]: r["cells"] for r in tables["trend-table"] if r["part"] == "tbody"}
+    themes = {
+        r["attrs"]["data-theme"]: r["cells"] for r in tables["theme-table"] if "data-theme" in r["attrs"]
+    }
+    trend = {
+        r["attrs"]["data-theme"]: r["cells"] for r in tables["trend-table"] if "data-theme" in r["attrs"]
+    }
     assert list(themes) == [t["key"] for t in doc["themes"]]
     for t in doc["themes"]:
         row = themes[t["key"]]
@@ -445,6 +454,13 @@ async def test_json_for_one_unit_hides_what_the_page_hides(
     assert "Norra" in [u["name"] for u in doc["units"]]
     page = await client.get(f"/reports/?{query}")
     assert check_page(page.text, doc) > 20
+    # the panel has no survey sections: the summary's figures have no value and hide nothing
+    panel = (await client.get(f"/api/reports/themes?{PERIOD}&kanal=panel")).json()
+    assert [f["share"] for f in panel["summary"]["figures"]] == [
+        {"value": None, "hidden": None, "range": None}
+    ] * 3
+    page = await client.get(f"/reports/?{PERIOD}&kanal=panel")
+    check_page(page.text, panel)
 
 
 async def test_api_requires_a_manager_of_the_unit(
