@@ -185,6 +185,10 @@ def report_document(report: ThemeReport, summary: dict[str, Any] | None = None) 
         "min_people": report.min_people,
         "units": [dict(u) for u in report.units],
         "merged_units": [{"unit_ids": g["unit_ids"], "names": g["names"]} for g in report.merged_units],
+        "merge_suggestions": [
+            {"unit_ids": g["unit_ids"], "names": g["names"], "enough": g["enough"]}
+            for g in report.merge_suggestions
+        ],
         "definitions": [dict(d) for d in report.definitions],
         "bases": dict(report.bases),
         "summary": summary,

@@ -116,6 +116,14 @@ class MergedOut(msgspec.Struct, kw_only=True):
     names: list[str]
 
 
+class MergeSuggestionOut(msgspec.Struct, kw_only=True):
+    """Units too small to report alone, and whether together they reach five people."""
+
+    unit_ids: list[str]
+    names: list[str]
+    enough: bool
+
+
 class DefinitionOut(msgspec.Struct, kw_only=True):
     code: str
     term: str
@@ -212,6 +220,7 @@ class ThemeReportOut(msgspec.Struct, kw_only=True):
     min_people: int
     units: list[UnitOut]
     merged_units: list[MergedOut]
+    merge_suggestions: list[MergeSuggestionOut]
     definitions: list[DefinitionOut]
     bases: dict[str, str]
     summary: SummaryOut | None

@@ -405,6 +405,7 @@ async def test_page_print_pdf_csv_and_json_agree(
     cells = [c for c in _cells(doc)]
     hidden = {c["hidden"] for c in cells if c["value"] is None} - {None}
     assert hidden == {"small", "complement"}, "the data must exercise both kinds of hidden cells"
+    assert doc["merge_suggestions"] and "Lilla" in doc["merge_suggestions"][0]["names"]
     assert all(c["hidden"] is None for c in cells if c["value"] is not None)
     assert doc["summary"]["change"] is not None and doc["summary"]["previous_period"] == {
         "date_from": "2025-02-01",
@@ -414,6 +415,8 @@ async def test_page_print_pdf_csv_and_json_agree(
     page = await client.get(f"/reports/?{PERIOD}")
     assert page.status_code == 200
     checked = check_page(page.text, doc)
+    for suggestion in doc["merge_suggestions"]:
+        assert f"Enheterna {', '.join(suggestion['names'])} har tillsammans" in words(page.text)
     assert checked > 100
     printable = await client.get(f"/reports/print?{PERIOD}")
     assert printable.status_code == 200
