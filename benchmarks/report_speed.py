@@ -162,6 +162,7 @@ async def measure_pdf(repeat: int) -> dict[str, float]:
     from feedback.demo.accounts import seed_demo
     from feedback.reports import exports
     from feedback.reports.filters import STOCKHOLM, parse_filters
+    from feedback.reports.summary import build_summary
     from feedback.web.app import create_app
     from feedback.web.reports import pdf_html, scope_of
     from surveys.closures.models import LANGUAGE_LABELS_SV, REASON_LABELS_SV
@@ -204,7 +205,8 @@ async def measure_pdf(repeat: int) -> dict[str, float]:
 
                 async def html() -> str:
                     report = await build_theme_report(session, filters, scope_of(user), now=now)
-                    return await pdf_html(session, user, filters, report, templates)
+                    summary = await build_summary(session, filters, scope_of(user), report, now=now)
+                    return await pdf_html(session, user, filters, report, templates, None, summary)
 
                 started = time.perf_counter()
                 first = exports.pdf_bytes(await html(), "http://127.0.0.1/")

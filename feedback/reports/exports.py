@@ -17,58 +17,192 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.core.csvfiles import excel_csv
+from feedback.reports.document import cell_text, report_document, share_text
 from feedback.reports.filters import ReportFilters
-from feedback.reports.queries import (
-    SENTIMENT_LABELS_SV,
-    SENTIMENTS,
-    ThemeReport,
-    current_theme_labels,
-    open_text_conditions,
-)
-from feedback.reports.suppression import MIN_PEOPLE, display, hidden_label
+from feedback.reports.queries import ThemeReport, current_theme_labels, open_text_conditions
+from feedback.reports.suppression import MIN_PEOPLE
 from feedback.themes.models import OpenTextTheme
 from surveys.answers.models import OpenText
 
 MAX_EXPORT_ROWS = 200_000
 
 
-def _pct(value: float | None, reason: object = None) -> str:
-    return hidden_label(reason) if value is None else f"{value * 100:.0f}"
-
-
-def themes_csv(report: ThemeReport) -> bytes:
-    """One row per theme (sub-themes follow their theme): people, share, sentiment, trend."""
-    periods = report.periods
-    header = ["tema", "nyckel", "huvudtema", "antal_personer", "andel_procent"]
-    header += [f"sentiment_{SENTIMENT_LABELS_SV[s].lower().replace(' ', '_')}" for s in SENTIMENTS]
-    header += [p["label"] for p in periods]
-    rows: list[list[Any]] = [header]
-    for theme in report.themes:
-        for row in [theme, *theme.sub_themes]:
-            rows.append(
-                [
-                    row.label,
-                    row.key,
-                    row.parent or "",
-                    display(row.respondents, row.hidden.get("respondents")),
-                    _pct(row.share, row.hidden.get("share")),
-                ]
-                + [display(row.sentiment[s], row.hidden.get(f"sentiment.{s}")) for s in SENTIMENTS]
-                + [display(row.trend[p["code"]], row.hidden.get(f"trend.{p['code']}")) for p in periods]
-            )
-    rows.append(
-        ["Alla svarande", "", "", display(report.respondents, report.hidden.get("respondents")), ""]
-        + [display(report.sentiment_totals[s], report.hidden.get(f"sentiment.{s}")) for s in SENTIMENTS]
-        + [display(report.trend_totals[p["code"]], report.hidden.get(f"trend.{p['code']}")) for p in periods]
-    )
-    if len(report.unit_respondents) > 1:  # the same per-unit numbers as the page, suppressed alike
+def themes_csv(report: ThemeReport, summary: dict[str, Any] | None = None) -> bytes:
+    """The theme table (sub-themes follow their theme), then per unit, the summary and the survey
+    tables: all from the same document as the JSON API, with the page's words for hidden cells."""
+    doc = report_document(report, summary)
+    rows = _theme_rows(doc)
+    if len(doc["unit_respondents"]) > 1:  # the same per-unit numbers as the page, suppressed alike
         rows.append([])
         rows.append(["enhet", "", "", "antal_personer", ""])
-        rows += [
-            [u["name"], "", "", display(u["respondents"], u["hidden"].get("respondents")), ""]
-            for u in report.unit_respondents
-        ]
+        rows += [[u["name"], "", "", cell_text(u["respondents"]), ""] for u in doc["unit_respondents"]]
+    for section in (
+        _summary_rows(doc),
+        _skr_rows(doc),
+        _wave_rows(doc),
+        _cohort_rows(doc),
+        _sustained_rows(doc),
+    ):
+        if section:
+            rows += [[], *section]
     return excel_csv(rows)
+
+
+def _theme_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    periods = doc["periods"]
+    header = ["tema", "nyckel", "huvudtema", "antal_personer", "andel_procent"]
+    header += [f"sentiment_{s['label'].lower().replace(' ', '_')}" for s in doc["sentiments"]]
+    header += [p["label"] for p in periods]
+    rows: list[list[Any]] = [header]
+    for row in doc["themes"]:
+        rows.append(
+            [row["label"], row["key"], row["parent"] or "", cell_text(row["respondents"])]
+            + [_pct(row["share"])]
+            + [cell_text(row["sentiment"][s["key"]]) for s in doc["sentiments"]]
+            + [cell_text(row["trend"][p["code"]]) for p in periods]
+        )
+    rows.append(
+        ["Alla svarande", "", "", cell_text(doc["respondents"]), ""]
+        + [cell_text(doc["sentiment_totals"][s["key"]]) for s in doc["sentiments"]]
+        + [cell_text(doc["trend_totals"][p["code"]]) for p in periods]
+    )
+    return rows
+
+
+def _pct(item: dict[str, Any]) -> str:
+    return share_text(item, percent_sign=False)
+
+
+def _base_text(base: dict[str, Any]) -> list[str]:
+    return [base["term"], cell_text(base["count"])]
+
+
+def _summary_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    summary = doc["summary"]
+    if not summary:
+        return []
+    rows: list[list[Any]] = [["Sammanfattning"], ["mått", "andel_procent", "underlag", "antal_i_underlaget"]]
+    rows += [[f["label"], _pct(f["share"]), *_base_text(f["base"])] for f in summary["figures"]]
+    rows += [
+        [f"Vanligt tema: {t['label']}", _pct(t["share"]), *_base_text(summary["themes_base"])]
+        for t in summary["top_themes"]
+    ]
+    change = summary["change"]
+    if change is not None:
+        period = summary["previous_period"]
+        rows.append(
+            [
+                f"Störst förändring sedan {period['date_from']} – {period['date_to']}: {change['label']}",
+                _change_text(change),
+                *_base_text(change["base"]),
+            ]
+        )
+    else:
+        rows.append(["Störst förändring sedan förra perioden", summary["change_note"], "", ""])
+    return rows
+
+
+def _change_text(change: dict[str, Any]) -> str:
+    """In words, not "+5"/"-5": a cell starting with a sign would be read as a formula."""
+    before, now = round(change["previous"] * 100), round(change["current"] * 100)
+    if change["points"] == 0:
+        return f"oförändrat ({now} %)"
+    direction = "upp" if change["points"] > 0 else "ned"
+    return f"{direction} {abs(change['points'])} procentenheter (från {before} % till {now} %)"
+
+
+def _skr_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    if not doc["skr"]:
+        return []
+    rows: list[list[Any]] = [
+        ["Andel positiva svar (SKR)"],
+        ["fråga", "positiva_svar", "underlag_personer", "andel_positiva_procent", "vet_inte"],
+    ]
+    rows += [
+        [
+            r["label"],
+            cell_text(r["positive"]),
+            cell_text(r["base"]),
+            _pct(r["share"]),
+            cell_text(r["dont_know"]),
+        ]
+        for r in doc["skr"]
+    ]
+    return rows
+
+
+def _wave_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    waves = doc["waves"]
+    if not waves["rows"]:
+        return []
+    columns = waves["columns"]
+    rows: list[list[Any]] = [
+        ["Svarsfrekvens per uppföljning"],
+        ["uppföljning", *[c["label"] for c in columns], "totalt", "svarsfrekvens_procent"],
+    ]
+    for r in waves["rows"]:
+        cells = [cell_text(r["cells"][c["key"]]) for c in columns]
+        rows.append([r["label"], *cells, cell_text(r["total"]), _pct(r["response_rate"])])
+    totals = [cell_text(waves["totals"][c["key"]]) if c["key"] in waves["totals"] else "" for c in columns]
+    rows.append(["Alla uppföljningar", *totals, cell_text(waves["grand_total"]), ""])
+    return rows
+
+
+COHORT_HEADER = [
+    "avslutade",
+    "tillfrågade",
+    "svarade",
+    "svarade_inte",
+    "ej_tillfrågade",
+    "svarsfrekvens_procent",
+]
+
+
+def _cohort_line(row: dict[str, Any]) -> list[Any]:
+    counts = [cell_text(row[k]) for k in ("cohort", "asked", "respondents", "non_respondents", "never_asked")]
+    return [row["label"], *counts, _pct(row["response_rate"])]
+
+
+def _cohort_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    cohort = doc["cohort"]
+    rows: list[list[Any]] = []
+    for b in cohort["breakdowns"]:
+        if rows:
+            rows.append([])
+        rows += [
+            [f"Svarande jämfört med alla avslut, per {b['title'].lower()}"],
+            [b["title"].lower(), *COHORT_HEADER],
+        ]
+        rows += [_cohort_line(r) for r in b["rows"]]
+        if cohort["total"] is not None:
+            rows.append(_cohort_line(cohort["total"]))
+    return rows
+
+
+def _sustained_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    if not doc["sustained"]:
+        return []
+    rows: list[list[Any]] = [
+        ["Varaktig självförsörjning (ej återaktualiserade efter avslut)"],
+        [
+            "månader_efter_avslut",
+            "avslut_som_kan_följas_upp",
+            "ej_återaktualiserade",
+            "återaktualiserade",
+            "andel_procent",
+        ],
+    ]
+    rows += [
+        [
+            r["months"],
+            cell_text(r["base"]),
+            cell_text(r["sustained"]),
+            cell_text(r["returned"]),
+            _pct(r["share"]),
+        ]
+        for r in doc["sustained"]
+    ]
+    return rows
 
 
 async def answers_csv(

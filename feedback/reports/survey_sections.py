@@ -235,6 +235,14 @@ async def skr_shares(
     return out
 
 
+def _rate_reason(hidden: dict[str, str], parts: list[str]) -> str | None:
+    """Why a rate is hidden: the reason of the first hidden number it is made from, if any.
+
+    The rate itself is not a count, so it is "small" only when one of its own parts is.
+    """
+    return next((hidden[p] for p in parts if p in hidden), None)
+
+
 def _series_range(series: Any, part: str, other: str) -> tuple[float, float] | None:
     """``share_range`` for ``part`` of a two-category series when it is hidden but its base is not."""
     if series.values[part] is not None or series.total is None:
@@ -317,6 +325,8 @@ async def waves(
         hidden = {d: why for d in DISPOSITIONS if (why := table.why(w, d))}
         if why := table.why(w, TOTAL):
             hidden["total"] = why
+        if rate is None and (why := _rate_reason(hidden, [*ANSWERED, "skipped", "total"])):
+            hidden["response_rate"] = why
         rows.append(
             {
                 "wave": w,
@@ -416,6 +426,8 @@ async def cohort(
         out["response_rate"] = resp / asked if resp is not None and asked else None
         out["response_rate_range"] = rate_range(prefix)
         out["hidden"] = {name: why[(*prefix, col)] for col, name in names_of.items() if (*prefix, col) in why}
+        if out["response_rate"] is None and (reason := _rate_reason(out["hidden"], ["respondents", "asked"])):
+            out["hidden"]["response_rate"] = reason
         return out
 
     breakdowns = [

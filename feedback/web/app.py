@@ -40,6 +40,7 @@ from feedback.web.erasure import ErasureController
 from feedback.web.errors import handle_exception
 from feedback.web.panel import ROUTES as PANEL_ROUTES
 from feedback.web.reports import ROUTES as REPORT_ROUTES
+from feedback.web.reports_api import ROUTES as REPORT_API_ROUTES
 from feedback.web.reviews import ROUTES as REVIEW_ROUTES
 from feedback.web.session_backend import RotatingSessionConfig
 from feedback.web.session_store import DatabaseStore
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
         *PANEL_ROUTES,
         *THEME_ROUTES,
         *REPORT_ROUTES,
+        *REPORT_API_ROUTES,
         *REVIEW_ROUTES,
         PhoneQueueController,
         CasesController,

@@ -6,7 +6,6 @@ Only managers reach these routes, and only for their own units: the guard checks
 
 from __future__ import annotations
 
-import math
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from feedback.core import audit
 from feedback.core.clock import Clock
 from feedback.core.errors import InvalidInput, NotFound
 from feedback.reports import charts, exports
+from feedback.reports.document import share_label
 from feedback.reports.filters import CHANNEL_LABELS_SV, STOCKHOLM, WAVES, ReportFilters, parse_filters
 from feedback.reports.queries import (
     SENTIMENT_LABELS_SV,
@@ -35,6 +35,7 @@ from feedback.reports.queries import (
     current_theme_labels,
     open_text_conditions,
 )
+from feedback.reports.summary import build_summary
 from feedback.reports.suppression import (
     COMPLEMENT_SV,
     MERGE_UNITS_SV,
@@ -84,28 +85,37 @@ def report_units(report: ThemeReport) -> list[uuid.UUID]:
 
 def _fmt_share(value: float | None, reason: object = None, bounds: object = None) -> str:
     """A share; a hidden one as the range the published numbers allow (``share_range``), if any."""
-    if value is not None:
-        return f"{round(value * 100)} %"
-    if isinstance(bounds, list | tuple) and len(bounds) == 2:
-        low, high = float(bounds[0]), float(bounds[1])
-        if high >= 0.5:
-            return f"minst {math.floor(low * 100)} %"
-        return f"högst {math.ceil(high * 100)} %"
-    return hidden_label(reason)
+    return share_label(value, reason, bounds)
 
 
 def _fmt(value: int | None, reason: object = None) -> str:
     return hidden_label(reason) if value is None else str(value)
 
 
+async def computed_report(
+    request: Request[Any, Any, Any], session: AsyncSession, user: CurrentUser, clock: Clock
+) -> tuple[ReportFilters, ThemeReport, dict[str, Any]]:
+    """The one computed report behind the page, print, PDF, CSV and JSON: report and summary."""
+    filters = _filters(request, clock)
+    now = clock.now()
+    report = await build_theme_report(session, filters, scope_of(user), now=now)
+    summary = await build_summary(session, filters, scope_of(user), report, now=now)
+    return filters, report, summary
+
+
 async def _context(
-    session: AsyncSession, user: CurrentUser, filters: ReportFilters, report: ThemeReport
+    session: AsyncSession,
+    user: CurrentUser,
+    filters: ReportFilters,
+    report: ThemeReport,
+    summary: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     from urllib.parse import urlencode
 
     query = urlencode(filters.query_items())
     return {
         "report": report,
+        "summary": summary,
         "filters": filters,
         "query": query,
         "units": await _units(session, user),
@@ -137,13 +147,14 @@ async def pdf_html(
     report: ThemeReport,
     template_engine: Any,
     request: Request[Any, Any, Any] | None = None,
+    summary: dict[str, Any] | None = None,
 ) -> str:
     """The printable report exactly as the PDF renders it.
 
     One function for the route and ``benchmarks/report_speed`` (``report_pdf_s``), so the
     benchmark times the same HTML the managers download.
     """
-    context = await _context(session, user, filters, report)
+    context = await _context(session, user, filters, report, summary)
     template = template_engine.get_template("reports/print.html")
     return str(template.render(**context, for_pdf=True, request=request, csrf_input=""))
 
@@ -167,10 +178,10 @@ class ReportsController(Controller):
         user: NamedDependency[CurrentUser],
         clock: NamedDependency[AppClock],
     ) -> Template:
-        filters, report = await self._report(request, db_session, user, clock)
+        filters, report, summary = await computed_report(request, db_session, user, clock)
         return Template(
             "reports/report.html",
-            context=await _context(db_session, user, filters, report),
+            context=await _context(db_session, user, filters, report, summary),
             headers=PRIVATE_HEADERS,
         )
 
@@ -182,8 +193,8 @@ class ReportsController(Controller):
         user: NamedDependency[CurrentUser],
         clock: NamedDependency[AppClock],
     ) -> Template:
-        filters, report = await self._report(request, db_session, user, clock)
-        context = await _context(db_session, user, filters, report)
+        filters, report, summary = await computed_report(request, db_session, user, clock)
+        context = await _context(db_session, user, filters, report, summary)
         return Template("reports/print.html", context={**context, "for_pdf": False}, headers=PRIVATE_HEADERS)
 
     @get("/rapport.pdf", name="reports_pdf", media_type="application/pdf")
@@ -194,10 +205,10 @@ class ReportsController(Controller):
         user: NamedDependency[CurrentUser],
         clock: NamedDependency[AppClock],
     ) -> Response[bytes]:
-        filters, report = await self._report(request, db_session, user, clock)
+        filters, report, summary = await computed_report(request, db_session, user, clock)
         engine = request.app.template_engine
         assert engine is not None  # configured in create_app
-        html = await pdf_html(db_session, user, filters, report, engine, request)
+        html = await pdf_html(db_session, user, filters, report, engine, request, summary)
         base = str(request.base_url)
         data = await anyio.to_thread.run_sync(exports.pdf_bytes, html, base)
         return Response(
@@ -214,9 +225,9 @@ class ReportsController(Controller):
         user: NamedDependency[CurrentUser],
         clock: NamedDependency[AppClock],
     ) -> Response[bytes]:
-        _, report = await self._report(request, db_session, user, clock)
+        _, report, summary = await computed_report(request, db_session, user, clock)
         return Response(
-            exports.themes_csv(report),
+            exports.themes_csv(report, summary),
             media_type="text/csv; charset=utf-8",
             headers={**PRIVATE_HEADERS, "Content-Disposition": 'attachment; filename="teman.csv"'},
         )
