@@ -57,6 +57,13 @@ def test_report_fits_the_window_and_parts_open(
     page.goto(f"{live_server.base_url}/reports/")
     size = page.evaluate(NO_SIDEWAYS_SCROLL)
     assert size["scroll"] <= size["client"], f"page scrolls sideways when collapsed: {size}"
+    # the Sammanfattning comes first and, on a laptop screen, is read without scrolling
+    summary = page.get_by_role("region", name="Sammanfattning")
+    assert summary.is_visible()
+    box = summary.bounding_box()
+    assert box is not None and box["y"] >= 0
+    if width >= 1280:
+        assert box["y"] + box["height"] <= height, f"summary ends below the first screen: {box}"
 
     opened = _open_every_part(page)
     assert {"part-themes", "part-trend", "part-waves", "part-cohort", "part-sustained"} <= set(opened)
