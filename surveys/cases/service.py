@@ -233,13 +233,54 @@ async def case_timeline(session: AsyncSession, case_id: uuid.UUID) -> list[CaseE
 
 
 async def list_cases(
-    session: AsyncSession, unit_ids: Iterable[uuid.UUID], *, status: CaseStatus | None = CaseStatus.OPEN
+    session: AsyncSession,
+    unit_ids: Iterable[uuid.UUID],
+    *,
+    status: CaseStatus | None = CaseStatus.OPEN,
+    unit_id: uuid.UUID | None = None,
+    trigger: CaseTrigger | None = None,
+    limit: int | None = None,
 ) -> list[Case]:
-    query = sa.select(Case).where(Case.unit_id.in_(list(unit_ids)))
+    """Cases in my units: open ones akut first by due date, closed ones newest closed first.
+
+    ``status=None`` lists both, open before closed. ``unit_id`` outside ``unit_ids`` finds
+    nothing (the scope is never widened by a filter).
+    """
+    units = list(unit_ids)
+    query = sa.select(Case).where(Case.unit_id.in_(units))
+    if unit_id is not None:
+        query = query.where(Case.unit_id == unit_id)
     if status is not None:
         query = query.where(Case.status == status)
+    if trigger is not None:
+        query = query.where(Case.trigger == trigger)
+    open_first = sa.case((Case.status == CaseStatus.OPEN, 0), else_=1)
     akut_first = sa.case((Case.priority == CasePriority.AKUT, 0), else_=1)
-    return list((await session.scalars(query.order_by(akut_first, Case.due_on, Case.opened_at))).all())
+    query = query.order_by(
+        open_first, Case.closed_at.desc(), akut_first, Case.due_on, Case.opened_at, Case.id
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def count_cases(
+    session: AsyncSession,
+    unit_ids: Iterable[uuid.UUID],
+    *,
+    status: CaseStatus | None = CaseStatus.OPEN,
+    unit_id: uuid.UUID | None = None,
+    trigger: CaseTrigger | None = None,
+) -> int:
+    """How many cases ``list_cases`` would list without its limit."""
+    query = sa.select(sa.func.count()).select_from(Case).where(Case.unit_id.in_(list(unit_ids)))
+    if unit_id is not None:
+        query = query.where(Case.unit_id == unit_id)
+    if status is not None:
+        query = query.where(Case.status == status)
+    if trigger is not None:
+        query = query.where(Case.trigger == trigger)
+    return int(await session.scalar(query) or 0)
 
 
 async def get_case(session: AsyncSession, case_id: uuid.UUID, unit_ids: Iterable[uuid.UUID]) -> Case:
