@@ -46,6 +46,7 @@ EVENTS_SV = {
     CaseEventKind.OPENED: "Ärendet öppnades",
     CaseEventKind.MESSAGE: "Meddelande från personen",
     CaseEventKind.PRIORITY_RAISED: "Prioriteten höjdes",
+    CaseEventKind.REASON_ADDED: "Ny anledning till ärendet",
 }
 
 
