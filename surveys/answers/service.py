@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nlp.redact import redact as nlp_redact
 from surveys.answers.models import Answer, AnswerMode, Channel, OpenText, ThemingStatus
 from surveys.cases.models import Case, CaseTrigger
-from surveys.cases.service import open_case
+from surveys.cases.service import open_case, open_or_join_case
 from surveys.closures.models import Client, Closure
 from surveys.questionnaires.answers import Parsed
 from surveys.questionnaires.models import Question
@@ -46,12 +46,14 @@ async def record_answer(
     now: datetime,
     secret: str,
     language: str | None = None,
+    join_open_case: bool = False,
 ) -> tuple[Answer, list[Case]]:
     """Store ``parsed`` as the answer to ``question`` for ``follow_up``; return it and any cases.
 
     ``secret`` is ``Settings.secret_key`` (see ``closure_respondent_key``). ``language`` is the
     language the contact was held in (an SMS conversation's language, the language of a call);
-    without it, the client's registered language.
+    without it, the client's registered language. ``join_open_case``: a 1 that would open a case
+    adds its reason to the person's open case instead (a call must not open a second case).
     """
     answer = await session.scalar(
         sa.select(Answer).where(
@@ -101,18 +103,19 @@ async def record_answer(
             session, follow_up.closure_id, follow_up.wave_days, parsed.value, mode.value, now
         )
     if question.low_score_opens_case and parsed.numeric == 1 and not parsed.dont_know:
-        cases.append(
-            await open_case(
-                session,
-                unit_id=follow_up.unit_id,
-                closure_id=follow_up.closure_id,
-                follow_up_id=follow_up.id,
-                trigger=CaseTrigger.LOW_SCORE,
-                source=mode.value,
-                summary=f"Svarade 1 på frågan {question.key} ({question.position}).",
-                now=now,
-            )
-        )
+        case_args: dict[str, Any] = {
+            "unit_id": follow_up.unit_id,
+            "closure_id": follow_up.closure_id,
+            "follow_up_id": follow_up.id,
+            "trigger": CaseTrigger.LOW_SCORE,
+            "source": mode.value,
+            "summary": f"Svarade 1 på frågan {question.key} ({question.position}).",
+            "now": now,
+        }
+        if join_open_case:
+            cases.append((await open_or_join_case(session, **case_args))[0])
+        else:
+            cases.append(await open_case(session, **case_args))
     await session.flush()
     return answer, cases
 

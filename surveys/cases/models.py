@@ -84,6 +84,9 @@ class CaseEventKind(enum.StrEnum):
     OPENED = "opened"
     MESSAGE = "message"  # a later message from the person, appended to the open case
     PRIORITY_RAISED = "priority_raised"
+    # Another reason for the same open case (a caseworker's "open a case" after a call, a 1 given
+    # on the phone): the person keeps one open case, the reason goes onto its timeline.
+    REASON_ADDED = "reason_added"
 
 
 class CaseEvent(UUIDPrimaryKey, Base):

@@ -111,6 +111,62 @@ async def open_case(
     return case
 
 
+async def open_or_join_case(
+    session: AsyncSession,
+    *,
+    unit_id: uuid.UUID,
+    closure_id: uuid.UUID,
+    follow_up_id: uuid.UUID | None,
+    trigger: CaseTrigger,
+    source: str,
+    summary: str,
+    now: datetime,
+    owner_id: uuid.UUID | None = None,
+    priority: CasePriority = CasePriority.NORMAL,
+) -> tuple[Case, bool]:
+    """Open a case, or add this reason to the person's open case; ``(case, created)``.
+
+    Why: one call (or one logged form, submitted twice) must not leave a person with two open
+    cases. When the closure already has an open case — the "ring mig" case that put the call in
+    the queue, or the case a 1 on the phone opened moments earlier in the same call — the new
+    reason is an entry on that case's timeline (redacted), never a silent merge, and a more
+    urgent priority raises the case. The same reason twice adds nothing.
+    """
+    case = await open_case_for(session, closure_id)
+    if case is None:
+        created = await open_case(
+            session,
+            unit_id=unit_id,
+            closure_id=closure_id,
+            follow_up_id=follow_up_id,
+            trigger=trigger,
+            source=source,
+            summary=summary,
+            now=now,
+            owner_id=owner_id,
+            priority=priority,
+        )
+        return created, True
+    text = redact_text(summary)[:2000]
+    already = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(CaseEvent)
+        .where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.kind.in_([CaseEventKind.OPENED, CaseEventKind.REASON_ADDED]),
+            CaseEvent.text_redacted == text,
+        )
+    )
+    if not already:
+        await _event(session, case, now, CaseEventKind.REASON_ADDED, Signals(), text, None)
+    if PRIORITY_RANK[priority] > PRIORITY_RANK[CasePriority(case.priority)]:
+        case.priority = priority
+        case.due_on = min(case.due_on, due_on_for(priority, now))
+        await _event(session, case, now, CaseEventKind.PRIORITY_RAISED, Signals(), "", None, priority)
+    await session.flush()
+    return case, False
+
+
 @dataclass(frozen=True)
 class SignalCase:
     case: Case
@@ -233,13 +289,54 @@ async def case_timeline(session: AsyncSession, case_id: uuid.UUID) -> list[CaseE
 
 
 async def list_cases(
-    session: AsyncSession, unit_ids: Iterable[uuid.UUID], *, status: CaseStatus | None = CaseStatus.OPEN
+    session: AsyncSession,
+    unit_ids: Iterable[uuid.UUID],
+    *,
+    status: CaseStatus | None = CaseStatus.OPEN,
+    unit_id: uuid.UUID | None = None,
+    trigger: CaseTrigger | None = None,
+    limit: int | None = None,
 ) -> list[Case]:
-    query = sa.select(Case).where(Case.unit_id.in_(list(unit_ids)))
+    """Cases in my units: open ones akut first by due date, closed ones newest closed first.
+
+    ``status=None`` lists both, open before closed. ``unit_id`` outside ``unit_ids`` finds
+    nothing (the scope is never widened by a filter).
+    """
+    units = list(unit_ids)
+    query = sa.select(Case).where(Case.unit_id.in_(units))
+    if unit_id is not None:
+        query = query.where(Case.unit_id == unit_id)
     if status is not None:
         query = query.where(Case.status == status)
+    if trigger is not None:
+        query = query.where(Case.trigger == trigger)
+    open_first = sa.case((Case.status == CaseStatus.OPEN, 0), else_=1)
     akut_first = sa.case((Case.priority == CasePriority.AKUT, 0), else_=1)
-    return list((await session.scalars(query.order_by(akut_first, Case.due_on, Case.opened_at))).all())
+    query = query.order_by(
+        open_first, Case.closed_at.desc(), akut_first, Case.due_on, Case.opened_at, Case.id
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def count_cases(
+    session: AsyncSession,
+    unit_ids: Iterable[uuid.UUID],
+    *,
+    status: CaseStatus | None = CaseStatus.OPEN,
+    unit_id: uuid.UUID | None = None,
+    trigger: CaseTrigger | None = None,
+) -> int:
+    """How many cases ``list_cases`` would list without its limit."""
+    query = sa.select(sa.func.count()).select_from(Case).where(Case.unit_id.in_(list(unit_ids)))
+    if unit_id is not None:
+        query = query.where(Case.unit_id == unit_id)
+    if status is not None:
+        query = query.where(Case.status == status)
+    if trigger is not None:
+        query = query.where(Case.trigger == trigger)
+    return int(await session.scalar(query) or 0)
 
 
 async def get_case(session: AsyncSession, case_id: uuid.UUID, unit_ids: Iterable[uuid.UUID]) -> Case:

@@ -101,16 +101,43 @@ async def _next_follow_ups(
     return first
 
 
+LIKE_ESCAPE = "\\"
+
+
+def client_ref_prefix(prefix: str) -> sa.ColumnElement[bool]:
+    """``lower(client_ref) LIKE lower(prefix) || '%'`` with LIKE's wildcards escaped.
+
+    Why lower() on both sides instead of ILIKE: SQLite's LIKE is case-insensitive only for ASCII
+    and PostgreSQL's is case-sensitive; client references are ASCII (``CLIENT_REF_PATTERN``), so
+    lower() gives the same answer on both. ``_`` is allowed in a reference and is a LIKE wildcard,
+    so it (and ``%`` and the escape character) is escaped: "k_1" must not match "KX1".
+    """
+    value = prefix.strip().lower()
+    escaped = (
+        value.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return sa.func.lower(Client.client_ref).like(escaped + "%", escape=LIKE_ESCAPE)
+
+
 async def list_closures(
     session: AsyncSession,
     unit_ids: Iterable[uuid.UUID],
     *,
     unit_id: uuid.UUID | None = None,
     client_ref: str | None = None,
+    ref_prefix: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[ClosureRow], int]:
-    """Newest closures first in the given units (optionally one unit, one client reference)."""
+    """Newest closures first in the given units (optionally one unit, one client reference).
+
+    ``client_ref`` is an exact match (the JSON API's filter: an integration asks for one
+    reference). ``ref_prefix`` is the caseworkers' search: a case-insensitive prefix ("k-1" finds
+    "K-100" and "K-1"). Both work on the case system's pseudonymous reference, stored in plain text
+    for exactly this lookup; the phone number (encrypted, keyed hash) is never searched.
+    """
     units = list(unit_ids)
     if unit_id is not None:
         if unit_id not in units:
@@ -119,6 +146,8 @@ async def list_closures(
     where: list[sa.ColumnElement[bool]] = [Closure.unit_id.in_(units)]
     if client_ref:
         where.append(Client.client_ref == client_ref.strip())
+    if ref_prefix and ref_prefix.strip():
+        where.append(client_ref_prefix(ref_prefix))
     base = sa.select(Closure, Client).join(Client, Client.id == Closure.client_id).where(*where)
     total = await session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
     result = await session.execute(

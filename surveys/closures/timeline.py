@@ -37,7 +37,14 @@ from notifications.models import (
     SmsOutbox,
 )
 from surveys.answers.models import Answer, AnswerMode, OpenText
-from surveys.cases.models import PRIORITY_LABELS_SV, TRIGGER_LABELS_SV, Case, CaseEvent, CaseStatus
+from surveys.cases.models import (
+    PRIORITY_LABELS_SV,
+    TRIGGER_LABELS_SV,
+    Case,
+    CaseEvent,
+    CaseEventKind,
+    CaseStatus,
+)
 from surveys.closures.models import REASON_LABELS_SV, Client, Closure
 from surveys.conversations.machine import DISPOSITION_LABELS_SV, Disposition
 from surveys.conversations.models import Conversation
@@ -447,6 +454,15 @@ async def build_timeline(session: AsyncSession, closure: Closure, client: Client
         if case.closed_at is not None:
             entries.append(
                 Entry(case.closed_at, "case", "Ärendet stängt", case.action_note or "", case_id=case.id)
+            )
+        # A later reason joined to the open case (one call, one case): shown, never swallowed.
+        for event in await session.scalars(
+            sa.select(CaseEvent)
+            .where(CaseEvent.case_id == case.id, CaseEvent.kind == CaseEventKind.REASON_ADDED)
+            .order_by(CaseEvent.at)
+        ):
+            entries.append(
+                Entry(event.at, "case", "Ny anledning i ärendet", event.text_redacted, case_id=case.id)
             )
 
     # ---- opt-out ledger for the person's numbers

@@ -21,11 +21,16 @@ from feedback.core.errors import Conflict, InvalidInput, NotFound
 from surveys.answers.models import AnswerMode
 from surveys.answers.service import record_answer
 from surveys.cases.models import Case, CaseTrigger
-from surveys.cases.service import open_case
+from surveys.cases.service import open_or_join_case
 from surveys.closures.contact import PhoneProtector, ProtectedPhone
 from surveys.phone.models import CallAttempt, CallOutcome, CallStatus, CallTask
 from surveys.questionnaires import service as questionnaires
 from surveys.questionnaires.answers import Invalid, Parsed, parse_answer
+
+
+class AlreadyLogged(Conflict):
+    """The call was logged already (the same form submitted twice): nothing more is stored."""
+
 
 MAX_ATTEMPTS = 3
 CLAIM_TTL = timedelta(minutes=30)
@@ -229,6 +234,19 @@ async def log_call(
                 parsed.append((question, result))
         if errors:
             raise InvalidInput("Några svar behöver rättas.", field="answers", detail=errors)
+    # Give the claim back in one conditional UPDATE before anything is written: of two
+    # submissions of the same call form (a double click, a resent POST) only the first passes;
+    # the database decides, so this holds across processes on SQLite and PostgreSQL alike.
+    released = await session.execute(
+        sa.update(CallTask)
+        .where(
+            CallTask.id == task.id, CallTask.status == CallStatus.CLAIMED, CallTask.claimed_by_id == user_id
+        )
+        .values(claimed_by_id=None, claim_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(released) != 1:
+        raise AlreadyLogged("Samtalet är redan loggat. Det sparades bara en gång.")
     attempt = CallAttempt(
         task_id=task.id,
         caller_id=user_id,
@@ -255,8 +273,9 @@ async def log_call(
             now=now,
             secret=secret,
             language=log.language,
+            join_open_case=True,
         )
-        cases += opened
+        cases += [case for case in opened if case not in cases]
     await session.flush()
     if log.note.strip():
         from surveys.answers.models import Channel
@@ -284,7 +303,9 @@ async def log_call(
         )
         attempt.note_open_text_id = row.id
     if log.open_case:
-        case = await open_case(
+        # One call, one case: the person's open case (the "ring mig" case behind this call, or
+        # the one a 1 opened above) gets the caseworker's reason on its timeline instead.
+        case, _ = await open_or_join_case(
             session,
             unit_id=task.unit_id,
             closure_id=task.closure_id,
@@ -296,7 +317,8 @@ async def log_call(
             owner_id=user_id,
         )
         attempt.case_id = case.id
-        cases.append(case)
+        if case not in cases:
+            cases.append(case)
     _advance_task(task, log, now, new_number=new_phone is not None)
     if task.status in (CallStatus.DONE, CallStatus.UNREACHABLE):
         from surveys.plans.models import FollowUpStatus
@@ -312,6 +334,16 @@ async def log_call(
         if client is not None and client.erased_at is None:
             await wrong_number(session, client, new_phone=new_phone, actor_id=user_id, now=now)
     return CallResult(attempt, errors, cases)
+
+
+async def logged_by(session: AsyncSession, task: CallTask, *, user_id: uuid.UUID, since: datetime) -> bool:
+    """Whether ``user_id`` logged an attempt on ``task`` since ``since`` (a resent call form)."""
+    found = await session.scalar(
+        sa.select(CallAttempt.id)
+        .where(CallAttempt.task_id == task.id, CallAttempt.caller_id == user_id, CallAttempt.at >= since)
+        .limit(1)
+    )
+    return found is not None
 
 
 def _advance_task(task: CallTask, log: CallLog, now: datetime, *, new_number: bool = False) -> None:

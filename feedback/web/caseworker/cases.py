@@ -8,15 +8,16 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role, User
 from feedback.core.clock import Clock
+from feedback.core.errors import InvalidInput
 from feedback.web import forms
-from feedback.web.caseworker.common import PRIVATE_HEADERS, client_refs, unit_names
+from feedback.web.caseworker.common import PRIVATE_HEADERS, client_refs, parse_uuid, unit_names
 from feedback.web.dependencies import AppClock
 from feedback.web.guards import requires_role
 from surveys.cases import service
@@ -27,15 +28,25 @@ from surveys.cases.models import (
     CaseEventKind,
     CasePriority,
     CaseStatus,
+    CaseTrigger,
 )
 from surveys.closures.models import Client, Closure
 
+# The list's "Visa" filter: open cases (the default: the work to do), closed ones, or both.
+SHOW_STATUS: dict[str, CaseStatus | None] = {
+    "oppna": CaseStatus.OPEN,
+    "stangda": CaseStatus.CLOSED,
+    "alla": None,
+}
+SHOW_LABELS_SV = {"oppna": "Öppna ärenden", "stangda": "Stängda ärenden", "alla": "Alla ärenden"}
+LIST_LIMIT = 200
 NOTICES_SV = {"closed": "Ärendet är stängt.", "taken": "Du är nu ansvarig för ärendet."}
 SOURCES_SV = {"sms": "Sms", "phone": "Telefon", "web": "Webb"}
 EVENTS_SV = {
     CaseEventKind.OPENED: "Ärendet öppnades",
     CaseEventKind.MESSAGE: "Meddelande från personen",
     CaseEventKind.PRIORITY_RAISED: "Prioriteten höjdes",
+    CaseEventKind.REASON_ADDED: "Ny anledning till ärendet",
 }
 
 
@@ -60,9 +71,23 @@ class CasesController(Controller):
         user: NamedDependency[CurrentUser],
         clock: NamedDependency[AppClock],
         notice: Annotated[str, QueryParameter(name=forms.NOTICE_PARAM)] = "",
+        visa: FromQuery[str] = "oppna",
+        enhet: FromQuery[str] = "",
+        varfor: FromQuery[str] = "",
     ) -> Template:
         today = service.local_today(clock.now())
-        cases = await service.list_cases(db_session, user.unit_ids)
+        if visa not in SHOW_STATUS:
+            raise InvalidInput("Välj öppna, stängda eller alla ärenden.", field="visa")
+        unit_id = parse_uuid(enhet) if enhet else None
+        if enhet and unit_id not in user.unit_ids:
+            raise InvalidInput("Välj en av dina enheter.", field="enhet")
+        try:
+            trigger = CaseTrigger(varfor) if varfor else None
+        except ValueError as exc:
+            raise InvalidInput("Välj en av anledningarna i listan.", field="varfor") from exc
+        filters: dict[str, Any] = {"status": SHOW_STATUS[visa], "unit_id": unit_id, "trigger": trigger}
+        cases = await service.list_cases(db_session, user.unit_ids, limit=LIST_LIMIT, **filters)
+        total = await service.count_cases(db_session, user.unit_ids, **filters)
         closures = {c.id: c.client_id for c in await db_session.scalars(
             sa.select(Closure).where(Closure.id.in_([case.closure_id for case in cases])))}  # fmt: skip
         refs = await client_refs(db_session, closures.values())
@@ -70,18 +95,28 @@ class CasesController(Controller):
             "caseworker/cases.html",
             context={
                 "cases": cases,
-                "units": await unit_names(db_session, [c.unit_id for c in cases]),
+                "total": total,
+                "limit": LIST_LIMIT,
+                "units": await unit_names(db_session, user.unit_ids),
                 "refs": {
                     case.id: refs.get(closures[case.closure_id], "–") if case.closure_id in closures else "–"
                     for case in cases
                 },
-                "owners": await _user_names(db_session, [c.owner_id for c in cases]),
+                "owners": await _user_names(
+                    db_session, [c.owner_id for c in cases] + [c.closed_by_id for c in cases]
+                ),
                 "triggers": TRIGGER_LABELS_SV,
                 "priorities": PRIORITY_LABELS_SV,
                 "akut": CasePriority.AKUT,
+                "open": CaseStatus.OPEN,
                 "today": today,
-                "me": user.id,
+                "me_id": user.id,
                 "notice": NOTICES_SV.get(notice),
+                "show": visa,
+                "show_labels": SHOW_LABELS_SV,
+                "filter_unit": str(unit_id) if unit_id else "",
+                "filter_trigger": trigger.value if trigger else "",
+                "filtered": bool(unit_id or trigger),
             },
             headers=PRIVATE_HEADERS,
         )

@@ -34,6 +34,7 @@ from feedback.web.guards import requires_role
 from surveys.closures import contact_edit, queries
 from surveys.closures import service as closures
 from surveys.closures.contact import VaultPhoneProtector
+from surveys.closures.identifiers import looks_like_personal_number
 from surveys.closures.importer import ImportFileError, ImportReport, import_closures, parse_csv
 from surveys.closures.models import (
     CONSENT_CHANNEL_LABELS_SV,
@@ -84,6 +85,9 @@ CONFIRM_PAGES = {
         "button": "Ja, återkalla samtycket",
     },
 }
+SEARCH_PERSONNUMMER_SV = (
+    "Sök på klientreferensen från verksamhetssystemet, inte på personnummer. Personnummer sparas inte här."
+)
 
 
 class ImportForm(msgspec.Struct):
@@ -123,13 +127,23 @@ class ClosuresController(Controller):
     ) -> Template:
         page = max(1, min(sida, 10_000))
         unit_id = parse_uuid(enhet) if enhet else None
-        rows, total = await queries.list_closures(
-            db_session,
-            user.unit_ids,
-            unit_id=unit_id if unit_id in user.unit_ids else None,
-            client_ref=ref[:64] or None,
-            limit=PAGE_SIZE,
-            offset=(page - 1) * PAGE_SIZE,
+        search = ref.strip()[:64]
+        search_error = None
+        if search and looks_like_personal_number(search):
+            # Never search on (nor echo back) a personnummer: the reference is the only key here.
+            search_error = SEARCH_PERSONNUMMER_SV
+            search = ""
+        rows, total = (
+            ([], 0)
+            if search_error
+            else await queries.list_closures(
+                db_session,
+                user.unit_ids,
+                unit_id=unit_id if unit_id in user.unit_ids else None,
+                ref_prefix=search or None,
+                limit=PAGE_SIZE,
+                offset=(page - 1) * PAGE_SIZE,
+            )
         )
         return Template(
             "caseworker/closures.html",
@@ -140,10 +154,13 @@ class ClosuresController(Controller):
                 "pages": max(1, -(-total // PAGE_SIZE)),
                 "units": await unit_names(db_session, user.unit_ids),
                 "filter_unit": str(unit_id) if unit_id in user.unit_ids else "",
-                "filter_ref": ref[:64],
+                "filter_ref": search,
+                "filtered": bool(search or search_error or unit_id in user.unit_ids),
+                "search_error": search_error,
                 "can_write": user.role == Role.CASEWORKER,
                 **_choices(),
             },
+            status_code=400 if search_error else 200,
             headers=PRIVATE_HEADERS,
         )
 

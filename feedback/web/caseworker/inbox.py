@@ -109,7 +109,7 @@ class InboxController(Controller):
                 "reply_status": REPLY_STATUS_SV,
                 "caseworkers": caseworkers,
                 "names": names,
-                "me": user.id,
+                "me_id": user.id,
                 "max_chars": service.REPLY_MAX_CHARS,
                 "notice": notice,
                 "error_item": error_item,

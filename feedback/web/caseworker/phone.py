@@ -40,6 +40,7 @@ from surveys.questionnaires import service as questionnaires
 NOTICES_SV = {
     "logged": "Samtalet är loggat.",
     "new_number": "Det nya numret är sparat och samtalet ligger i kön igen för det nya numret.",
+    "already": "Samtalet var redan loggat. Det sparades bara en gång.",
     "released": "Samtalet är tillbaka i kön.",
     "taken": "Någon annan har redan tagit samtalet. Välj ett annat.",
     "expired": "Du har inte längre samtalet. Ta det igen från kön.",
@@ -205,8 +206,28 @@ class PhoneQueueController(Controller):
         now = clock.now()
         task = await service.get_task(db_session, task_id, user.unit_ids)
         if not _holds(task, user.id, now):
-            return forms.redirect(QUEUE, "expired")
+            # The same form sent again after it was saved (a double click, a reload): say so
+            # rather than "you no longer hold the call"; nothing is stored a second time.
+            resent = await service.logged_by(db_session, task, user_id=user.id, since=now - service.CLAIM_TTL)
+            return forms.redirect(QUEUE, "already" if resent else "expired")
         form = forms.values(data)
+
+        async def log_once() -> bool:
+            """True when logged now; False when a parallel submission of this form won."""
+            try:
+                await service.log_call(
+                    db_session,
+                    task,
+                    _call_log(form),
+                    user_id=user.id,
+                    now=now,
+                    secret=settings.secret_key,
+                    phones=VaultPhoneProtector(settings),
+                )
+            except service.AlreadyLogged:
+                await db_session.rollback()
+                return False
+            return True
 
         async def invalid(errors: forms.FormErrors) -> Template:
             again = await service.get_task(db_session, task_id, user.unit_ids)
@@ -216,18 +237,11 @@ class PhoneQueueController(Controller):
 
         return await forms.submit(
             db_session,
-            lambda: service.log_call(
-                db_session,
-                task,
-                _call_log(form),
-                user_id=user.id,
-                now=now,
-                secret=settings.secret_key,
-                phones=VaultPhoneProtector(settings),
-            ),
+            log_once,
             invalid=invalid,
-            done=lambda _: forms.redirect(
-                QUEUE, "new_number" if form.get("new_phone", "").strip() else "logged"
+            done=lambda logged: forms.redirect(
+                QUEUE,
+                ("new_number" if form.get("new_phone", "").strip() else "logged") if logged else "already",
             ),
         )
 

@@ -19,6 +19,7 @@ from surveys.outcomes.models import Outcome, OutcomeStatus
 from surveys.phone import service
 from surveys.phone.models import CallOutcome, CallStatus, CallTask
 from surveys.plans.models import FollowUpStatus
+from surveys.questionnaires import service as questionnaires
 from tests.helpers import make_user
 from tests.surveys.world import NOW, World, make_world
 
@@ -173,3 +174,105 @@ async def test_phone_answers_and_note_carry_reason_and_the_language_the_call_was
         assert {(t.closure_reason, t.language, t.channel.value) for t in texts} == {
             ("work", expected, "phone")
         }
+
+
+async def test_one_call_never_leaves_the_person_with_a_second_case(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
+    """A "ring mig" case put the call in the queue; a 1 on the phone and "open a case" join it."""
+    from surveys.cases.models import CaseEvent, CaseEventKind, CaseTrigger
+    from surveys.cases.service import case_timeline, open_case
+
+    ring_me = await open_case(
+        db_session,
+        unit_id=world.unit.id,
+        closure_id=world.follow_up.closure_id,
+        follow_up_id=world.follow_up.id,
+        trigger=CaseTrigger.CALL_ME,
+        source="sms",
+        summary="Personen bad om att bli uppringd.",
+        now=NOW,
+    )
+    task = await service.create_call_task(db_session, world.follow_up, reason="call_me", now=NOW)
+    user = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    await db_session.commit()
+    assert await service.claim(db_session, task.id, user_id=user.id, now=NOW)
+    log = service.CallLog(
+        CallOutcome.COMPLETED,
+        consent=True,
+        answers={"satisfaction": "1", "respect": "1"},
+        open_case=True,
+        case_reason="Behöver hjälp med bostad, ring 0701234567",
+    )
+    result = await service.log_call(db_session, task, log, user_id=user.id, now=NOW, secret="s")
+    await db_session.commit()
+    cases = list(await db_session.scalars(sa.select(Case)))
+    assert [c.id for c in cases] == [ring_me.id]
+    assert [c.id for c in result.cases] == [ring_me.id] and result.attempt.case_id == ring_me.id
+    added = [
+        e.text_redacted
+        for e in await case_timeline(db_session, ring_me.id)
+        if e.kind is CaseEventKind.REASON_ADDED
+    ]
+    assert len(added) == 3, added  # two low scores and the caseworker's reason, each once
+    assert any("Behöver hjälp med bostad" in t for t in added)
+    assert not any("0701234567" in t for t in added)  # the reason is redacted like every note
+    events = await db_session.scalar(sa.select(sa.func.count()).select_from(CaseEvent))
+    assert events == 4  # opened + three reasons
+
+
+async def test_a_call_without_an_open_case_opens_exactly_one(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
+    task = await _task(db_session, world)
+    user = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    assert await service.claim(db_session, task.id, user_id=user.id, now=NOW)
+    log = service.CallLog(
+        CallOutcome.COMPLETED, consent=True, answers={"satisfaction": "1"}, open_case=True, case_reason="Oro"
+    )
+    result = await service.log_call(db_session, task, log, user_id=user.id, now=NOW, secret="s")
+    await db_session.commit()
+    [case] = list(await db_session.scalars(sa.select(Case)))
+    assert [c.id for c in result.cases] == [case.id] and result.attempt.case_id == case.id
+
+
+async def test_the_same_call_form_submitted_twice_at_once_is_stored_once(
+    db_session: AsyncSession, settings: Settings, world: World
+) -> None:
+    """Two requests carrying the same form race; the conditional UPDATE lets exactly one through."""
+    from surveys.phone.models import CallAttempt
+
+    task = await _task(db_session, world)
+    user = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    assert await service.claim(db_session, task.id, user_id=user.id, now=NOW)
+    await questionnaires.get_active(db_session, task.questionnaire_key)  # seeded before the race
+    await db_session.commit()
+    log = service.CallLog(
+        CallOutcome.COMPLETED, consent=True, answers={"satisfaction": "4"}, open_case=True, case_reason="Oro"
+    )
+    engine = create_engine(settings.database_url)
+    try:
+        maker = session_factory(engine)
+
+        async def submit() -> str:
+            async with maker() as session:
+                mine = await service.get_task(session, task.id, [world.unit.id])
+                try:
+                    await service.log_call(session, mine, log, user_id=user.id, now=NOW, secret="s")
+                except service.AlreadyLogged:
+                    await session.rollback()
+                    return "already"
+                await session.commit()
+                return "logged"
+
+        results = await asyncio.gather(submit(), submit())
+    finally:
+        await engine.dispose()
+    assert sorted(results) == ["already", "logged"]
+    assert await db_session.scalar(sa.select(sa.func.count()).select_from(CallAttempt)) == 1
+    assert await db_session.scalar(sa.select(sa.func.count()).select_from(Case)) == 1
+    assert await db_session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 1
+    # Sent again later (the task is no longer held): refused before anything is written.
+    await db_session.refresh(task)
+    with pytest.raises(Conflict):
+        await service.log_call(db_session, task, log, user_id=user.id, now=NOW, secret="s")

@@ -107,3 +107,47 @@ def test_working_days_between_skips_weekends_and_holidays() -> None:
         service.working_days_between(date(2026, 12, 23), date(2026, 12, 28)) == 1
     )  # only Mon 28: julafton, juldagen, annandag jul
     assert service.working_days_between(date(2026, 3, 9), date(2026, 3, 6)) == 0
+
+
+async def test_closed_cases_are_listed_and_filterable(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings, world: World
+) -> None:
+    second = await make_world(db_session, settings, ref="K-300", phone="+46701112233")
+    foreign = await make_world(db_session, settings, ref="K-400", phone="+46709998877")
+    user = await make_user(db_session, Role.CASEWORKER, [world.unit, second.unit])
+    done = await _case(db_session, world, CaseTrigger.CALL_ME)
+    still_open = await _case(db_session, second, CaseTrigger.CRISIS)
+    closed_foreign = await _case(db_session, foreign, CaseTrigger.CALL_ME)
+    for case in (done, closed_foreign):
+        await service.close_case(db_session, case, user_id=user.id, action_note="Ringde upp.", now=NOW)
+    await db_session.commit()
+    still_open.owner_id = user.id
+    await db_session.commit()
+    await login(client, user)
+
+    default = await client.get("/caseworker/cases/")
+    assert ">Du</td>" in default.text  # my own case says so (base.html's `me` no longer shadows it)
+    assert str(still_open.id) in default.text and str(done.id) not in default.text
+    assert "Öppna ärenden i dina enheter (1)" in default.text
+
+    closed = await client.get("/caseworker/cases/", params={"visa": "stangda"})
+    assert closed.status_code == 200
+    assert str(done.id) in closed.text and str(still_open.id) not in closed.text
+    assert str(closed_foreign.id) not in closed.text  # another unit's closed case stays hidden
+    assert "Stängda ärenden i dina enheter (1)" in closed.text and "av dig" in closed.text
+
+    both = await client.get("/caseworker/cases/", params={"visa": "alla"})
+    assert str(done.id) in both.text and str(still_open.id) in both.text
+    assert both.text.index(str(still_open.id)) < both.text.index(str(done.id))  # open first
+
+    by_unit = await client.get("/caseworker/cases/", params={"visa": "alla", "enhet": str(second.unit.id)})
+    assert str(still_open.id) in by_unit.text and str(done.id) not in by_unit.text
+    by_reason = await client.get("/caseworker/cases/", params={"visa": "alla", "varfor": "call_me"})
+    assert str(done.id) in by_reason.text and str(still_open.id) not in by_reason.text
+    none = await client.get("/caseworker/cases/", params={"visa": "stangda", "varfor": "low_score"})
+    assert "Inga ärenden matchar ditt val." in none.text
+
+    for params in ({"visa": "x"}, {"varfor": "nope"}, {"enhet": str(foreign.unit.id)}, {"enhet": "abc"}):
+        refused = await client.get("/caseworker/cases/", params=params)
+        assert refused.status_code == 400, params
+    assert str(closed_foreign.id) not in refused.text

@@ -354,3 +354,37 @@ async def test_contact_data_is_changed_with_a_reason_and_never_with_a_personnumm
     assert row.phone_index != world.phone_index and str(row.language) == "ar"
     event = await db_session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "contact.change"))
     assert event is not None and event.reason == "Personen ringde och gav nytt nummer"
+
+
+async def test_search_by_reference_prefix_with_the_right_empty_state(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings
+) -> None:
+    unit = await make_unit(db_session)
+    user = await make_user(db_session, Role.CASEWORKER, [unit])
+    await login(client, user)
+    empty = await client.get("/caseworker/closures/")
+    assert "Inga avslut registrerade ännu." in empty.text
+    assert "matchar din sökning" not in empty.text
+    for ref in ("K-100", "k-101", "K-200"):
+        await form_post(client, "/caseworker/closures/ny", _form(unit, client_ref=ref, phone=""))
+    found = await client.get("/caseworker/closures/", params={"ref": "k-1"})
+    assert found.status_code == 200
+    assert "K-100" in found.text and "k-101" in found.text and "K-200" not in found.text
+    assert 'value="k-1"' in found.text
+    nothing = await client.get("/caseworker/closures/", params={"ref": "K-9"})
+    assert nothing.status_code == 200
+    assert "Inga avslut matchar din sökning." in nothing.text
+    assert "Inga avslut registrerade ännu." not in nothing.text
+
+
+async def test_a_personnummer_in_the_search_is_refused_and_not_echoed(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings
+) -> None:
+    world = await make_world(db_session, settings, ref="K-100")
+    user = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    await login(client, user)
+    response = await client.get("/caseworker/closures/", params={"ref": "19811228-9874"})
+    assert response.status_code == 400
+    assert "inte på personnummer" in response.text
+    assert "19811228-9874" not in response.text and "K-100" not in response.text
+    assert 'aria-invalid="true"' in response.text

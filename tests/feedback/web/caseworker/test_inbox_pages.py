@@ -196,6 +196,7 @@ async def test_an_item_can_be_given_to_a_named_caseworker_of_its_unit(
     page = await client.get("/caseworker/inkorg")
     assert "Ingen, hela enheten" in page.text and f'value="{colleague.id}"' in page.text
     assert f'value="{stranger.id}"' not in page.text  # only the item's unit is offered
+    assert page.text.count("(du)") == 1  # I am marked among the unit's caseworkers
 
     wrong = await form_post(client, f"/caseworker/inkorg/{item.id}/tilldela", {"assignee": str(stranger.id)})
     assert wrong.status_code == 400 and "Välj en handläggare i enheten." in wrong.text
@@ -212,6 +213,8 @@ async def test_an_item_can_be_given_to_a_named_caseworker_of_its_unit(
     assert given.status_code == 303 and given.headers["location"].endswith("klart=assigned")
     [stored] = await _items(db_session)
     assert stored.assigned_to_id == colleague.id
+    mine = await form_post(client, f"/caseworker/inkorg/{item.id}/tilldela", {"assignee": str(user.id)})
+    assert "<dt>Ansvarig</dt><dd>Du</dd>" in mine.text
     back = await form_post(client, f"/caseworker/inkorg/{item.id}/tilldela", {"assignee": ""})
     assert "Meddelandet är inte längre tilldelat någon." in back.text
     [stored] = await _items(db_session)

@@ -291,3 +291,32 @@ async def test_wrong_number_offers_a_field_for_the_right_one_stored_encrypted_ne
     assert task.status is CallStatus.OPEN
     notes = " ".join(await db_session.scalars(sa.text("SELECT text_redacted FROM open_text")))
     assert "765" not in notes and "Fel person svarade" in notes
+
+
+async def test_the_call_form_submitted_twice_logs_one_call_and_one_case(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings, world: World
+) -> None:
+    task = await _task(db_session, world)
+    user = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    await login(client, user)
+    await form_post(client, f"/caseworker/calls/{task.id}/claim", {})
+    form = {
+        "outcome": "completed",
+        "consent": "ja",
+        "answer_satisfaction": "1",
+        "open_case": "ja",
+        "case_reason": "Vill ha hjälp med bostad",
+    }
+    first = await form_post(client, f"/caseworker/calls/{task.id}/log", form, follow_redirects=False)
+    assert first.status_code == 303 and "klart=logged" in first.headers["location"]
+    again = await form_post(client, f"/caseworker/calls/{task.id}/log", form)
+    assert again.status_code == 200 and "Samtalet var redan loggat. Det sparades bara en gång." in again.text
+    assert await db_session.scalar(sa.select(sa.func.count()).select_from(CallAttempt)) == 1
+    assert await db_session.scalar(sa.select(sa.func.count()).select_from(Case)) == 1
+    assert await db_session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 1
+    # Someone else's form for a call they no longer hold still says "take it again".
+    other = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    await login(client, other)
+    stale = await form_post(client, f"/caseworker/calls/{task.id}/log", form)
+    assert "Du har inte längre samtalet." in stale.text
+    assert await db_session.scalar(sa.select(sa.func.count()).select_from(CallAttempt)) == 1
