@@ -73,7 +73,9 @@ async def test_replies_walk_to_thank_you_with_answers_outcome_and_themes(
     conv = await _conv(db_session)
     assert not conv.is_open and conv.disposition is Disposition.COMPLETE
     bodies = await _bodies(db_session)
-    assert bodies[-3].startswith("Får vi visa det du skrev som citat") and bodies[-2].startswith("Fråga 7 av 7")
+    assert bodies[-3].startswith("Får vi visa det du skrev som citat") and bodies[-2].startswith(
+        "Fråga 7 av 7"
+    )
     assert (
         bodies[2]
         == "Fråga 2 av 7: Hur nöjd är du med stödet du fick av oss? Svara 1-5 (1 = inte alls nöjd, 5 = mycket nöjd)."
