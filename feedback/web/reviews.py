@@ -155,6 +155,7 @@ class ReviewController(Controller):
         error_for: str | None = None,
     ) -> Template:
         review = await reviews.get_review(db_session, user=user, review_id=review_id)
+        await reviews.mark_withdrawn_quotes(db_session)  # consent withdrawn by any path: never shown
         codebook = await current_codebook(db_session)
         context = {
             "review": review,

@@ -164,6 +164,10 @@ class CallLog:
     case_reason: str = ""
     # The language the call was held in, when the caller records one; else the client's language.
     language: str | None = None
+    # Question keys of open answers the person agreed may be quoted (asked after each; default no).
+    quote_consent: frozenset[str] = frozenset()
+    # The person withdrew consent to quoting what they said or wrote before.
+    withdraw_quotes: bool = False
 
 
 @dataclass
@@ -171,6 +175,8 @@ class CallResult:
     attempt: CallAttempt
     errors: dict[str, str]
     cases: list[Case]
+    # Open texts whose quoting consent this call withdrew (the web layer marks them in reviews).
+    withdrawn_quotes: list[uuid.UUID] = field(default_factory=list)
 
 
 async def log_call(
@@ -219,6 +225,12 @@ async def log_call(
     task.claimed_by_id = None
     task.claim_expires_at = None
     cases: list[Case] = []
+    withdrawn: list[uuid.UUID] = []
+    if log.withdraw_quotes:  # before this call's answers, whose own consent was just asked
+        from surveys.answers.service import client_respondent_keys, withdraw_quote_consent
+
+        keys = await client_respondent_keys(session, secret, task.client_id)
+        withdrawn = await withdraw_quote_consent(session, respondent_keys=keys)
     for question, result in parsed:
         _, opened = await record_answer(
             session,
@@ -229,6 +241,7 @@ async def log_call(
             now=now,
             secret=secret,
             language=log.language,
+            quote_consent=question.key in log.quote_consent and bool(result.text),
         )
         cases += opened
     await session.flush()
@@ -278,7 +291,7 @@ async def log_call(
         follow_up.status = FollowUpStatus.DONE
         follow_up.finished_at = now
     await session.flush()
-    return CallResult(attempt, errors, cases)
+    return CallResult(attempt, errors, cases, withdrawn)
 
 
 def _advance_task(task: CallTask, log: CallLog, now: datetime) -> None:

@@ -21,6 +21,7 @@ from feedback.auth.models import Role
 from feedback.core import audit
 from feedback.core.errors import DomainError, InvalidInput
 from feedback.core.settings import Settings
+from feedback.reports.reviews import mark_withdrawn_quotes
 from feedback.web import forms
 from feedback.web.caseworker.common import (
     PRIVATE_HEADERS,
@@ -36,6 +37,7 @@ from surveys.closures.models import LANGUAGE_LABELS_SV, Client, Closure, Languag
 from surveys.phone import service
 from surveys.phone.models import OUTCOME_LABELS_SV, REASON_LABELS_SV, CallOutcome, CallStatus, CallTask
 from surveys.questionnaires import service as questionnaires
+from surveys.questionnaires.defaults import PHONE_QUOTE_CONSENT
 
 NOTICES_SV = {
     "logged": "Samtalet är loggat.",
@@ -179,6 +181,7 @@ class PhoneQueueController(Controller):
                 "reason": REASON_LABELS_SV.get(task.reason, task.reason),
                 "questions": list(questionnaire.questions),
                 "script": script,
+                "quote_consent_script": PHONE_QUOTE_CONSENT,
                 "outcomes": [(o.value, OUTCOME_LABELS_SV[o]) for o in CallOutcome],
                 "max_attempts": service.MAX_ATTEMPTS,
                 "languages": [(lang.value, LANGUAGE_LABELS_SV.get(lang, lang.value)) for lang in Language],
@@ -213,11 +216,26 @@ class PhoneQueueController(Controller):
             await db_session.commit()  # the audit event of the number shown again
             return page
 
+        async def log_call() -> service.CallResult:
+            result = await service.log_call(
+                db_session, task, _call_log(form), user_id=user.id, now=now, secret=settings.secret_key
+            )
+            if result.withdrawn_quotes:  # gone from the report already; mark them in review findings
+                await mark_withdrawn_quotes(db_session, result.withdrawn_quotes)
+                await audit.record(
+                    db_session,
+                    actor_id=user.id,
+                    action="quote.consent_withdrawn",
+                    subject_type="client",
+                    subject_id=task.client_id,
+                    reason="Personen drog tillbaka sitt samtycke till citat i ett uppföljningssamtal",
+                    detail={"call_task_id": str(task.id), "open_texts": len(result.withdrawn_quotes)},
+                )
+            return result
+
         return await forms.submit(
             db_session,
-            lambda: service.log_call(
-                db_session, task, _call_log(form), user_id=user.id, now=now, secret=settings.secret_key
-            ),
+            log_call,
             invalid=invalid,
             done=lambda _: forms.redirect(QUEUE, "logged"),
         )
@@ -253,6 +271,13 @@ def _call_log(form: dict[str, str]) -> service.CallLog:
     language = form.get("language", "").strip()
     if language and language not in {lang.value for lang in Language}:
         raise InvalidInput("Välj ett av språken i listan.", field="language")
+    quote_consent = set()
+    for key, value in form.items():
+        if key.startswith("quote_") and value:
+            if value not in ("ja", "nej"):
+                raise InvalidInput("Välj ja eller nej för citat.", field=key)
+            if value == "ja":
+                quote_consent.add(key[len("quote_") :])
     return service.CallLog(
         outcome=outcome,
         language=language or None,
@@ -263,4 +288,6 @@ def _call_log(form: dict[str, str]) -> service.CallLog:
         duration_min=parse_int(form.get("duration_min", ""), "duration_min", low=0, high=240),
         open_case=open_case,
         case_reason=case_reason[:500],
+        quote_consent=frozenset(quote_consent) if outcome is CallOutcome.COMPLETED else frozenset(),
+        withdraw_quotes=form.get("withdraw_quotes") == "ja",
     )
