@@ -155,7 +155,8 @@ class ReviewController(Controller):
         error_for: str | None = None,
     ) -> Template:
         review = await reviews.get_review(db_session, user=user, review_id=review_id)
-        await reviews.mark_withdrawn_quotes(db_session)  # consent withdrawn by any path: never shown
+        if await reviews.mark_withdrawn_quotes(db_session):  # consent withdrawn by any path: never shown
+            await db_session.commit()  # now, not after the response: the session store writes too
         codebook = await current_codebook(db_session)
         context = {
             "review": review,
