@@ -39,12 +39,17 @@ NO_COLLABORATORS = Collaborators()
 
 
 def inbound_handler(settings: Settings, collaborators: Collaborators = NO_COLLABORATORS) -> InboundHandler:
-    """The registered owner of conversations: the survey layer (tests may replace it)."""
+    """The registered owner of conversations: the survey layer (tests may replace it).
+
+    A quote withdrawn by SMS ("ta bort mitt citat") is marked in review findings in the same
+    transaction: the survey layer cannot import reports, so the hook is passed in here.
+    """
     if collaborators.inbound_handler is not None:
         return collaborators.inbound_handler
+    from feedback.reports.reviews import mark_withdrawn_quotes
     from surveys.conversations.service import SurveyInboundHandler
 
-    return SurveyInboundHandler(settings)
+    return SurveyInboundHandler(settings, on_quotes_withdrawn=mark_withdrawn_quotes)
 
 
 def sms_gateway(settings: Settings, collaborators: Collaborators = NO_COLLABORATORS) -> SmsGateway:

@@ -27,6 +27,7 @@ SMS_KINDS: Mapping[str, bool] = MappingProxyType(
         "help": False,  # answer to the person's HJÄLP
         "crisis_ack": False,  # answer to a worrying message: must never be held back
         "call_me_confirmation": False,  # answer to "ring mig"
+        "quote_withdrawn": False,  # answer to "ta bort mitt citat"
         "inbox_reply": False,  # a caseworker answers what the person wrote to us
         "message": False,  # ad-hoc text from tooling and tests (the default of ``enqueue``)
     }

@@ -2,7 +2,8 @@
 
 Replies look like real ones: digits typed in Arabic-Indic form by some Arabic speakers, "ja"
 in its variants, an occasional reply the parser cannot read (so the demo has re-prompts), "0"
-to skip a free-text question, and now and then a worried message that opens a case.
+to skip a free-text question, and now and then a worried message that opens a case. After an
+open answer, some agree to be quoted and most do not (or reply something the parser reads as no).
 """
 
 from __future__ import annotations
@@ -66,3 +67,22 @@ def _answer(spec: QuestionSpec, client: DemoClient, rng: random.Random, *, sms: 
     if rng.random() < 0.015:
         return rng.choice(texts.WORRY_TEXTS)
     return texts.improve(rng) if spec.key == "improve" else texts.helped(rng)
+
+
+QUOTE_YES = {"ar": ("نعم", "Ja"), "so": ("haa", "Haa", "Ja")}
+QUOTE_NO = {"ar": ("لا", "Nej"), "so": ("maya", "Nej")}
+
+
+def quote_reply(client: DemoClient, rng: random.Random) -> str:
+    """The reply to "Får vi visa det du skrev som citat?": yes about a third of the time."""
+    roll = rng.random()
+    if roll < 0.35:
+        return rng.choice(QUOTE_YES.get(client.language, ("Ja", "ja", "JA", "Ja gärna", "ok")))
+    if roll < 0.9:
+        return rng.choice(QUOTE_NO.get(client.language, ("Nej", "nej", "nej tack", "NEJ")))
+    return rng.choice(("?", "vet inte", "hm"))  # unclear: counts as no
+
+
+def phone_quote_consent(rng: random.Random) -> bool:
+    """Whether a person on the phone agrees that their open answer may be quoted."""
+    return rng.random() < 0.4

@@ -145,13 +145,17 @@ async def seed_panel_and_review(session: AsyncSession, settings: Any) -> list[st
         period_to=today,
         now=now,
     )
+    # Clients who said yes to quoting (SMS or phone): up to two of their words back the finding.
+    client_quotes = [
+        q.id for q in await reviews.quotable(session, review, ["handlaggning"]) if q.channel != "panel"
+    ][:2]
     finding_wait = await reviews.add_finding(
         session,
         user=manager,
         review_id=review.id,
         text="Många beskriver långa väntetider på beslut och svårt att nå sin handläggare på telefontiden.",
         theme_keys=["handlaggning"],
-        quote_ids=[],
+        quote_ids=client_quotes,
         now=now,
     )
     finding_letters = await reviews.add_finding(

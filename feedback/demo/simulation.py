@@ -26,6 +26,7 @@ from feedback.core.clock import STOCKHOLM, FrozenClock
 from feedback.core.settings import Settings
 from feedback.demo import answers, texts
 from feedback.demo.cast import EAGER, PARTIAL, REFUSES, SILENT, SLOW, STOPS, UNREACHABLE, DemoClient
+from feedback.reports.reviews import mark_withdrawn_quotes
 from notifications.dispatcher import DispatchConfig, Dispatcher, due_select
 from notifications.errors import PermanentSendError
 from notifications.inbound import InboundFields, receive
@@ -137,7 +138,7 @@ class YearSimulation:
         self.questionnaires: dict[uuid.UUID, Questionnaire] = {}
         self.clock = FrozenClock(at(min(c.registered_on for c in cast), 8))
         self.gateway = DemoGateway()
-        self.handler = SurveyInboundHandler(settings)
+        self.handler = SurveyInboundHandler(settings, on_quotes_withdrawn=mark_withdrawn_quotes)
         self.dispatcher = Dispatcher(
             sessionmaker=sessionmaker,
             gateway=self.gateway,
@@ -339,10 +340,12 @@ class YearSimulation:
             return script.rng.choice(("STOPP", "Stopp", "stop"))
         if script.habit == PARTIAL and conv.answered >= script.stop_at:
             return None
+        client = self.by_closure[conv.closure_id]
+        if conv.awaiting_quote_consent:
+            return answers.quote_reply(client, script.rng)
         questionnaire = await self._questionnaire(session, conv.questionnaire_id)
         question = sorted(questionnaire.questions, key=lambda q: q.position)[conv.step]
         spec = questionnaires.question_spec(question)
-        client = self.by_closure[conv.closure_id]
         return answers.sms_reply(spec, client, script.rng, reprompts=conv.reprompts)
 
     async def _receive(self, session: AsyncSession, client: DemoClient, text: str, moment: datetime) -> None:
@@ -384,6 +387,7 @@ class YearSimulation:
                 weights=(0.7, 0.12, 0.12, 0.06),
             )[0]
         entries: dict[str, str] = {}
+        quotable: set[str] = set()
         note = ""
         if outcome is CallOutcome.COMPLETED:
             questionnaire = await questionnaires.get_active(session, task.questionnaire_key)
@@ -391,6 +395,12 @@ class YearSimulation:
                 entries[question.key] = answers.phone_answer(
                     questionnaires.question_spec(question), client, rng
                 )
+                if (
+                    question.kind == "free_text"
+                    and entries[question.key]
+                    and answers.phone_quote_consent(rng)
+                ):
+                    quotable.add(question.key)
             note = rng.choice(texts.CALL_NOTES) if rng.random() < 0.6 else ""
         worried = outcome is CallOutcome.COMPLETED and client.satisfaction <= 2 and rng.random() < 0.4
         await phone.log_call(
@@ -405,6 +415,7 @@ class YearSimulation:
                 duration_min=rng.randint(4, 15) if outcome is CallOutcome.COMPLETED else None,
                 open_case=worried,
                 case_reason="Vill ha stöd med ekonomin efter att jobbet tog slut." if worried else "",
+                quote_consent=frozenset(quotable),
             ),
             user_id=user_id,
             now=moment,

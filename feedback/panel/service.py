@@ -23,7 +23,7 @@ from feedback.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from feedback.panel.models import PanelRound, PublishedItem, Reflection
 from nlp.redact import redact as nlp_redact
 from surveys.answers.models import Channel, OpenText
-from surveys.answers.service import register_open_text, respondent_key
+from surveys.answers.service import register_open_text, respondent_key, withdraw_quote_consent
 
 MAX_PROMPTS = 10
 MAX_TEXT = 4000
@@ -222,11 +222,19 @@ async def set_consent(
     if reflection.quote_consent != consent:
         reflection.quote_consent = consent
         reflection.consent_changed_at = now
-    await session.execute(
-        sa.update(OpenText)
-        .where(OpenText.source_ref == source_ref(reflection.id))
-        .values(quote_consent=consent)
-    )
+    if consent:
+        await session.execute(
+            sa.update(OpenText)
+            .where(OpenText.source_ref == source_ref(reflection.id))
+            .values(quote_consent=True)
+        )
+    else:  # the one withdrawal path for every channel (the caller marks review findings)
+        ids = list(
+            await session.scalars(
+                sa.select(OpenText.id).where(OpenText.source_ref == source_ref(reflection.id))
+            )
+        )
+        await withdraw_quote_consent(session, open_text_ids=ids)
     await session.flush()
     return reflection
 

@@ -659,3 +659,70 @@ async def _send_sms(
         )
         queued += 1
     return queued
+
+
+# ---------------------------------------------------------------- withdrawn quoting consent
+WITHDRAWN_QUOTE_SV = "Citatet är borttaget: personen har dragit tillbaka sitt samtycke."
+
+
+async def mark_withdrawn_quotes(
+    session: AsyncSession, open_text_ids: Sequence[uuid.UUID] | None = None
+) -> int:
+    """Replace quotes whose writer withdrew consent (or whose text is gone) in review findings.
+
+    Why here and at read time as well: consent is withdrawn in the survey and panel layers,
+    which cannot import reports; the wiring (SMS) and the web layer (call page, case page,
+    panel) call this in the same transaction, and the review page calls it before showing
+    findings, so a withdrawal that came any other way (erasure, a script) is caught too. The
+    text is overwritten, not hidden, so no export of the review can carry it; the entry keeps
+    its ``open_text_id`` and gets ``"withdrawn": true`` so the page can say what happened.
+    ``open_text_ids`` narrows the check to those texts; ``None`` checks every finding.
+    Returns how many quotes were marked.
+    """
+    findings = list(await session.scalars(sa.select(Finding)))
+    wanted = {str(i) for i in open_text_ids} if open_text_ids is not None else None
+    holding: list[tuple[Finding, set[str]]] = []
+    for finding in findings:
+        ids = {
+            str(q.get("open_text_id"))
+            for q in finding.quotes or []
+            if isinstance(q, dict)
+            and not q.get("withdrawn")
+            and (wanted is None or str(q.get("open_text_id")) in wanted)
+        }
+        if ids:
+            holding.append((finding, ids))
+    if not holding:
+        return 0
+    all_ids = {i for _, ids in holding for i in ids}
+    parsed = {i: _uuid_or_none(i) for i in all_ids}
+    consenting = {
+        str(i)
+        for i in await session.scalars(
+            sa.select(OpenText.id).where(
+                OpenText.id.in_([u for u in parsed.values() if u is not None]),
+                OpenText.quote_consent.is_(True),
+            )
+        )
+    }
+    marked = 0
+    for finding, ids in holding:
+        gone = ids - consenting
+        if not gone:
+            continue
+        quotes = []
+        for q in finding.quotes:
+            if isinstance(q, dict) and str(q.get("open_text_id")) in gone and not q.get("withdrawn"):
+                q = {"open_text_id": q.get("open_text_id"), "text": WITHDRAWN_QUOTE_SV, "withdrawn": True}
+                marked += 1
+            quotes.append(q)
+        finding.quotes = quotes  # a new list: the JSON column sees the change
+    await session.flush()
+    return marked
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

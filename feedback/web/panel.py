@@ -22,6 +22,7 @@ from feedback.core.errors import InvalidInput
 from feedback.core.settings import Settings
 from feedback.panel import service
 from feedback.panel.models import PanelRound
+from feedback.reports.reviews import mark_withdrawn_quotes
 from feedback.reports.suppression import MIN_PEOPLE
 from feedback.web import forms
 from feedback.web.dependencies import AppClock
@@ -282,6 +283,8 @@ class PanelMemberController(Controller):
                 pseudonym_key=settings.index_key,
                 redact=redact,
             )
+            if not form.quote_consent:  # unticked: no review finding may keep it as a quote
+                await mark_withdrawn_quotes(db_session)
 
         return await forms.submit(
             db_session,
@@ -309,6 +312,7 @@ class PanelMemberController(Controller):
             consent=forms.values(data).get("consent") == "ja",
             now=clock.now(),
         )
+        await mark_withdrawn_quotes(db_session)  # a withdrawn quote leaves review findings at once
         await db_session.commit()
         return Redirect(path="/panel/", status_code=303)
 

@@ -175,6 +175,8 @@ class ReviewController(Controller):
     ) -> dict[str, Any]:
         """What the review page and its printable (PDF) version show."""
         review = await reviews.get_review(db_session, user=user, review_id=review_id)
+        if await reviews.mark_withdrawn_quotes(db_session):  # consent withdrawn by any path: never shown
+            await db_session.commit()  # now, not after the response: the session store writes too
         codebook = await current_codebook(db_session)
         actions = await reviews.actions_of(db_session, review)
         today = local_today(clock.now())

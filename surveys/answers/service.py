@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +47,7 @@ async def record_answer(
     secret: str,
     language: str | None = None,
     join_open_case: bool = False,
+    quote_consent: bool = False,
 ) -> tuple[Answer, list[Case]]:
     """Store ``parsed`` as the answer to ``question`` for ``follow_up``; return it and any cases.
 
@@ -54,6 +55,8 @@ async def record_answer(
     language the contact was held in (an SMS conversation's language, the language of a call);
     without it, the client's registered language. ``join_open_case``: a 1 that would open a case
     adds its reason to the person's open case instead (a call must not open a second case).
+    ``quote_consent`` is the person's yes to quoting a free-text answer when it is known at once (phone); SMS asks afterwards
+    (``set_answer_quote_consent``).
     """
     answer = await session.scalar(
         sa.select(Answer).where(
@@ -93,6 +96,7 @@ async def record_answer(
             wave_days=follow_up.wave_days,
             closure_reason=closure_reason,
             question_key=question.key,
+            quote_consent=quote_consent,
             redact=redact_text,
         )
         answer.open_text_id = row.id
@@ -209,3 +213,65 @@ async def register_open_text(
     session.add(row)
     await session.flush()
     return row
+
+
+# ---------------------------------------------------------------- quoting consent
+async def set_answer_quote_consent(
+    session: AsyncSession, *, follow_up_id: uuid.UUID, mode: AnswerMode, question_key: str, given: bool
+) -> OpenText | None:
+    """Record the reply to the quoting question on the open text of that answer (if it has one)."""
+    open_text_id = await session.scalar(
+        sa.select(Answer.open_text_id).where(
+            Answer.follow_up_id == follow_up_id, Answer.mode == mode, Answer.question_key == question_key
+        )
+    )
+    if open_text_id is None:
+        return None
+    row = await session.get(OpenText, open_text_id)
+    if row is not None:
+        row.quote_consent = given
+        await session.flush()
+    return row
+
+
+async def client_respondent_keys(session: AsyncSession, secret_key: str, client_id: uuid.UUID) -> list[str]:
+    """The respondent keys of everything a client answered, over all their closures."""
+    closures = await session.scalars(sa.select(Closure.id).where(Closure.client_id == client_id))
+    return [closure_respondent_key(secret_key, closure_id) for closure_id in closures]
+
+
+async def withdraw_quote_consent(
+    session: AsyncSession,
+    *,
+    respondent_keys: Sequence[str] = (),
+    open_text_ids: Sequence[uuid.UUID] = (),
+) -> list[uuid.UUID]:
+    """Withdraw quoting consent: the texts leave the report's quotes at once.
+
+    The one place consent is taken back, whoever records it: the person by SMS ("ta bort mitt
+    citat"), a caseworker on the case or call page, a panel member unticking (panel keeps its own
+    reflection flag and calls this for the open text). Returns the ids of the open texts that
+    were quotable until now, so the caller's reports layer can mark them in review findings
+    (``feedback.reports.reviews.mark_withdrawn_quotes``): surveys cannot import reports.
+    """
+    if not respondent_keys and not open_text_ids:
+        return []
+    conditions = []
+    if respondent_keys:
+        conditions.append(OpenText.respondent_key.in_(list(respondent_keys)))
+    if open_text_ids:
+        conditions.append(OpenText.id.in_(list(open_text_ids)))
+    ids = list(
+        await session.scalars(
+            sa.select(OpenText.id).where(sa.or_(*conditions), OpenText.quote_consent.is_(True))
+        )
+    )
+    if ids:
+        await session.execute(
+            sa.update(OpenText)
+            .where(OpenText.id.in_(ids))
+            .values(quote_consent=False)
+            .execution_options(synchronize_session="fetch")
+        )
+        await session.flush()
+    return ids

@@ -456,13 +456,13 @@ async def build_timeline(session: AsyncSession, closure: Closure, client: Client
                 Entry(case.closed_at, "case", "Ärendet stängt", case.action_note or "", case_id=case.id)
             )
         # A later reason joined to the open case (one call, one case): shown, never swallowed.
-        for event in await session.scalars(
+        for added in await session.scalars(
             sa.select(CaseEvent)
             .where(CaseEvent.case_id == case.id, CaseEvent.kind == CaseEventKind.REASON_ADDED)
             .order_by(CaseEvent.at)
         ):
             entries.append(
-                Entry(event.at, "case", "Ny anledning i ärendet", event.text_redacted, case_id=case.id)
+                Entry(added.at, "case", "Ny anledning i ärendet", added.text_redacted, case_id=case.id)
             )
 
     # ---- opt-out ledger for the person's numbers

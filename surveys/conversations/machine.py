@@ -18,6 +18,10 @@ Rules (design/surveys.md, issue 4):
 * STOPP is handled by notifications and reaches us as ``opt_out`` → closed as opted out;
   a permanent delivery failure → unreachable (→ phone fallback);
 * an explicit refusal ("vill inte", "inte intresserad") before any answer → refused;
+* after a valid, non-empty free-text answer the quoting question follows ("Får vi visa det du
+  skrev som citat …?", ``Send("quote_consent")``); the next reply is its answer, never
+  re-prompted: a clear yes gives consent (``QuoteConsent``), anything else counts as no, and the
+  survey goes on with the next question;
 * crisis words or "ring mig" → paused (``on_pause``): no next question, no reminder, no
   re-prompt; a caseworker takes over. A paused conversation closes silently at expiry, without
   the phone fallback (the case and its call task already own the person).
@@ -31,7 +35,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from surveys.questionnaires.answers import Invalid, Parsed, QuestionSpec, parse_answer
+from surveys.questionnaires.answers import (
+    Invalid,
+    Parsed,
+    QuestionKind,
+    QuestionSpec,
+    parse_answer,
+    parse_quote_consent,
+)
 
 
 class Disposition(enum.StrEnum):
@@ -66,6 +77,7 @@ class MachineConfig:
     max_reprompts: int = 2
     reminder_after: timedelta = timedelta(hours=48)
     expire_after: timedelta = timedelta(days=7)
+    ask_quote_consent: bool = True
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,8 @@ class State:
     closed_at: datetime | None = None
     disposition: Disposition | None = None
     paused_at: datetime | None = None
+    # The quoting question about the current (free-text) question's answer awaits its reply.
+    awaiting_quote_consent: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -110,12 +124,25 @@ class Record:
 
 
 @dataclass(frozen=True)
+class QuoteConsent:
+    """The reply to the quoting question about the answer to ``question_key``.
+
+    ``given`` is True only for a clear yes; ``understood`` says whether the reply was a clear yes
+    or no (an unclear one counts as no, and the service keeps the text in the inbox).
+    """
+
+    question_key: str
+    given: bool
+    understood: bool
+
+
+@dataclass(frozen=True)
 class Finish:
     disposition: Disposition
     phone_fallback: bool
 
 
-Effect = Send | Record | Finish
+Effect = Send | Record | QuoteConsent | Finish
 
 
 @dataclass(frozen=True)
@@ -163,10 +190,20 @@ def on_reply(
         return Outcome(state, ())
     state = replace(state, last_reply_at=now)
     question = questions[state.step]
+    if state.awaiting_quote_consent:
+        consent = parse_quote_consent(text)
+        done = replace(state, awaiting_quote_consent=False)
+        return _advance(
+            done, questions, now, QuoteConsent(question.key, consent is True, consent is not None)
+        )
     parsed = parse_answer(question, text)
     if isinstance(parsed, Parsed):
         answered = replace(state, answered=state.answered + 1)
-        return _advance(answered, questions, now, Record(question.key, parsed, text))
+        record = Record(question.key, parsed, text)
+        if config.ask_quote_consent and question.kind is QuestionKind.FREE_TEXT and parsed.text:
+            asking = replace(answered, awaiting_quote_consent=True, reprompts=0)
+            return Outcome(asking, (record, Send("quote_consent", state.step)))
+        return _advance(answered, questions, now, record)
     if state.answered == 0 and _REFUSAL.match(text.strip()):
         return _finish(state, now, Disposition.REFUSED)
     assert isinstance(parsed, Invalid)

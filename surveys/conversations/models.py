@@ -52,3 +52,6 @@ class Conversation(UUIDPrimaryKey, Base):
     # Set when the person wrote crisis words or asked to be called: no next question, no
     # reminder; a caseworker takes over (see machine.on_pause).
     paused_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The quoting question ("Får vi visa det du skrev som citat?") awaits its reply: the next
+    # message answers it, not the current question (see machine.on_reply).
+    awaiting_quote_consent: Mapped[bool] = mapped_column(default=False)

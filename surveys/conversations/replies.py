@@ -11,7 +11,8 @@ person's registered language, unit, closure and follow-up, which only the survey
   message and a case (normal priority);
 * opt-out phrase ("vill inte ha fler sms", "توقف", "JOOJI", "stop please") → the opt-out ledger,
   open conversations ended, a confirmation in the person's language;
-* anything else that is not a survey answer → an inbox item for the unit (``keep_in_inbox``).
+* anything else that is not a survey answer → an inbox item for the unit (``keep_in_inbox``);
+* "ta bort mitt citat" → quoting consent withdrawn (``service.handle_reply``), a confirmation.
 """
 
 from __future__ import annotations
@@ -304,3 +305,20 @@ async def mark_inbound(session: AsyncSession, inbound_id: uuid.UUID | None, outc
         .values(outcome=outcome[:32])
         .execution_options(synchronize_session=False)
     )
+
+
+async def confirm_quote_withdrawal(
+    session: AsyncSession,
+    sender: Sender,
+    *,
+    now: datetime,
+    settings: Settings,
+    key: str,
+    reply_to: str | None,
+) -> None:
+    """Tell the person, in their language, that their quote is gone ("Vi har tagit bort ditt citat.")."""
+    from surveys.questionnaires.service import quote_text
+
+    body = quote_text(None, reply_language(sender.registered_language), "quote_withdrawn")
+    await _send(session, sender, body=body, kind="quote_withdrawn", key=key, now=now, settings=settings,
+                reply_to=reply_to)  # fmt: skip

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.answers.models import AnswerMode
-from surveys.answers.service import record_answer
+from surveys.answers.service import (
+    client_respondent_keys,
+    record_answer,
+    set_answer_quote_consent,
+    withdraw_quote_consent,
+)
 from surveys.cases.service import append_message
 from surveys.cases.signals import Signals, classify
 from surveys.conversations import machine, replies
@@ -32,7 +37,13 @@ from surveys.conversations.machine import Disposition, MachineConfig
 from surveys.conversations.models import Conversation
 from surveys.inbox.models import InboxReason
 from surveys.questionnaires import service as questionnaires
-from surveys.questionnaires.answers import Parsed, QuestionSpec, parse_answer
+from surveys.questionnaires.answers import (
+    Parsed,
+    QuestionSpec,
+    is_quote_withdrawal,
+    parse_answer,
+    parse_quote_consent,
+)
 from surveys.questionnaires.models import Questionnaire
 from surveys.questionnaires.texts import fill_placeholders
 
@@ -45,6 +56,11 @@ log = logging.getLogger(__name__)
 
 # After a conversation closed, a late "ring mig" or crisis reply still reaches a caseworker.
 LATE_REPLY_WINDOW = timedelta(days=14)
+
+# Called with the ids of open texts whose quoting consent was just withdrawn, in the same
+# transaction: the wiring passes the reports layer's marking of review findings (surveys cannot
+# import feedback.reports).
+QuotesWithdrawn = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[object]]
 
 
 def owner_ref(conversation_id: uuid.UUID) -> str:
@@ -71,6 +87,7 @@ def _state(conv: Conversation) -> machine.State:
         closed_at=conv.closed_at,
         disposition=conv.disposition,
         paused_at=conv.paused_at,
+        awaiting_quote_consent=conv.awaiting_quote_consent,
     )
 
 
@@ -84,6 +101,7 @@ def _store_state(conv: Conversation, state: machine.State) -> None:
     conv.closed_at = state.closed_at
     conv.disposition = state.disposition
     conv.paused_at = state.paused_at
+    conv.awaiting_quote_consent = state.awaiting_quote_consent
     conv.is_open = state.closed_at is None
 
 
@@ -175,10 +193,11 @@ async def _apply(
                 phone = await _phone(session, follow_up.client_id, settings)
             if phone is None:
                 continue  # contact data erased meanwhile: nothing can be sent
-            body = fill_placeholders(
-                questionnaires.text_for(questionnaire, conv.language, effect.text_key),
-                {"kommun": _sender_name(settings)},
-            )
+            if effect.text_key in questionnaires.QUOTE_TEXT_KEYS:
+                template = questionnaires.quote_text(questionnaire, conv.language, effect.text_key)
+            else:
+                template = questionnaires.text_for(questionnaire, conv.language, effect.text_key)
+            body = fill_placeholders(template, {"kommun": _sender_name(settings)})
             outbox_id = await enqueue(
                 session,
                 idempotency_key=f"conv:{conv.id}:{effect.step}:{effect.text_key}:{effect.attempt}",
@@ -191,7 +210,7 @@ async def _apply(
                 kind="survey",
             )
             conv.messages_sent += 1
-            if effect.text_key.startswith(("question:", "reprompt:")):
+            if effect.text_key.startswith(("question:", "reprompt:", "quote_consent")):
                 conv.last_prompt_outbox_id = outbox_id
         elif isinstance(effect, machine.Record):
             await record_answer(
@@ -203,6 +222,14 @@ async def _apply(
                 now=now,
                 secret=settings.secret_key,
                 language=conv.language,
+            )
+        elif isinstance(effect, machine.QuoteConsent):
+            await set_answer_quote_consent(
+                session,
+                follow_up_id=follow_up.id,
+                mode=AnswerMode.SMS,
+                question_key=effect.question_key,
+                given=effect.given,
             )
         elif isinstance(effect, machine.Finish):
             from surveys.plans.models import FollowUpStatus
@@ -230,11 +257,15 @@ async def handle_reply(
     settings: Settings,
     inbound_id: uuid.UUID | None = None,
     reply_to: str | None = None,
+    on_quotes_withdrawn: QuotesWithdrawn | None = None,
 ) -> Conversation | None:
     """A message from the number behind ``phone_index``: signals first, then the survey.
 
     Every message ends with an owner: a survey answer, a case (crisis, "ring mig", or a later
     message while a case is open), the opt-out ledger, or the unit's inbox (``replies.py``).
+    A request to stop quoting ("ta bort mitt citat") withdraws the person's quoting consent for
+    everything they wrote (``on_quotes_withdrawn`` then marks the quotes in review findings);
+    while the quoting question awaits its reply it is also that reply (a no).
     """
     conv = await session.scalar(
         sa.select(Conversation)
@@ -258,10 +289,23 @@ async def handle_reply(
         session, sender, found, text, now=now, settings=settings, key=key, inbound_id=inbound_id,
         reply_to=reply_to,
     )  # fmt: skip
+    withdrawal = is_quote_withdrawal(text) and sender.client_id is not None
+    if withdrawal:
+        await _withdraw_quotes(session, sender, found, settings=settings, now=now, key=key, reply_to=reply_to,
+                               on_quotes_withdrawn=on_quotes_withdrawn)  # fmt: skip
     if conv is not None and conv.is_open:
         questionnaire = await questionnaires.get(session, conv.questionnaire_id)
         specs = _specs(questionnaire)
-        valid = conv.paused_at is None and isinstance(parse_answer(specs[conv.step], text), Parsed)
+        if conv.awaiting_quote_consent:
+            understood = parse_quote_consent(text) is not None
+        else:
+            understood = isinstance(parse_answer(specs[conv.step], text), Parsed)
+        valid = conv.paused_at is None and understood
+        if withdrawal and not conv.awaiting_quote_consent and not found:
+            # not an answer to the current question: the survey waits for one
+            await replies.mark_inbound(session, inbound_id, "quote_withdrawn")
+            await session.flush()
+            return conv
         if found.crisis or (found.call_me and not valid):
             await _apply(session, conv, questionnaire, machine.on_pause(_state(conv), now), now=now,
                          settings=settings)  # fmt: skip
@@ -274,6 +318,10 @@ async def handle_reply(
             await replies.mark_inbound(session, inbound_id, "answer" if valid else "inbox")
             await session.flush()
             return conv
+    if withdrawal and not found:
+        await replies.mark_inbound(session, inbound_id, "quote_withdrawn")
+        await session.flush()
+        return conv
     if not owned:
         case = await replies.open_case_of(session, sender)
         if case is not None:  # a later word from a person whose case is open: onto its timeline
@@ -284,6 +332,33 @@ async def handle_reply(
     await replies.mark_inbound(session, inbound_id, _outcome(found, owned))
     await session.flush()
     return conv
+
+
+async def _withdraw_quotes(
+    session: AsyncSession,
+    sender: replies.Sender,
+    found: Signals,
+    *,
+    settings: Settings,
+    now: datetime,
+    key: str,
+    reply_to: str | None,
+    on_quotes_withdrawn: QuotesWithdrawn | None,
+) -> None:
+    """The person asked us to stop quoting them: consent off for all they wrote, and a confirmation.
+
+    The confirmation is sent even when nothing was quotable (the person is told it is done
+    either way), but not beside a crisis acknowledgement, which must stand alone.
+    """
+    assert sender.client_id is not None
+    keys = await client_respondent_keys(session, settings.secret_key, sender.client_id)
+    withdrawn = await withdraw_quote_consent(session, respondent_keys=keys)
+    if withdrawn and on_quotes_withdrawn is not None:
+        await on_quotes_withdrawn(session, withdrawn)
+    log.info("quoting consent withdrawn by SMS for %d open texts", len(withdrawn))
+    if not found.crisis:
+        await replies.confirm_quote_withdrawal(session, sender, now=now, settings=settings, key=key,
+                                               reply_to=reply_to)  # fmt: skip
 
 
 def _outcome(found: Signals, owned: bool) -> str:
@@ -366,8 +441,9 @@ FAILURE_KINDS = frozenset({"failed", "undelivered", "unreachable", "dead", "expi
 
 
 class SurveyInboundHandler:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, on_quotes_withdrawn: QuotesWithdrawn | None = None) -> None:
         self.settings = settings
+        self.on_quotes_withdrawn = on_quotes_withdrawn
 
     async def handle_inbound(self, session: AsyncSession, sms: InboundSms) -> None:
         await handle_reply(
@@ -378,6 +454,7 @@ class SurveyInboundHandler:
             settings=self.settings,
             inbound_id=sms.inbound_id,
             reply_to=sms.from_e164,
+            on_quotes_withdrawn=self.on_quotes_withdrawn,
         )
 
     async def handle_delivery_problem(self, session: AsyncSession, problem: DeliveryProblem) -> None:

@@ -173,6 +173,10 @@ class CallLog:
     # "Fel nummer": the right number, when the person who answered (or the client) gave one.
     # Stored encrypted on the client, never in the note.
     new_phone: str = ""
+    # Question keys of open answers the person agreed may be quoted (asked after each; default no).
+    quote_consent: frozenset[str] = frozenset()
+    # The person withdrew consent to quoting what they said or wrote before.
+    withdraw_quotes: bool = False
 
 
 @dataclass
@@ -180,6 +184,8 @@ class CallResult:
     attempt: CallAttempt
     errors: dict[str, str]
     cases: list[Case]
+    # Open texts whose quoting consent this call withdrew (the web layer marks them in reviews).
+    withdrawn_quotes: list[uuid.UUID] = field(default_factory=list)
 
 
 async def log_call(
@@ -263,6 +269,12 @@ async def log_call(
     task.claimed_by_id = None
     task.claim_expires_at = None
     cases: list[Case] = []
+    withdrawn: list[uuid.UUID] = []
+    if log.withdraw_quotes:  # before this call's answers, whose own consent was just asked
+        from surveys.answers.service import client_respondent_keys, withdraw_quote_consent
+
+        keys = await client_respondent_keys(session, secret, task.client_id)
+        withdrawn = await withdraw_quote_consent(session, respondent_keys=keys)
     for question, result in parsed:
         _, opened = await record_answer(
             session,
@@ -274,6 +286,7 @@ async def log_call(
             secret=secret,
             language=log.language,
             join_open_case=True,
+            quote_consent=question.key in log.quote_consent and bool(result.text),
         )
         cases += [case for case in opened if case not in cases]
     await session.flush()
@@ -333,7 +346,7 @@ async def log_call(
         client = await session.get(Client, task.client_id)
         if client is not None and client.erased_at is None:
             await wrong_number(session, client, new_phone=new_phone, actor_id=user_id, now=now)
-    return CallResult(attempt, errors, cases)
+    return CallResult(attempt, errors, cases, withdrawn)
 
 
 async def logged_by(session: AsyncSession, task: CallTask, *, user_id: uuid.UUID, since: datetime) -> bool:

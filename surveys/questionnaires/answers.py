@@ -188,3 +188,69 @@ def reprompt_hint_sv(spec: QuestionSpec) -> str:
     if spec.kind is QuestionKind.YES_NO:
         return "Svara JA eller NEJ."
     return "Skriv med egna ord, eller svara 0 för att hoppa över."
+
+
+# ---------------------------------------------------------------- quoting consent
+# "May we quote what you wrote, without your name?" is asked after an open answer (SMS and
+# phone). Why a parser of its own and not ``_parse_yes_no``: the answer is never re-prompted
+# (a person who does not answer clearly has not consented, and the survey must go on), and a
+# request to withdraw ("ta bort mitt citat") is a clear no here and a withdrawal anywhere else.
+QUOTE_WITHDRAWAL_PHRASES = (
+    # Swedish (the SMS texts say "skriv TA BORT CITAT")
+    "ta bort citat", "ta bort citatet", "ta bort mitt citat", "ta bort mina citat", "radera mitt citat",
+    "citera mig inte", "citera inte mig", "citera inte", "inga citat", "inget citat",
+    "jag ångrar citatet", "ångrar citatet", "ångra citat",
+    # English
+    "remove quote", "remove my quote", "delete my quote", "do not quote me", "don't quote me", "dont quote me",
+    "no quote", "no quotes",
+    # Arabic ("delete my quote", "delete the quote", "do not quote me")
+    "احذف اقتباسي", "احذف الاقتباس", "احذفوا اقتباسي", "لا تقتبس", "لا تقتبسوا",
+    # Somali ("remove my quote", "remove the quote", "do not quote me")
+    "ka saar xigashada", "ka saar xigashadayda", "ha i soo xigan", "ha soo xigan",
+)  # fmt: skip
+_ARABIC_VARIANTS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه"})
+
+
+def _phrase_text(raw: str) -> str:
+    """Lower case, Arabic letter variants unified, punctuation to spaces, single spaces."""
+    text = unicodedata.normalize("NFKC", normalise_digits(raw or "")).casefold().translate(_ARABIC_VARIANTS)
+    text = text.replace("\u2019", "'")
+    text = re.sub(r"[^\w']+", " ", text)
+    return " ".join(text.split())
+
+
+_WITHDRAWAL = re.compile(
+    r"(?:^| )(?:" + "|".join(re.escape(_phrase_text(p)) for p in QUOTE_WITHDRAWAL_PHRASES) + r")(?: |$)"
+)
+
+
+def is_quote_withdrawal(raw: str) -> bool:
+    """True when the text asks us to stop quoting the person ("ta bort mitt citat", "remove quote")."""
+    return bool(_WITHDRAWAL.search(_phrase_text(raw)))
+
+
+def parse_quote_consent(raw: str) -> bool | None:
+    """The reply to the quoting question: True (yes), False (no), None (unclear; counts as no).
+
+    Accepts ja/nej, yes/no, 1/2 (1 = ja, 2 = nej), the offered languages' words (نعم/لا,
+    haa/maya) and a yes or no as the first word ("ja gärna", "nej tack"). A withdrawal phrase is a
+    clear no. Anything else, or a reply that holds both a yes and a no word, is unclear.
+    """
+    if is_quote_withdrawal(raw):
+        return False
+    text = _phrase_text(raw)
+    if not text:
+        return None
+    words = text.split(" ")
+    if text in {"1", "2"}:
+        return text == "1"
+    yes = text in YES_WORDS or words[0] in YES_WORDS
+    no = text in NO_WORDS or words[0] in NO_WORDS or text in {"nej tack", "no thanks", "inte ok"}
+    if yes and no:
+        return None
+    if yes:
+        # "ja" followed by a "nej"/"inte" later ("ja, eller nej") is not a clear yes
+        return None if any(w in NO_WORDS for w in words[1:]) else True
+    if no:
+        return False
+    return None

@@ -286,3 +286,43 @@ SIGNAL_REPLIES: dict[str, dict[str, str]] = {
         "fariimo hesho.",
     },
 }
+
+# The quoting question asked after an open answer, and the confirmation of a withdrawal, in every
+# language we offer (the languages of ``SIGNAL_REPLIES``). Why a catalogue and not a text of each
+# questionnaire: the question belongs to every questionnaire with free text, including versions
+# saved before it existed; an admin may still override it per questionnaire and language by saving
+# a text with the same key ("quote_consent", "quote_withdrawn"). Plain and discreet like every
+# SMS; Swedish, lätt svenska, English and Somali are GSM-7 and one segment. The Arabic and Somali
+# wording was written for this feature and awaits review by a native speaker.
+QUOTE_CONSENT_TEXTS: dict[str, dict[str, str]] = {
+    "sv": {
+        "quote_consent": "Får vi visa det du skrev som citat i våra rapporter, utan namn? Svara JA eller NEJ. "
+        "Inget svar betyder nej. Ångrar du dig, skriv TA BORT CITAT.",
+        "quote_withdrawn": "Vi har tagit bort ditt citat. Det du skrev visas inte längre som citat.",
+    },
+    "sv-easy": {
+        "quote_consent": "Får vi visa det du skrev för andra? Vi visar inte ditt namn. Svara JA eller NEJ. "
+        "Svarar du inte, blir det nej. Ändrar du dig? Skriv TA BORT CITAT.",
+        "quote_withdrawn": "Nu har vi tagit bort ditt citat. Vi visar inte det du skrev.",
+    },
+    "en": {
+        "quote_consent": "May we show what you wrote as a quote in our reports, without your name? "
+        "Reply YES or NO. No reply means no. To change your mind, reply REMOVE QUOTE.",
+        "quote_withdrawn": "We have removed your quote. What you wrote is no longer shown as a quote.",
+    },
+    "ar": {
+        "quote_consent": "هل نستطيع أن نعرض ما كتبته كاقتباس في تقاريرنا، بدون اسمك؟ أرسل نعم أو لا. "
+        "عدم الرد يعني لا. إذا غيرت رأيك، أرسل: احذف اقتباسي",
+        "quote_withdrawn": "لقد حذفنا اقتباسك. لن نعرض ما كتبته كاقتباس بعد الآن.",
+    },
+    "so": {
+        "quote_consent": "Ma tusi karnaa waxaad qortay oo xigasho ah, magacaaga la'aan? Ku jawaab HAA ama "
+        "MAYA. Jawaab la'aan waa MAYA. Haddii aad beddesho, qor KA SAAR XIGASHADA.",
+        "quote_withdrawn": "Waan ka saarnay xigashadaada. Waxaad qortay looma tusi doono xigasho mar dambe.",
+    },
+}
+# Said by the caseworker in the phone script after an open answer (Swedish, like the script).
+PHONE_QUOTE_CONSENT = (
+    "Får vi visa det du just sa som citat i våra rapporter, utan namn och utan sådant som visar vem du "
+    "är? Det är frivilligt. Du kan ändra dig senare."
+)

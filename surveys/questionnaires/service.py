@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.core.errors import InvalidInput, NotFound
 from surveys.questionnaires.answers import Choice, QuestionKind, QuestionSpec
-from surveys.questionnaires.defaults import DEFAULTS
+from surveys.questionnaires.defaults import DEFAULTS, QUOTE_CONSENT_TEXTS
 from surveys.questionnaires.models import (
     REQUIRED_LANGUAGES,
     Question,
@@ -51,6 +51,30 @@ def text_for(questionnaire: Questionnaire, language: str, text_key: str) -> str:
     if "sv" in by_lang:  # lätt svenska, Arabic, Somali not yet translated: Swedish is the fallback
         return by_lang["sv"]
     raise NotFound(f"Texten {text_key} saknas i frågeformuläret {questionnaire.key}.")
+
+
+QUOTE_TEXT_KEYS = frozenset({"quote_consent", "quote_withdrawn"})
+
+
+def quote_text(questionnaire: Questionnaire | None, language: str, text_key: str) -> str:
+    """The quoting question (or withdrawal confirmation) in the person's language.
+
+    Why not ``text_for``: consent must be understood, so the person's own language wins over the
+    Swedish fallback of the questionnaire's texts. Order: the questionnaire's own text in that
+    language (an admin's override), the catalogue in that language, then Swedish.
+    """
+    if text_key not in QUOTE_TEXT_KEYS:
+        raise ValueError(f"{text_key} is not a quoting text")
+    own = {
+        str(r.language): r.body
+        for r in (questionnaire.texts if questionnaire else ())
+        if r.text_key == text_key
+    }
+    if language in own:
+        return own[language]
+    if language in QUOTE_CONSENT_TEXTS:
+        return QUOTE_CONSENT_TEXTS[language][text_key]
+    return own.get("sv") or QUOTE_CONSENT_TEXTS["sv"][text_key]
 
 
 async def get_active(session: AsyncSession, key: str) -> Questionnaire:

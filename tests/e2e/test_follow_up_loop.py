@@ -181,7 +181,8 @@ def test_closure_sms_loop_phone_queue_and_case(
         ("5", "Fråga 4 av 7"),
         ("ja", "Fråga 5 av 7"),
         ("0", "Fråga 6 av 7"),
-        ("Praktikplatsen och min handläggare", "Fråga 7 av 7"),
+        ("Praktikplatsen och min handläggare", "Får vi visa det du skrev som citat"),  # quoting question
+        ("ja", "Fråga 7 av 7"),
         ("0", "Tack för dina svar"),
     ):
         phones.reply(ANSWERS, answer)  # the fake's inbound poster (signed like Twilio)
@@ -223,6 +224,9 @@ def test_closure_sms_loop_phone_queue_and_case(
     worker.get_by_role("group", name=re.compile("^Fråga 2:")).get_by_label("4", exact=True).check()
     worker.get_by_role("group", name=re.compile("^Fråga 4:")).get_by_label("Ja", exact=True).check()
     worker.get_by_label(re.compile("^Fråga 6:")).fill("Att någon ringde och frågade hur det gick")
+    quoting = worker.get_by_role("group", name=re.compile("^Citat av svaret på fråga 6"))
+    assert quoting.get_by_label("Nej (förvalt)").is_checked()  # no unless the person says yes
+    quoting.get_by_label("Ja, får citeras").check()
     worker.get_by_role("group", name="Hur gick samtalet?").get_by_label("Svarade på frågorna").check()
     worker.get_by_label("Anteckning").fill("Nöjd, jobbar heltid. Nås på 070-111 00 03.")
     worker.get_by_role("button", name="Spara samtalet").click()
@@ -232,6 +236,9 @@ def test_closure_sms_loop_phone_queue_and_case(
     keys = db_rows(live_server, PHONE_ANSWERS, "E2E-C3")
     assert sorted(k for (k,) in keys) == ["helped", "influence", "satisfaction", "status"]
     assert not db_rows(live_server, "SELECT 1 FROM open_text WHERE text_redacted LIKE '%111 00 03%'")
+    quotable = "SELECT text_redacted FROM open_text WHERE quote_consent = 1 AND question_key = 'helped'"
+    texts = {t for (t,) in db_rows(live_server, quotable)}
+    assert {"Praktikplatsen och min handläggare", "Att någon ringde och frågade hur det gick"} <= texts
 
     # The "ring mig" reply is an open case for the unit, due in two working days.
     worker.goto("/caseworker/cases/")

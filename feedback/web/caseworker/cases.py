@@ -14,8 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role, User
+from feedback.core import audit
 from feedback.core.clock import Clock
 from feedback.core.errors import InvalidInput
+from feedback.core.settings import Settings
+from feedback.reports.reviews import mark_withdrawn_quotes
 from feedback.web import forms
 from feedback.web.caseworker.common import PRIVATE_HEADERS, client_refs, parse_uuid, unit_names
 from feedback.web.dependencies import AppClock
@@ -40,7 +43,11 @@ SHOW_STATUS: dict[str, CaseStatus | None] = {
 }
 SHOW_LABELS_SV = {"oppna": "Öppna ärenden", "stangda": "Stängda ärenden", "alla": "Alla ärenden"}
 LIST_LIMIT = 200
-NOTICES_SV = {"closed": "Ärendet är stängt.", "taken": "Du är nu ansvarig för ärendet."}
+NOTICES_SV = {
+    "closed": "Ärendet är stängt.",
+    "taken": "Du är nu ansvarig för ärendet.",
+    "quotes_withdrawn": "Klart. Inget som personen har skrivit eller sagt visas längre som citat.",
+}
 SOURCES_SV = {"sms": "Sms", "phone": "Telefon", "web": "Webb"}
 EVENTS_SV = {
     CaseEventKind.OPENED: "Ärendet öppnades",
@@ -187,6 +194,40 @@ class CasesController(Controller):
         await service.take_case(db_session, case, user_id=user.id, now=clock.now())
         await db_session.commit()
         return forms.redirect(f"/caseworker/cases/{case_id}", "taken")
+
+    @post("/{case_id:uuid}/withdraw-quotes", status_code=303, name="case_withdraw_quotes")
+    async def withdraw_quotes(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser],
+        case_id: FromPath[uuid.UUID],
+    ) -> Redirect:
+        """The person told a caseworker they no longer want to be quoted: consent off everywhere.
+
+        Withdrawn for everything the client answered (all closures, SMS and phone); the report
+        stops quoting it at once and review findings that held it are marked, in one transaction.
+        """
+        from surveys.answers.service import client_respondent_keys, withdraw_quote_consent
+
+        case = await service.get_case(db_session, case_id, user.unit_ids)
+        closure = await db_session.get(Closure, case.closure_id)
+        withdrawn: list[uuid.UUID] = []
+        if closure is not None:
+            keys = await client_respondent_keys(db_session, settings.secret_key, closure.client_id)
+            withdrawn = await withdraw_quote_consent(db_session, respondent_keys=keys)
+            await mark_withdrawn_quotes(db_session, withdrawn)
+            await audit.record(
+                db_session,
+                actor_id=user.id,
+                action="quote.consent_withdrawn",
+                subject_type="client",
+                subject_id=closure.client_id,
+                reason="Personen drog tillbaka sitt samtycke till citat (ärendesidan)",
+                detail={"case_id": str(case.id), "open_texts": len(withdrawn)},
+            )
+        await db_session.commit()
+        return forms.redirect(f"/caseworker/cases/{case_id}", "quotes_withdrawn")
 
     @post("/{case_id:uuid}/close", status_code=303, name="case_close")
     async def close(

@@ -21,6 +21,7 @@ from feedback.auth.models import Role
 from feedback.core import audit
 from feedback.core.errors import DomainError, InvalidInput
 from feedback.core.settings import Settings
+from feedback.reports.reviews import mark_withdrawn_quotes
 from feedback.web import forms
 from feedback.web.caseworker.common import (
     PRIVATE_HEADERS,
@@ -36,6 +37,7 @@ from surveys.closures.models import LANGUAGE_LABELS_SV, Client, Closure, Languag
 from surveys.phone import service
 from surveys.phone.models import OUTCOME_LABELS_SV, REASON_LABELS_SV, CallOutcome, CallStatus, CallTask
 from surveys.questionnaires import service as questionnaires
+from surveys.questionnaires.defaults import PHONE_QUOTE_CONSENT
 
 NOTICES_SV = {
     "logged": "Samtalet är loggat.",
@@ -181,6 +183,7 @@ class PhoneQueueController(Controller):
                 "reason": REASON_LABELS_SV.get(task.reason, task.reason),
                 "questions": list(questionnaire.questions),
                 "script": script,
+                "quote_consent_script": PHONE_QUOTE_CONSENT,
                 "outcomes": [(o.value, OUTCOME_LABELS_SV[o]) for o in CallOutcome],
                 "max_attempts": service.MAX_ATTEMPTS,
                 "languages": [(lang.value, LANGUAGE_LABELS_SV.get(lang, lang.value)) for lang in Language],
@@ -215,7 +218,7 @@ class PhoneQueueController(Controller):
         async def log_once() -> bool:
             """True when logged now; False when a parallel submission of this form won."""
             try:
-                await service.log_call(
+                result = await service.log_call(
                     db_session,
                     task,
                     _call_log(form),
@@ -227,6 +230,17 @@ class PhoneQueueController(Controller):
             except service.AlreadyLogged:
                 await db_session.rollback()
                 return False
+            if result.withdrawn_quotes:  # gone from the report already; mark them in review findings
+                await mark_withdrawn_quotes(db_session, result.withdrawn_quotes)
+                await audit.record(
+                    db_session,
+                    actor_id=user.id,
+                    action="quote.consent_withdrawn",
+                    subject_type="client",
+                    subject_id=task.client_id,
+                    reason="Personen drog tillbaka sitt samtycke till citat i ett uppföljningssamtal",
+                    detail={"call_task_id": str(task.id), "open_texts": len(result.withdrawn_quotes)},
+                )
             return True
 
         async def invalid(errors: forms.FormErrors) -> Template:
@@ -276,6 +290,13 @@ def _call_log(form: dict[str, str]) -> service.CallLog:
     language = form.get("language", "").strip()
     if language and language not in {lang.value for lang in Language}:
         raise InvalidInput("Välj ett av språken i listan.", field="language")
+    quote_consent = set()
+    for key, value in form.items():
+        if key.startswith("quote_") and value:
+            if value not in ("ja", "nej"):
+                raise InvalidInput("Välj ja eller nej för citat.", field=key)
+            if value == "ja":
+                quote_consent.add(key[len("quote_") :])
     return service.CallLog(
         outcome=outcome,
         language=language or None,
@@ -287,4 +308,6 @@ def _call_log(form: dict[str, str]) -> service.CallLog:
         open_case=open_case,
         case_reason=case_reason[:500],
         new_phone=form.get("new_phone", "")[:40],
+        quote_consent=frozenset(quote_consent) if outcome is CallOutcome.COMPLETED else frozenset(),
+        withdraw_quotes=form.get("withdraw_quotes") == "ja",
     )

@@ -73,6 +73,25 @@ async def test_a_year_in_every_state_and_idempotent(db_session, settings) -> Non
     assert "Fatima" not in joined and "Hassan" not in joined and "Lena" not in joined  # names redacted
     assert not any(is_personnummer(ref) for ref in await db_session.scalars(sa.select(Client.client_ref)))
 
+    # Clients were asked whether their open answers may be quoted: some said yes, by SMS and by
+    # phone (so the demo report shows client quotes), most did not; call notes are never quotable.
+    consent = dict(
+        (
+            await db_session.execute(
+                sa.select(OpenText.channel, sa.func.count())
+                .where(OpenText.quote_consent.is_(True))
+                .group_by(OpenText.channel)
+            )
+        ).all()
+    )
+    assert consent.get("sms", 0) > 5 and consent.get("phone", 0) > 2, consent
+    assert sum(consent.values()) < len(texts) / 2
+    assert not await db_session.scalar(
+        sa.select(sa.func.count()).where(
+            OpenText.quote_consent.is_(True), OpenText.question_key == "call_note"
+        )
+    )
+
     # Everything the dispatcher was given went out (or failed for the unreachable), nothing
     # waits from long ago; the first messages are from about a year back.
     stale = await db_session.scalar(

@@ -25,6 +25,7 @@ from surveys.conversations.service import SurveyInboundHandler
 from surveys.phone import service as phone
 from surveys.phone.models import CallOutcome
 from surveys.plans.models import FollowUp
+from surveys.questionnaires.answers import SKIP_WORDS
 
 CLOSED_ON = date(2026, 1, 30)
 
@@ -90,14 +91,25 @@ async def register(
 
 
 async def answer_by_sms(
-    session: AsyncSession, settings: Settings, person: Person, text: str, *, now: datetime, wave: int = 30
+    session: AsyncSession,
+    settings: Settings,
+    person: Person,
+    text: str,
+    *,
+    now: datetime,
+    wave: int = 30,
+    quote_reply: str = "nej",
 ) -> None:
-    """Run the SMS survey for ``person``: valid answers to every question, ``text`` as the open one."""
+    """Run the SMS survey for ``person``: valid answers to every question, ``text`` as the open one.
+
+    ``quote_reply`` answers the quoting question that follows an open answer (default: no).
+    """
     follow_up = await person.follow_up(session, wave)
     await conversations.start_sms_follow_up(session, follow_up, now=now, settings=settings)
     await session.commit()
     handler = SurveyInboundHandler(settings)
-    for minute, reply in enumerate(["1", "4", "4", "ja", "3", text, "0"], start=1):
+    quoting = [] if text.strip().lower() in SKIP_WORDS else [quote_reply]
+    for minute, reply in enumerate(["1", "4", "4", "ja", "3", text, *quoting, "0"], start=1):
         sms = InboundSms(
             uuid.uuid4(),
             f"SM{uuid.uuid4().hex}",
@@ -122,8 +134,12 @@ async def answer_by_phone(
     wave: int = 30,
     note: str = "",
     language: str | None = None,
+    quote: bool = False,
 ) -> None:
-    """A caseworker calls ``person``, logs the answers (``text`` as the open one) and a note."""
+    """A caseworker calls ``person``, logs the answers (``text`` as the open one) and a note.
+
+    ``quote``: the person agreed that the open answer may be quoted.
+    """
     follow_up = await person.follow_up(session, wave)
     task = await phone.create_call_task(session, follow_up, reason="plan", now=now)
     assert await phone.claim(session, task.id, user_id=caller_id, now=now)
@@ -133,6 +149,7 @@ async def answer_by_phone(
         answers={"status": "1", "satisfaction": "4", "helped": text},
         note=note,
         language=language,
+        quote_consent=frozenset({"helped"}) if quote else frozenset(),
     )
     await phone.log_call(session, task, log, user_id=caller_id, now=now, secret=settings.secret_key)
     await session.commit()

@@ -43,14 +43,15 @@ def test_start_sends_intro_then_question_one() -> None:
 
 
 def test_happy_path_records_every_answer_and_thanks() -> None:
-    state, effects = _walk(["1", "5", "ja", "Snabba svar"])
+    state, effects = _walk(["1", "5", "ja", "Snabba svar", "ja"])
     records = [e for e in effects if isinstance(e, m.Record)]
     assert [(r.question_key, r.parsed.value) for r in records] == [
         ("status", "working"), ("satisfaction", "5"), ("influence", "yes"), ("improve", "text")
     ]  # fmt: skip
     sends = [e.text_key for e in effects if isinstance(e, m.Send)]
     assert sends == ["intro", "question:status", "question:satisfaction", "question:influence",
-                     "question:improve", "thanks"]  # fmt: skip
+                     "question:improve", "quote_consent", "thanks"]  # fmt: skip
+    assert [e for e in effects if isinstance(e, m.QuoteConsent)] == [m.QuoteConsent("improve", True, True)]
     assert effects[-1] == m.Finish(m.Disposition.COMPLETE, phone_fallback=False)
     assert not state.is_open and state.disposition is m.Disposition.COMPLETE and state.answered == 4
 
@@ -152,7 +153,8 @@ def test_delivery_failure(replies: list[str], disposition: m.Disposition, fallba
 
 
 def test_closed_conversation_ignores_everything() -> None:
-    state, _ = _walk(["1", "5", "ja", "bra"])
+    state, _ = _walk(["1", "5", "ja", "bra", "nej"])
+    assert not state.is_open
     assert m.on_reply(state, QUESTIONS, "1", T0).effects == ()
     assert m.on_opt_out(state, T0).effects == ()
     assert m.on_delivery_failed(state, T0).effects == ()
@@ -170,3 +172,41 @@ def test_single_question_status_survey() -> None:
     done = m.on_reply(outcome.state, QUESTIONS[:1], "٢", T0)
     assert [type(e) for e in done.effects] == [m.Record, m.Send, m.Finish]
     assert done.effects[1] == m.Send("thanks", 1)
+
+
+# ------------------------------------------------------------------ the quoting question
+@pytest.mark.parametrize(
+    ("reply", "given", "understood"),
+    [
+        ("ja", True, True), ("JA!", True, True), ("Ja gärna", True, True), ("yes", True, True),
+        ("1", True, True), ("نعم", True, True), ("haa", True, True),
+        ("nej", False, True), ("NEJ TACK", False, True), ("no", False, True), ("2", False, True),
+        ("لا", False, True), ("maya", False, True), ("ta bort mitt citat", False, True),
+        ("kanske", False, False), ("ja eller nej", False, False), ("3", False, False), ("", False, False),
+        ("Jag vet inte vad ni menar", False, False),
+    ],
+)  # fmt: skip
+def test_the_quoting_question_is_asked_after_an_open_answer_and_never_reprompted(
+    reply: str, given: bool, understood: bool
+) -> None:
+    asked, effects = _walk(["1", "5", "ja", "Snabba svar"])
+    assert effects[-1] == m.Send("quote_consent", 3) and asked.awaiting_quote_consent and asked.is_open
+    outcome = m.on_reply(asked, QUESTIONS, reply, T0 + timedelta(hours=1))
+    assert outcome.effects[0] == m.QuoteConsent("improve", given, understood)
+    assert outcome.effects[1] == m.Send("thanks", 4)  # the survey goes on whatever the reply
+    assert not outcome.state.awaiting_quote_consent and outcome.state.disposition is m.Disposition.COMPLETE
+
+
+def test_no_quoting_question_after_a_skipped_open_answer_or_when_switched_off() -> None:
+    _, skipped = _walk(["1", "5", "ja", "0"])
+    assert "quote_consent" not in [e.text_key for e in skipped if isinstance(e, m.Send)]
+    state = m.start(QUESTIONS[3:], T0).state
+    off = m.on_reply(state, QUESTIONS[3:], "Snabba svar", T0, m.MachineConfig(ask_quote_consent=False))
+    assert [e for e in off.effects if isinstance(e, m.Send)] == [m.Send("thanks", 1)]
+
+
+def test_a_conversation_waiting_for_the_quoting_answer_expires_as_complete_without_consent() -> None:
+    asked, _ = _walk(["1", "5", "ja", "Snabba svar"])
+    expired = m.on_tick(asked, T0 + timedelta(days=8), T0)
+    assert expired.state.disposition is m.Disposition.PARTIAL and not expired.state.is_open
+    assert not any(isinstance(e, m.QuoteConsent) for e in expired.effects)

@@ -67,12 +67,15 @@ async def test_replies_walk_to_thank_you_with_answers_outcome_and_themes(
     await service.start_sms_follow_up(db_session, world.follow_up, now=NOW, settings=settings)
     await db_session.commit()
     for i, text in enumerate(
-        ["1", "tja", "4", "5", "JA", "٣", "Att min handläggare trodde på mig", "0"], start=1
+        ["1", "tja", "4", "5", "JA", "٣", "Att min handläggare trodde på mig", "nej", "0"], start=1
     ):
         await _reply(db_session, settings, world, text, i)
     conv = await _conv(db_session)
     assert not conv.is_open and conv.disposition is Disposition.COMPLETE
     bodies = await _bodies(db_session)
+    assert bodies[-3].startswith("Får vi visa det du skrev som citat") and bodies[-2].startswith(
+        "Fråga 7 av 7"
+    )
     assert (
         bodies[2]
         == "Fråga 2 av 7: Hur nöjd är du med stödet du fick av oss? Svara 1-5 (1 = inte alls nöjd, 5 = mycket nöjd)."
@@ -89,6 +92,7 @@ async def test_replies_walk_to_thank_you_with_answers_outcome_and_themes(
         text is not None
         and text.text_redacted == "Att min handläggare trodde på mig"
         and text.question_key == "helped"
+        and text.quote_consent is False
     )
     outcome = await db_session.scalar(sa.select(Outcome))
     assert outcome is not None and outcome.status is OutcomeStatus.WORKING and outcome.wave_days == 30
