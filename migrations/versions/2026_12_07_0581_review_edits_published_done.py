@@ -7,7 +7,7 @@ arbetar med"; ``done`` carries that to the panel page, which may not read review
 items are back-filled from their action's status.
 
 Revision ID: 0581_review_edits
-Revises: 0560_inbox_assigned_to
+Revises: 0571_conversation_quote_consent
 Create Date: 2026-12-07 19:40:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0581_review_edits"
-down_revision: str | Sequence[str] | None = "0560_inbox_assigned_to"
+down_revision: str | Sequence[str] | None = "0571_conversation_quote_consent"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
