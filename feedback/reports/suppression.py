@@ -202,11 +202,11 @@ def _pinned(
             b_eq.append(rhs)
     if not a_eq:
         return []
-    # A line of distinct people is not always a sum (one person in two themes, a text without a
-    # theme): where the true numbers do not add up, keep the line as the inequality they satisfy,
-    # or the check would find no solution at all and call every cell free.
-    truth_cols = np.array([float(values[key]) for key in cols])
-    sides = [float(row @ truth_cols - rhs) for row, rhs in zip(a_eq, b_eq, strict=True)]
+    # Known gap (issue 14): a line of distinct people is not always a sum (one person in two
+    # themes, a text without a theme). Then the true numbers break a line, no solution exists, and
+    # every cell is called free. Leaving such lines out makes the check feasible, but it then pins
+    # cells that only hiding the whole table can protect (tests/feedback/reports/
+    # test_theme_facts.py hid a 23-person report entirely), so that needs tiny-table handling first.
     # Any count is at most the sum of the table; a tight bound keeps the 0/1 switch exact.
     big = float(max(sum(values.values()), k)) + k
     switches = [j for j, key in enumerate(cols) if not is_primary(values[key], k)]
@@ -214,10 +214,10 @@ def _pinned(
     rows: list[np.ndarray] = []
     low_b: list[float] = []
     high_b: list[float] = []
-    for row, rhs, side in zip(a_eq, b_eq, sides, strict=True):
+    for row, rhs in zip(a_eq, b_eq, strict=True):
         rows.append(np.r_[row, np.zeros(len(switches))])
-        low_b.append(rhs if side >= 0 else -np.inf)
-        high_b.append(rhs if side <= 0 else np.inf)
+        low_b.append(rhs)
+        high_b.append(rhs)
     for s, j in enumerate(switches):  # k * on <= x <= big * on: 0, or k and more
         row = np.zeros(width)
         row[j], row[n + s] = 1.0, -k

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.models import Role
+from feedback.core.db import dialect_name
 from feedback.core.settings import Settings
 from feedback.reports.filters import ReportFilters
 from feedback.reports.queries import build_theme_report
@@ -196,7 +197,7 @@ RECON_THEMES = ("bemotande", "stod_till_arbete", "delaktighet", "tillganglighet"
 RECON_QUESTIONS = ("satisfaction", "respect", "influence")
 
 
-def _generated_population(seed: int) -> tuple[list[TextSpec], list[ClosureSpec]]:
+def _generated_population(seed: int, *, late_night: bool) -> tuple[list[TextSpec], list[ClosureSpec]]:
     """Units of very different sizes (0, a handful, dozens, a couple of hundred), every reason,
     language, channel and wave, texts and closures across month borders, people who answered at
     several waves and more than once to the same question, people never asked."""
@@ -240,9 +241,11 @@ def _generated_population(seed: int) -> tuple[list[TextSpec], list[ClosureSpec]]
             person = f"p{unit}-{i}"
             for _ in range(rng.choice((1, 1, 1, 2, 3))):
                 day = start + timedelta(days=rng.randrange(0, 420))
-                # 10:00 UTC is the same local day; 23:30 UTC on a month's last day is the next
-                # local month (only on PostgreSQL the report's periods are local months)
-                at = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=10)
+                # 10:00 UTC is the same local day; 22:30 UTC is the next local day, so on a
+                # month's last day the answer belongs to the next month's period (PostgreSQL
+                # only: SQLite's periods are UTC months, see the local-midnight test below)
+                hours = rng.choice((10.0, 10.0, 22.5 if late_night else 10.0))
+                at = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=hours)
                 channel = rng.choice(("sms", "sms", "phone", "panel"))
                 texts.append(
                     TextSpec(
@@ -291,7 +294,8 @@ async def test_every_published_number_equals_a_naive_recount(
     (``population.py``), for every filter combination; hidden numbers carry the right reason."""
     unit_rows = [await make_unit(db_session, name=f"Enhet {i}") for i in range(RECON_UNITS)]
     unit_ids = [u.id for u in unit_rows]
-    texts, closures = _generated_population(seed=14)
+    late_night = dialect_name(db_session) == "postgresql"
+    texts, closures = _generated_population(seed=14, late_night=late_night)
     await store(db_session, unit_ids, texts, closures)
     raw_texts = await fetch_texts(db_session)
     raw_closures = await fetch_closures(db_session)
@@ -314,3 +318,27 @@ async def test_every_published_number_equals_a_naive_recount(
             shown = [c for c, v in pub.cells.items() if v is not None and v >= MIN_PEOPLE]
             assert {c[0] for c in shown} >= {"total", "theme", "cohort", "sus", "skr", "wave"}
     assert checked > 1000
+
+
+async def test_an_answer_after_local_midnight_counts_in_its_local_month(
+    db_session: AsyncSession, request: pytest.FixtureRequest
+) -> None:
+    """22:30 UTC on 31 March is 00:30 on 1 April in Stockholm: it is in an April report's total,
+    so it must be in April's trend too.
+
+    Known discrepancy on SQLite (not fixed): ``report_theme_fact.period_month`` and
+    ``period_expr`` are UTC months there by design, while the period's bounds are local
+    midnights, so April's trend says 0 beside a total of 6. PostgreSQL (production) is right.
+    """
+    if dialect_name(db_session) != "postgresql":
+        reason = "SQLite stores UTC months while the period bounds are local (known, not fixed)"
+        request.node.add_marker(pytest.mark.xfail(reason=reason, strict=True))
+    unit = (await make_unit(db_session)).id
+    at = datetime(2026, 3, 31, 22, 30, tzinfo=UTC)
+    await store(db_session, [unit], [TextSpec(f"p{i}", 0, at, themes=("bemotande",)) for i in range(6)], [])
+    april = ReportFilters(date_from=date(2026, 4, 1), date_to=date(2026, 4, 30))
+    report = await build_theme_report(db_session, april, None, now=RECON_NOW)
+    assert report.respondents == 6
+    assert report.trend_totals == {"202604": 6}
+    truth = recount(View.of(report, april, RECON_NOW.date()), await fetch_texts(db_session), [])
+    check_against_recount(published(report), truth, "local midnight")
