@@ -12,6 +12,7 @@ difference. Runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import itertools
+import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.models import Role
+from feedback.core.db import dialect_name
 from feedback.core.settings import Settings
 from feedback.reports.filters import ReportFilters
 from feedback.reports.queries import build_theme_report
@@ -28,6 +30,18 @@ from feedback.reports.suppression import MIN_PEOPLE
 from feedback.themes.models import OpenTextTheme
 from surveys.answers.models import OpenText, ThemingStatus
 from tests.feedback.reports.answering import answer_by_phone, answer_by_sms, register
+from tests.feedback.reports.population import (
+    ClosureSpec,
+    FollowUpSpec,
+    TextSpec,
+    View,
+    check_against_recount,
+    fetch_closures,
+    fetch_texts,
+    published,
+    recount,
+    store,
+)
 from tests.helpers import make_unit, make_user
 
 SURVEYED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -172,3 +186,159 @@ async def test_theme_report_totals_equal_a_recount_from_raw_tables(
             assert published["stod_till_arbete"] == truth["stod_till_arbete"], (name, published, truth)
         if not f:
             assert published["total"] == truth["total"] >= MIN_PEOPLE, (published, truth)
+
+
+# ---------------------------------------------------------------- every published number
+RECON_NOW = datetime(2026, 12, 15, 11, 0, tzinfo=UTC)
+RECON_UNITS = 5
+RECON_LANGUAGES = ("sv", "en", "ar", "so", "sv-easy")
+RECON_REASONS = ("work", "studies", "other_income", "moved")
+RECON_THEMES = ("bemotande", "stod_till_arbete", "delaktighet", "tillganglighet")
+RECON_QUESTIONS = ("satisfaction", "respect", "influence")
+
+
+def _generated_population(seed: int, *, late_night: bool) -> tuple[list[TextSpec], list[ClosureSpec]]:
+    """Units of very different sizes (0, a handful, dozens, a couple of hundred), every reason,
+    language, channel and wave, texts and closures across month borders, people who answered at
+    several waves and more than once to the same question, people never asked."""
+    rng = random.Random(seed)
+    sizes = [0, 3, 12, 60, 220]  # closures per unit; unit 0 has nobody at all
+    start = date(2025, 10, 1)
+    texts: list[TextSpec] = []
+    closures: list[ClosureSpec] = []
+    for unit, size in enumerate(sizes):
+        for _ in range(size):
+            closed = start + timedelta(days=rng.randrange(0, 420))
+            reason = rng.choice(RECON_REASONS)
+            language = rng.choice(RECON_LANGUAGES)
+            follow_ups = []
+            for wave in (30, 90, 180, 365):
+                if reason not in ("work", "studies") or rng.random() < 0.25:
+                    continue
+                contact = rng.choice(("none", "sms", "sms", "phone"))
+                result = ""
+                answers: tuple[tuple[str, str], ...] = ()
+                if contact == "sms":
+                    result = rng.choice(
+                        ("complete", "complete", "partial", "no_response", "refused", "opted_out")
+                    )
+                elif contact == "phone":
+                    result = rng.choice(
+                        ("completed", "completed", "declined", "no_answer", "busy", "wrong_number")
+                    )
+                if result in ("complete", "partial", "completed"):
+                    answers = tuple(
+                        (q, rng.choice(("pos", "pos", "neg", "dk")))
+                        for q in RECON_QUESTIONS
+                        if rng.random() < 0.8
+                    )
+                follow_ups.append(
+                    FollowUpSpec(wave, contact, result, answers, answered_after_days=rng.choice((0, 1, 3)))
+                )
+            returned = rng.choice((None, None, 20, 60, 100, 200, 300, 500))
+            closures.append(ClosureSpec(unit, closed, reason, language, returned, tuple(follow_ups)))
+        for i in range(size):  # about as many writers as closures, some with several texts
+            person = f"p{unit}-{i}"
+            for _ in range(rng.choice((1, 1, 1, 2, 3))):
+                day = start + timedelta(days=rng.randrange(0, 420))
+                # 10:00 UTC is the same local day; 22:30 UTC is the next local day, so on a
+                # month's last day the answer belongs to the next month's period (PostgreSQL
+                # only: SQLite's periods are UTC months, see the local-midnight test below)
+                hours = rng.choice((10.0, 10.0, 22.5 if late_night else 10.0))
+                at = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=hours)
+                channel = rng.choice(("sms", "sms", "phone", "panel"))
+                texts.append(
+                    TextSpec(
+                        person=person,
+                        unit=unit,
+                        at=at,
+                        channel=channel,
+                        reason=None if channel == "panel" else rng.choice(RECON_REASONS[:2]),
+                        language=rng.choice(RECON_LANGUAGES),
+                        wave=None if channel == "panel" else rng.choice((30, 90, 180, 365)),
+                        themes=tuple(sorted(rng.sample(RECON_THEMES, rng.choice((0, 1, 1, 2))))),
+                        sentiment=rng.choice(("pos", "neg", "neu", None)),
+                    )
+                )
+    return texts, closures
+
+
+RECON_FILTERS: list[dict[str, object]] = [
+    {},
+    {"closure_reason": "work"},
+    {"closure_reason": "other_income"},
+    {"language": "ar"},
+    {"channel": "phone", "language": "ar"},
+    {"channel": "sms"},
+    {"channel": "panel"},
+    {"wave_days": 90},
+    {"wave_days": 365, "closure_reason": "studies"},
+    {"granularity": "quarter"},
+    {"date_from": date(2026, 2, 14), "date_to": date(2026, 5, 3)},  # snapped to whole months
+    {
+        "date_from": date(2025, 11, 1),
+        "date_to": date(2026, 12, 31),
+        "granularity": "quarter",
+        "language": "so",
+    },
+]
+
+
+@pytest.mark.parametrize("units_chosen", ["alla", "en", "två"])
+async def test_every_published_number_equals_a_naive_recount(
+    db_session: AsyncSession, units_chosen: str
+) -> None:
+    """Every number of the report (themes, sentiment, trend, units, SKR, waves and response
+    rates, the avslutade/tillfrågade/svarade cohort, sustained self-sufficiency at 1/3/6/12
+    months, share ranges) equals a plain-Python recount from rows read with simple selects
+    (``population.py``), for every filter combination; hidden numbers carry the right reason."""
+    unit_rows = [await make_unit(db_session, name=f"Enhet {i}") for i in range(RECON_UNITS)]
+    unit_ids = [u.id for u in unit_rows]
+    late_night = dialect_name(db_session) == "postgresql"
+    texts, closures = _generated_population(seed=14, late_night=late_night)
+    await store(db_session, unit_ids, texts, closures)
+    raw_texts = await fetch_texts(db_session)
+    raw_closures = await fetch_closures(db_session)
+    assert len(raw_texts) == len(texts) and len(raw_closures) == len(closures)
+    scope = frozenset(unit_ids)
+    chosen = {"alla": (), "en": (unit_ids[4],), "två": (unit_ids[2], unit_ids[3])}[units_chosen]
+    checked = 0
+    for f in RECON_FILTERS:
+        params = {"date_from": date(2026, 1, 1), "date_to": date(2026, 12, 31)} | f
+        filters = ReportFilters(unit_ids=chosen, **params).snapped()  # type: ignore[arg-type]
+        report = await build_theme_report(db_session, filters, scope, now=RECON_NOW)
+        assert set(chosen) <= {uuid.UUID(u["id"]) for u in report.units}
+        view = View.of(report, filters, RECON_NOW.date())
+        truth = recount(view, raw_texts, raw_closures)
+        pub = published(report)
+        check_against_recount(pub, truth, (units_chosen, f))
+        checked += len(pub.cells)
+        # published numbers do appear: a suppression that hid everything would pass the above
+        if not chosen and not f:
+            shown = [c for c, v in pub.cells.items() if v is not None and v >= MIN_PEOPLE]
+            assert {c[0] for c in shown} >= {"total", "theme", "cohort", "sus", "skr", "wave"}
+    assert checked > 1000
+
+
+async def test_an_answer_after_local_midnight_counts_in_its_local_month(
+    db_session: AsyncSession, request: pytest.FixtureRequest
+) -> None:
+    """22:30 UTC on 31 March is 00:30 on 1 April in Stockholm: it is in an April report's total,
+    so it must be in April's trend too.
+
+    Known discrepancy on SQLite (not fixed): ``report_theme_fact.period_month`` and
+    ``period_expr`` are UTC months there by design, while the period's bounds are local
+    midnights, so April's trend says 0 beside a total of 6. PostgreSQL (production) is right.
+    """
+    if dialect_name(db_session) != "postgresql":
+        reason = "SQLite stores UTC months while the period bounds are local (known, not fixed)"
+        request.node.add_marker(pytest.mark.xfail(reason=reason, strict=True))
+    unit = (await make_unit(db_session)).id
+    at = datetime(2026, 3, 31, 22, 30, tzinfo=UTC)
+    await store(db_session, [unit], [TextSpec(f"p{i}", 0, at, themes=("bemotande",)) for i in range(6)], [])
+    april = ReportFilters(date_from=date(2026, 4, 1), date_to=date(2026, 4, 30))
+    report = await build_theme_report(db_session, april, None, now=RECON_NOW)
+    assert report.respondents == 6
+    assert report.trend_totals == {"202604": 6}
+    truth = recount(View.of(report, april, RECON_NOW.date()), await fetch_texts(db_session), [])
+    check_against_recount(published(report), truth, "local midnight")
