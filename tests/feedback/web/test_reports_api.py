@@ -184,7 +184,26 @@ class Tables(HTMLParser):
 def tables_of(html: str) -> dict[str, list[dict[str, Any]]]:
     parser = Tables()
     parser.feed(html)
-    return parser.tables
+    return _joined_trend_parts(parser.tables)
+
+
+def _joined_trend_parts(tables: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The printable report splits the monthly table into parts of a few months each (so every
+    column fits the page: ``trend-table-1``, ``-2`` …); join them back into one ``trend-table``,
+    row by row, so the page and the print view are checked against the JSON the same way."""
+    parts = sorted(
+        (k for k in tables if re.fullmatch(r"trend-table-\d+", k)), key=lambda k: int(k.rsplit("-", 1)[1])
+    )
+    if "trend-table" in tables or not parts:
+        return tables
+    joined = [dict(row, cells=list(row["cells"])) for row in tables[parts[0]]]
+    for part in parts[1:]:
+        rows = tables[part]
+        assert len(rows) == len(joined), f"{part} has other rows than {parts[0]}"
+        for target, row in zip(joined, rows, strict=True):
+            assert row["cells"][:1] == target["cells"][:1], (part, row["cells"][:1])
+            target["cells"] += row["cells"][1:]
+    return {**tables, "trend-table": joined}
 
 
 def body(table: list[dict[str, Any]], part: str = "tbody") -> list[list[str]]:
