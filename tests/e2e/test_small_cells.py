@@ -53,12 +53,15 @@ def page(browser: Any, server: LiveServer) -> Any:
 
 def unit_cells(page: Any) -> tuple[dict[str, str], str]:
     """The per-unit table: {unit name: shown text} and the total row's text."""
+
+    # text_content, not inner_text: the table may sit in a part the reader has not opened yet
+    # (collapsed <details>), and its numbers are what a reader gets on opening it.
+    def text(locator: Any) -> str:
+        return " ".join((locator.text_content() or "").split())
+
     rows = page.locator("#unit-table tbody tr")
-    cells = {
-        rows.nth(i).locator("th").inner_text().strip(): rows.nth(i).locator("td").inner_text().strip()
-        for i in range(rows.count())
-    }
-    return cells, page.locator("#unit-table tfoot td").inner_text().strip()
+    cells = {text(rows.nth(i).locator("th")): text(rows.nth(i).locator("td")) for i in range(rows.count())}
+    return cells, text(page.locator("#unit-table tfoot td"))
 
 
 def assert_small_unit_protected(cells: dict[str, str], total: str) -> None:
@@ -95,7 +98,11 @@ def test_small_unit_is_hidden_with_its_complement_on_screen_in_csv_and_print(pag
     # the theme table CSV has the same per-unit numbers, suppressed alike
     query = page.locator("a", has_text="Ladda ner tematabell").get_attribute("href")
     rows = csv_rows(page, query)
-    by_unit = {row[0]: row[3] for row in rows if len(row) > 3 and row[0] in cells}
+    # the per-unit block starts with its "enhet" header and ends at the next empty line (later
+    # blocks, e.g. the cohort per unit, also start rows with unit names)
+    start = next(i for i, row in enumerate(rows) if row[:1] == ["enhet"])
+    end = next((i for i in range(start + 1, len(rows)) if not any(rows[i])), len(rows))
+    by_unit = {row[0]: row[3] for row in rows[start + 1 : end] if len(row) > 3 and row[0] in cells}
     assert by_unit == cells
     assert "3" not in [row[3] for row in rows if row and row[0] == SMALL_UNIT]
     # the answer-level CSV: the small unit's answers are there only pooled under a theme that many
