@@ -22,6 +22,7 @@ from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role
 from feedback.core.errors import Conflict, InvalidInput, NotFound
 from feedback.web import forms
+from feedback.web.auth import client_ip
 from feedback.web.dependencies import AppClock
 from feedback.web.guards import requires_role
 from surveys.closures.erasure import erase_client, find_client
@@ -97,7 +98,7 @@ class ErasureController(Controller):
                 now=clock.now(),
                 actor_id=user.id,
                 reason=reason[:300],
-                client_ip=request.client.host if request.client else None,
+                client_ip=client_ip(request),
             )
             return {"done": erasure, "form": {}}
 

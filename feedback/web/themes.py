@@ -26,6 +26,7 @@ from feedback.core.settings import Settings
 from feedback.reports.suppression import MIN_PEOPLE
 from feedback.themes import decisions, proposals, queries, retraining, theming
 from feedback.web import forms
+from feedback.web.auth import client_ip
 from feedback.web.dependencies import AppClock
 from feedback.web.guards import requires_role
 from nlp.codebook import FALLBACK_KEY
@@ -138,7 +139,7 @@ class ThemeController(Controller):
             subject_type="theme",
             subject_id=key,
             reason="temahantering",
-            client_ip=request.client.host if request.client else None,
+            client_ip=client_ip(request),
             detail={"answers": len(answers)},
         )
         await db_session.commit()

@@ -28,6 +28,7 @@ from feedback.core.dblock import DatabaseBusyError, RetryPolicy, begin_immediate
 from feedback.core.errors import InvalidInput
 from feedback.core.settings import Settings
 from feedback.web import forms
+from feedback.web.auth import client_ip
 from feedback.web.caseworker.common import PRIVATE_HEADERS, parse_uuid, unit_names
 from feedback.web.dependencies import AppClock
 from feedback.web.guards import requires_role
@@ -320,7 +321,7 @@ class ClosuresController(Controller):
                 subject_type="unit",
                 subject_id=unit_id,
                 reason="CSV-import på webben",
-                client_ip=request.client.host if request.client else None,
+                client_ip=client_ip(request),
                 detail={
                     "created": report.created,
                     "updated": report.updated,
@@ -356,7 +357,7 @@ class ClosuresController(Controller):
     ) -> Template:
         """The client page: facts, truthful wave states and the timeline; the read is audited."""
         page = await self._detail(db_session, user, clock, closure_id, notice=NOTICES_SV.get(notice),
-                                  client_ip=_ip(request))  # fmt: skip
+                                  client_ip=client_ip(request))  # fmt: skip
         await db_session.commit()  # the audit event of the read
         return page
 
@@ -542,7 +543,7 @@ class ClosuresController(Controller):
                 phones=VaultPhoneProtector(settings),
                 actor_id=user.id,
                 now=clock.now(),
-                client_ip=_ip(request),
+                client_ip=client_ip(request),
                 reason_field="contact_reason",
             )
 
@@ -648,7 +649,7 @@ class ClosuresController(Controller):
         async def apply(client: Client, reason: str) -> None:
             await contact_edit.change_do_not_contact(
                 db_session, client, flag == "ja", reason=reason, actor_id=user.id, now=clock.now(),
-                client_ip=_ip(request),
+                client_ip=client_ip(request),
             )  # fmt: skip
 
         which = "do_not_contact" if flag == "ja" else "do_not_contact_off"
@@ -688,13 +689,14 @@ class ClosuresController(Controller):
 
         async def apply(client: Client, reason: str) -> None:
             await contact_edit.record_consent_withdrawn(
-                db_session, client, reason=reason, actor_id=user.id, now=clock.now(), client_ip=_ip(request)
+                db_session,
+                client,
+                reason=reason,
+                actor_id=user.id,
+                now=clock.now(),
+                client_ip=client_ip(request),
             )
 
         return await self._stop(
             request, db_session, user, clock, closure_id, "consent", form, apply, "consent"
         )
-
-
-def _ip(request: Request[Any, Any, Any]) -> str | None:
-    return request.client.host if request.client else None

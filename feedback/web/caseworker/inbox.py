@@ -26,6 +26,7 @@ from feedback.core import audit
 from feedback.core.errors import InvalidInput
 from feedback.core.settings import Settings
 from feedback.web import forms
+from feedback.web.auth import client_ip
 from feedback.web.caseworker.common import PRIVATE_HEADERS, unit_names
 from feedback.web.dependencies import AppClock
 from feedback.web.guards import requires_role
@@ -206,7 +207,7 @@ class InboxController(Controller):
                 subject_type="inbox_item",
                 subject_id=item.id,
                 reason="Svar på meddelande i inkorgen",
-                client_ip=request.client.host if request.client else None,
+                client_ip=client_ip(request),
                 detail={"outbox_id": str(sent.outbox_id), "chars": len(parsed.body.strip())},
             )
             return sent

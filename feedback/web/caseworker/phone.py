@@ -23,6 +23,7 @@ from feedback.core.errors import DomainError, InvalidInput
 from feedback.core.settings import Settings
 from feedback.reports.reviews import mark_withdrawn_quotes
 from feedback.web import forms
+from feedback.web.auth import client_ip
 from feedback.web.caseworker.common import (
     PRIVATE_HEADERS,
     client_refs,
@@ -165,7 +166,7 @@ class PhoneQueueController(Controller):
                 subject_type="client",
                 subject_id=client.id,
                 reason="Uppföljningssamtal från telefonkön",
-                client_ip=request.client.host if request.client else None,
+                client_ip=client_ip(request),
                 detail={"call_task_id": str(task.id), "wave_days": task.wave_days},
             )
         questionnaire = await questionnaires.get_active(session, task.questionnaire_key)
