@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -59,8 +60,10 @@ def is_primary(count: int, k: int = MIN_PEOPLE) -> bool:
 def _determined(keys: Sequence[K], lines: Sequence[Line[K]], hidden: set[K]) -> list[K]:
     """Hidden cells whose value follows from the published numbers (linear algebra).
 
-    x_j is fixed by ``A x = b`` iff column j is not in the span of the other hidden columns,
-    i.e. dropping it lowers the rank.
+    x_j is fixed by ``A x = b`` iff every solution of ``A v = 0`` has ``v_j = 0``, i.e. the
+    null space of A is zero in coordinate j. One SVD gives the whole null space; asking "does
+    dropping column j lower the rank?" per column (the same test) cost one SVD per hidden cell,
+    which made the report's suppression the slowest part of a large city's report page.
     """
     cols = [key for key in keys if key in hidden]
     if not cols:
@@ -82,14 +85,13 @@ def _determined(keys: Sequence[K], lines: Sequence[Line[K]], hidden: set[K]) -> 
     if not rows:
         return []
     matrix = np.array(rows)
-    full = np.linalg.matrix_rank(matrix)
-    found = []
-    for key, j in index.items():
-        reduced = np.delete(matrix, j, axis=1)
-        rank = np.linalg.matrix_rank(reduced) if reduced.size else 0
-        if rank < full:
-            found.append(key)
-    return found
+    _, singular, vt = np.linalg.svd(matrix, full_matrices=True)
+    tolerance = singular.max(initial=0.0) * max(matrix.shape) * np.finfo(float).eps
+    null_space = vt[int((singular > tolerance).sum()) :]
+    if not len(null_space):
+        return list(cols)
+    free = np.abs(null_space).max(axis=0) > 1e-9
+    return [key for key, j in index.items() if not free[j]]
 
 
 def _complement(line: Line[K], values: Mapping[K, int], hidden: set[K], order: Mapping[K, int]) -> K | None:
@@ -101,6 +103,22 @@ def _complement(line: Line[K], values: Mapping[K, int], hidden: set[K], order: M
 
 
 def protect(values: Mapping[K, int], lines: Iterable[Line[K]], k: int = MIN_PEOPLE) -> frozenset[K]:
+    """Return the cells to hide (see ``_protect``); remembered per table.
+
+    Why remember: the same tables come back on every view of a report (page, print, PDF, CSV,
+    JSON, the summary's previous period) and the exact checks cost milliseconds per hidden cell.
+    The result depends only on the numbers, the lines and ``k``, so a table seen before is not
+    worked out again.
+    """
+    return _protect_cached(tuple(values.items()), tuple(lines), k)
+
+
+@lru_cache(maxsize=512)
+def _protect_cached(items: tuple[tuple[K, int], ...], lines: tuple[Line[K], ...], k: int) -> frozenset[K]:
+    return _protect(dict(items), lines, k)
+
+
+def _protect(values: Mapping[K, int], lines: Iterable[Line[K]], k: int = MIN_PEOPLE) -> frozenset[K]:
     """Return the cells to hide: primary (< k people) plus complements, iterated to a fixed point.
 
     1. Hide every primary cell.
@@ -264,8 +282,12 @@ def _pinned(
         objective = np.zeros(width)
         objective[j] = -1.0
         high = solve(objective)
+        if high is not None:  # any solution that moves other cells frees them too: fewer solves
+            undecided -= {i for i in undecided if i != j and high[i] != truth[i]}
         objective[j] = 1.0
         low = solve(objective) if high is not None and high[j] == truth[j] else None
+        if low is not None:
+            undecided -= {i for i in undecided if i != j and low[i] != truth[i]}
         if high is not None and low is not None and low[j] == truth[j]:
             found.append(key)
     return found
