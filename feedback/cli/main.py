@@ -37,7 +37,13 @@ def main(ctx: click.Context) -> None:
     configure_logging(
         settings.log_level,
         json_lines=settings.log_json,
-        secrets=(settings.secret_key, settings.twilio_auth_token, settings.index_key, *settings.data_keys),
+        secrets=(
+            settings.secret_key,
+            settings.twilio_auth_token,
+            settings.index_key,
+            settings.oidc_client_secret,
+            *settings.data_keys,
+        ),
     )
     ctx.obj = settings
 
