@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -49,7 +50,7 @@ def _forging(app: Any) -> Any:
             start_response("204 No Content", [])
             return [b""]
         if path != "/oauth2/token":
-            return app(environ, start_response)
+            return _offline_html(app, environ, start_response)
         with lock:
             mode, forge["next"] = forge["next"], ""
         if not mode:
@@ -72,6 +73,27 @@ def _forging(app: Any) -> Any:
         return [body]
 
     return wrapped
+
+
+_CDN_LINK = re.compile(rb"<link[^>]*https://[^>]*>", re.DOTALL)
+
+
+def _offline_html(app: Any, environ: dict[str, Any], start_response: Any) -> Any:
+    """The mock's pages link a stylesheet on a CDN: drop it, so a browser test stays offline."""
+    captured: dict[str, Any] = {}
+
+    def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        captured["status"], captured["headers"] = status, headers
+        return lambda _data: None
+
+    body = b"".join(app(environ, capture))
+    headers = captured["headers"]
+    if any(k.lower() == "content-type" and "text/html" in v for k, v in headers):
+        body = _CDN_LINK.sub(b"", body)
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(body))))
+    start_response(captured["status"], headers)
+    return [body]
 
 
 def _public_key_set(app: Any) -> Any:
