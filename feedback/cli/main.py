@@ -161,6 +161,15 @@ def users_invite(settings: Settings, email: str, role: str, unit: str | None, ho
     click.echo(url)
 
 
+def _register_lifecycle(group: click.Group) -> None:
+    from feedback.cli.lifecycle import register
+
+    register(group)
+
+
+_register_lifecycle(users)
+
+
 def _register_optional_groups(group: click.Group) -> None:
     """Subcommand groups contributed by other packages (themes, closures, purge …)."""
     from feedback.cli.groups import GROUPS
