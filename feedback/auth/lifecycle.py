@@ -12,7 +12,7 @@ command line. The caller owns the transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -66,10 +66,15 @@ async def _keep_an_admin(session: AsyncSession, user: User) -> None:
 
 
 async def _record(
-    session: AsyncSession, by: CurrentUser | None, action: str, user: User, detail: dict[str, object]
+    session: AsyncSession, by: CurrentUser | None, action: str, user: User, detail: Mapping[str, object]
 ) -> None:
     await audit.record(
-        session, actor_id=_actor(by), action=action, subject_type="user", subject_id=user.id, detail=detail
+        session,
+        actor_id=_actor(by),
+        action=action,
+        subject_type="user",
+        subject_id=user.id,
+        detail=dict(detail),
     )
 
 

@@ -7,10 +7,11 @@ client with an open session, to show a change reaches that session at its very n
 from __future__ import annotations
 
 import re
+from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,10 +22,40 @@ from tests.helpers import PASSWORD, form_post, login, make_unit, make_user
 LINK = re.compile(r'value="(http://[^"]+/invitation/[A-Za-z0-9_\-]+)"')
 
 
+class Browser:
+    """A second person's cookies on the same test client.
+
+    Why not a second ``AsyncTestClient``: each runs the app on a loop of its own, and asyncpg
+    connections in the shared pool belong to one loop. Swapping cookie jars gives two browsers
+    on one app and one loop.
+    """
+
+    def __init__(self, client: AsyncTestClient) -> None:
+        self.client = client
+        self.jar = httpx.Cookies()
+
+    async def _as_me(self, call: Any) -> Any:
+        mine, theirs = self.jar, httpx.Cookies(self.client.cookies)
+        self.client.cookies = mine
+        try:
+            return await call()
+        finally:
+            self.jar = httpx.Cookies(self.client.cookies)
+            self.client.cookies = theirs
+
+    async def get(self, path: str, **kwargs: Any) -> Any:
+        return await self._as_me(lambda: self.client.get(path, **kwargs))
+
+    async def post_form(self, path: str, data: dict[str, Any]) -> Any:
+        return await self._as_me(lambda: form_post(self.client, path, data))
+
+    async def login(self, user: User) -> None:
+        await self._as_me(lambda: login(self.client, user))
+
+
 @pytest.fixture
-async def person(app: Litestar) -> object:
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as other:
-        yield other
+def person(client: AsyncTestClient) -> Browser:
+    return Browser(client)
 
 
 async def _actions(db_session: AsyncSession, user: User) -> list[str]:
@@ -34,19 +65,19 @@ async def _actions(db_session: AsyncSession, user: User) -> list[str]:
     return list(rows)
 
 
-async def _signed_in(client: AsyncTestClient, path: str = "/") -> bool:
+async def _signed_in(client: AsyncTestClient | Browser, path: str = "/") -> bool:
     response = await client.get(path, follow_redirects=False)
     return response.status_code == 200
 
 
 async def test_deactivation_ends_the_open_session_at_once_and_reactivation_does_not_revive_it(
-    client: AsyncTestClient, person: AsyncTestClient, db_session: AsyncSession
+    client: AsyncTestClient, person: Browser, db_session: AsyncSession
 ) -> None:
     unit = await make_unit(db_session)
     admin = await make_user(db_session, Role.ADMIN)
     worker = await make_user(db_session, Role.CASEWORKER, [unit])
     await login(client, admin)
-    await login(person, worker)
+    await person.login(worker)
     assert await _signed_in(person)
 
     response = await form_post(client, f"/admin/users/{worker.id}/avaktivera", {})
@@ -55,13 +86,13 @@ async def test_deactivation_ends_the_open_session_at_once_and_reactivation_does_
 
     refused = await person.get("/", follow_redirects=False)
     assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
-    again = await form_post(person, "/login", {"email": worker.email, "password": PASSWORD})
+    again = await person.post_form("/login", {"email": worker.email, "password": PASSWORD})
     assert again.status_code == 400  # a deactivated account cannot sign in
 
     reactivated = await form_post(client, f"/admin/users/{worker.id}/aktivera", {})
     assert reactivated.status_code == 200 and "aktiverat igen" in reactivated.text
     assert not await _signed_in(person)  # the old session stays dead
-    await login(person, worker)
+    await person.login(worker)
     assert await _signed_in(person)
     assert await _actions(db_session, worker) == ["user.deactivate", "user.reactivate"]
     event = await db_session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.deactivate"))
@@ -69,14 +100,14 @@ async def test_deactivation_ends_the_open_session_at_once_and_reactivation_does_
 
 
 async def test_role_and_unit_changes_take_effect_at_the_next_request(
-    client: AsyncTestClient, person: AsyncTestClient, db_session: AsyncSession
+    client: AsyncTestClient, person: Browser, db_session: AsyncSession
 ) -> None:
     north = await make_unit(db_session, name="Försörjningsstöd Norr")
     south = await make_unit(db_session, name="AME Syd")
     admin = await make_user(db_session, Role.ADMIN)
     worker = await make_user(db_session, Role.CASEWORKER, [north])
     await login(client, admin)
-    await login(person, worker)
+    await person.login(worker)
     page = await person.get("/caseworker/closures/ny")
     assert page.status_code == 200 and "Försörjningsstöd Norr" in page.text and "AME Syd" not in page.text
 
@@ -126,24 +157,24 @@ async def test_bad_changes_are_refused_in_swedish_and_change_nothing(
 
 
 async def test_password_reset_stops_the_old_password_and_sessions_and_gives_a_link_once(
-    client: AsyncTestClient, person: AsyncTestClient, db_session: AsyncSession
+    client: AsyncTestClient, person: Browser, db_session: AsyncSession
 ) -> None:
     unit = await make_unit(db_session)
     admin = await make_user(db_session, Role.ADMIN)
     worker = await make_user(db_session, Role.CASEWORKER, [unit])
     await login(client, admin)
-    await login(person, worker)
+    await person.login(worker)
     response = await form_post(client, f"/admin/users/{worker.id}/losenord", {})
     assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
     url = LINK.search(response.text).group(1)
     assert url not in (await client.get(f"/admin/users/{worker.id}")).text
 
     assert not await _signed_in(person)
-    old = await form_post(person, "/login", {"email": worker.email, "password": PASSWORD})
+    old = await person.post_form("/login", {"email": worker.email, "password": PASSWORD})
     assert old.status_code == 400
     path = url.split("testserver.local")[-1]
     new_password = "ett-helt-nytt-losenord-7"
-    accepted = await form_post(person, path, {"password": new_password, "repeat_password": new_password})
+    accepted = await person.post_form(path, {"password": new_password, "repeat_password": new_password})
     assert accepted.status_code == 200 and "handläggare" in accepted.text
     assert await _actions(db_session, worker) == [
         "user.password_reset",
