@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from feedback.demo.accounts import DEMO_PASSWORD
-from tests.e2e.support import assert_no_axe_violations, login
+from tests.e2e.people_seed import prepare_people_database
+from tests.e2e.support import LiveServer, assert_no_axe_violations, login, start_live_server
 
 pytestmark = pytest.mark.e2e
 
@@ -15,8 +17,16 @@ ADMIN = "admin@demo.uppfoljning.se"
 JOHAN = "handlaggare.ame@demo.uppfoljning.se"
 
 
-def test_admin_changes_an_account_and_johan_feels_it_at_once(browser: Any, live_server_factory: Any) -> None:
-    server = live_server_factory(isolated=True)  # changes a demo account: a server of its own
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server of its own (the test changes a demo account) over demo units and people only."""
+    template = prepare_people_database(tmp_path_factory.mktemp("people") / "people.db")
+    running = start_live_server(tmp_path_factory.mktemp("accounts-live"), template)
+    yield running
+    running.stop()
+
+
+def test_admin_changes_an_account_and_johan_feels_it_at_once(browser: Any, server: LiveServer) -> None:
     admin_ctx = browser.new_context(base_url=server.base_url, locale="sv-SE")
     johan_ctx = browser.new_context(base_url=server.base_url, locale="sv-SE")
     try:

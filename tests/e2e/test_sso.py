@@ -15,7 +15,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import pytest
 
 from feedback.demo.accounts import DEMO_PASSWORD
-from tests.e2e.support import LiveServer, assert_no_axe_violations, login
+from tests.e2e.people_seed import prepare_people_database
+from tests.e2e.support import LiveServer, assert_no_axe_violations, login, start_live_server
 from tests.fakes.oidc_provider import OidcProvider
 
 pytestmark = pytest.mark.e2e
@@ -31,12 +32,23 @@ def provider() -> Iterator[OidcProvider]:
 
 
 @pytest.fixture(scope="module")
-def live_server_env(provider: OidcProvider) -> dict[str, str]:
-    return {
-        "FEEDBACK_OIDC_ISSUER": provider.issuer,
-        "FEEDBACK_OIDC_CLIENT_ID": "uppfoljning-e2e",
-        "FEEDBACK_OIDC_CLIENT_SECRET": "e2e-client-secret-0123456789",
-    }
+def sso_server(provider: OidcProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``feedback serve`` with SSO on, over the demo units and people (no demo year needed)."""
+    template = prepare_people_database(tmp_path_factory.mktemp("sso-people") / "people.db")
+    server = start_live_server(
+        tmp_path_factory.mktemp("sso-live"),
+        template,
+        FEEDBACK_OIDC_ISSUER=provider.issuer,
+        FEEDBACK_OIDC_CLIENT_ID="uppfoljning-e2e",
+        FEEDBACK_OIDC_CLIENT_SECRET="e2e-client-secret-0123456789",
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_server(sso_server: LiveServer) -> LiveServer:
+    return sso_server
 
 
 @pytest.fixture
