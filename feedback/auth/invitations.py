@@ -107,6 +107,8 @@ async def create_invitation(
     ttl = ttl or DEFAULT_TTL
     if not timedelta(minutes=5) <= ttl <= MAX_TTL:
         raise InvalidInput("Länkens giltighetstid måste vara mellan 5 minuter och 30 dagar.", field="ttl")
+    if not role:
+        raise InvalidInput("Välj en roll.", field="role")
     try:
         role = Role(role)
     except ValueError as exc:

@@ -48,6 +48,11 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Set when an admin switches the account off (NULL while invited, active, or while single
+    # sign-on alone withholds access): an SSO login never reopens an account an admin closed.
+    deactivated_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Part of every session's marker: bumping it ends all of the user's open sessions at once.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

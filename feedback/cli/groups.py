@@ -8,6 +8,7 @@ import click
 def GROUPS() -> list[click.Command]:
     commands: list[click.Command] = []
     from feedback.cli.intake import import_closures_command, purge_command
+    from feedback.cli.lifecycle import sso
     from feedback.cli.signals import signals
     from feedback.cli.sms import sms_window_command
     from feedback.cli.themes import themes
@@ -17,4 +18,5 @@ def GROUPS() -> list[click.Command]:
     commands.append(purge_command)
     commands.append(sms_window_command)
     commands.append(signals)
+    commands.append(sso)
     return commands

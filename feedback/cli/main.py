@@ -37,7 +37,13 @@ def main(ctx: click.Context) -> None:
     configure_logging(
         settings.log_level,
         json_lines=settings.log_json,
-        secrets=(settings.secret_key, settings.twilio_auth_token, settings.index_key, *settings.data_keys),
+        secrets=(
+            settings.secret_key,
+            settings.twilio_auth_token,
+            settings.index_key,
+            settings.oidc_client_secret,
+            *settings.data_keys,
+        ),
     )
     ctx.obj = settings
 
@@ -153,6 +159,15 @@ def users_invite(settings: Settings, email: str, role: str, unit: str | None, ho
         raise click.ClickException(exc.message) from exc
     click.echo(f"invitation for {email} ({role}); give this link to the person, it works once:")
     click.echo(url)
+
+
+def _register_lifecycle(group: click.Group) -> None:
+    from feedback.cli.lifecycle import register
+
+    register(group)
+
+
+_register_lifecycle(users)
 
 
 def _register_optional_groups(group: click.Group) -> None:

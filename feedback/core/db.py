@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 MODEL_MODULES: tuple[str, ...] = (
     "feedback.core.models",
     "feedback.auth.models",
+    "feedback.auth.sso.models",
     "feedback.themes.models",
     "surveys.questionnaires.models",
     "surveys.conversations.models",

@@ -96,6 +96,18 @@ class Settings:
     invitation_ttl_hours: int = 72
     start_worker_in_app: bool = False
     dev_tools: bool = False  # time travel, dev phone page: only with the fake gateway in development
+    # Staff sign-in. Local passwords: on for the demo; a real deployment turns them off and uses
+    # the municipality's OpenID Connect provider (panel members always use their own password).
+    local_passwords: bool = True
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_scopes: str = "openid email profile"
+    oidc_groups_claim: str = "groups"  # the claim the admin's role/unit mapping reads by default
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def is_dev(self) -> bool:
@@ -158,6 +170,12 @@ class Settings:
             invitation_ttl_hours=_int(environ, "FEEDBACK_INVITATION_TTL_HOURS", 72),
             start_worker_in_app=_bool(environ.get("FEEDBACK_WORKER_IN_APP"), False),
             dev_tools=_bool(environ.get("FEEDBACK_DEV_TOOLS"), False) and is_dev,
+            local_passwords=_bool(environ.get("FEEDBACK_LOCAL_PASSWORDS"), True),
+            oidc_issuer=environ.get("FEEDBACK_OIDC_ISSUER", "").strip().rstrip("/"),
+            oidc_client_id=environ.get("FEEDBACK_OIDC_CLIENT_ID", "").strip(),
+            oidc_client_secret=environ.get("FEEDBACK_OIDC_CLIENT_SECRET", ""),
+            oidc_scopes=environ.get("FEEDBACK_OIDC_SCOPES", "").strip() or "openid email profile",
+            oidc_groups_claim=environ.get("FEEDBACK_OIDC_GROUPS_CLAIM", "").strip() or "groups",
         )
         settings.validate()
         return settings
@@ -175,6 +193,14 @@ class Settings:
                 raise SettingsError("FEEDBACK_INDEX_KEY must be set to a random value of 32+ characters")
             if self.sms_gateway == "fake":
                 raise SettingsError("the fake SMS gateway is for development only")
+        if bool(self.oidc_issuer) != bool(self.oidc_client_id):
+            raise SettingsError("FEEDBACK_OIDC_ISSUER and FEEDBACK_OIDC_CLIENT_ID go together")
+        if self.oidc_enabled and "openid" not in self.oidc_scopes.split():
+            raise SettingsError("FEEDBACK_OIDC_SCOPES must include openid")
+        if not self.is_dev and self.oidc_issuer and not self.oidc_issuer.startswith("https://"):
+            raise SettingsError("FEEDBACK_OIDC_ISSUER must be an https:// URL in production")
+        if not self.local_passwords and not self.oidc_enabled:
+            raise SettingsError("FEEDBACK_LOCAL_PASSWORDS=0 needs single sign-on (FEEDBACK_OIDC_ISSUER …)")
         if self.sms_gateway == "twilio":
             missing = [
                 name

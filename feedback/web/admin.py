@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth import invitations, services
 from feedback.auth.identity import CurrentUser
+from feedback.auth.lifecycle import NO_LOCAL_PASSWORDS_SV, local_password_allowed
 from feedback.auth.models import ROLE_LABELS_SV, Role
 from feedback.core.clock import Clock
+from feedback.core.errors import Conflict
 from feedback.core.settings import Settings
 from feedback.web import forms
 from feedback.web.dependencies import AppClock
@@ -38,9 +40,9 @@ class InviteForm(forms.Form):
 
 
 def _status(user: Any) -> str:
-    if user.password_hash is None:
-        return "Inbjuden, har inte valt lösenord"
-    return "Aktiv" if user.is_active else "Avstängd"
+    from feedback.web.admin_users import account_status
+
+    return account_status(user)
 
 
 class AdminController(Controller):
@@ -114,6 +116,8 @@ class AdminController(Controller):
         display_name: str = "",
     ) -> dict[str, Any]:
         """Create (or renew) the invitation; what the page shows once (the caller commits)."""
+        if role in set(Role) and not local_password_allowed(Role(role), settings.local_passwords):
+            raise Conflict(NO_LOCAL_PASSWORDS_SV, field="role")
         invitation, url = await invitations.create_invitation(
             db_session,
             email=email,

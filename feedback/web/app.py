@@ -22,11 +22,13 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from feedback.auth.sso.oidc import OidcClient
 from feedback.core.clock import Clock, OffsetClock, SystemClock
 from feedback.core.db import create_engine, session_factory
 from feedback.core.settings import Settings
 from feedback.devtools import clock as devclock
 from feedback.web.admin import AdminController
+from feedback.web.admin_users import AdminSsoController, AdminUserController
 from feedback.web.api_closures import ClosuresApiController
 from feedback.web.auth import AuthController, InvitationController
 from feedback.web.banner import load_akut_banner
@@ -45,6 +47,7 @@ from feedback.web.reviews import ROUTES as REVIEW_ROUTES
 from feedback.web.session_backend import RotatingSessionConfig
 from feedback.web.session_store import DatabaseStore
 from feedback.web.session_user import retrieve_user
+from feedback.web.sso import SsoController
 from feedback.web.system import MetricsController, health
 from feedback.web.themes import ROUTES as THEME_ROUTES
 from feedback.wiring import NO_COLLABORATORS, Collaborators, inbound_handler, start_messaging, stop_messaging
@@ -149,6 +152,9 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
         AuthController,
         InvitationController,
         AdminController,
+        AdminUserController,
+        AdminSsoController,
+        SsoController,
         ErasureController,
         *PANEL_ROUTES,
         *THEME_ROUTES,
@@ -217,4 +223,14 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
     app.state.sessionmaker = sessionmaker
     app.state.db_config = db_config  # the akut banner reads through the request's own session
     app.state.clock = clock
+    app.state.oidc = (
+        OidcClient(
+            issuer=settings.oidc_issuer,
+            client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret,
+            scopes=settings.oidc_scopes,
+        )
+        if settings.oidc_enabled
+        else None
+    )
     return app

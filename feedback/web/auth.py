@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth import invitations, services, throttle
 from feedback.auth.identity import CurrentUser
+from feedback.auth.lifecycle import local_password_allowed
 from feedback.auth.models import ROLE_LABELS_SV, Role, User
 from feedback.core import audit
 from feedback.core.errors import InvalidInput
@@ -61,6 +62,14 @@ def throttle_policy(settings: Settings) -> throttle.ThrottlePolicy:
     )
 
 
+def login_context(settings: Settings) -> dict[str, Any]:
+    """What the login page needs to know: is SSO on, may staff use a password."""
+    return {"sso_enabled": settings.oidc_enabled, "local_passwords": settings.local_passwords}
+
+
+STAFF_USE_SSO_SV = "Personalen loggar in med kommunens konto. Använd knappen Logga in med kommunens konto."
+
+
 def safe_next(target: str | None) -> str:
     """Only same-site relative paths, so the login form cannot become an open redirect."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -70,8 +79,19 @@ def safe_next(target: str | None) -> str:
 
 class AuthController(Controller):
     @get("/login", opt={"public": True}, name="login")
-    async def login_page(self, next_: Annotated[str, QueryParameter(name="next")] = "/") -> Template:
-        context = {"next": safe_next(next_), **forms.NO_ERRORS, "email": ""}
+    async def login_page(
+        self,
+        settings: NamedDependency[Settings],
+        next_: Annotated[str, QueryParameter(name="next")] = "/",
+        logged_out: Annotated[str, QueryParameter(name="utloggad", max_length=8)] = "",
+    ) -> Template:
+        context = {
+            **login_context(settings),
+            "next": safe_next(next_),
+            **forms.NO_ERRORS,
+            "email": "",
+            "logged_out": bool(logged_out),
+        }
         return Template("auth/login.html", context=context)
 
     @post("/login", opt={"public": True}, status_code=303, name="login-submit")
@@ -92,7 +112,7 @@ class AuthController(Controller):
         def refuse(message: str, status: int) -> Template:
             # Either field may be wrong; the e-mail field points at the message.
             errors = forms.FormErrors.single(message, "email", status).context()
-            context = {"next": safe_next(form.next), **errors, "email": form.email}
+            context = {**login_context(settings), "next": safe_next(form.next), **errors, "email": form.email}
             return Template("auth/login.html", context=context, status_code=status)
 
         locked = LOCKED_SV.format(minutes=int(policy.lock_for.total_seconds() // 60))
@@ -119,6 +139,9 @@ class AuthController(Controller):
                 )
             await db_session.commit()
             return refuse(locked, 429) if outcome.locked_until else refuse(WRONG_LOGIN_SV, 400)
+        if not local_password_allowed(user.role, settings.local_passwords):
+            await db_session.rollback()  # no last-login stamp for a refused sign-in
+            return refuse(STAFF_USE_SSO_SV, 403)
         await db_session.commit()
         request.clear_session()
         request.set_session(session_payload(user))
@@ -126,9 +149,14 @@ class AuthController(Controller):
         return Redirect(path=safe_next(form.next), status_code=303)
 
     @post("/logout", guards=[requires_login], status_code=303, name="logout")
-    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+    async def logout(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Redirect:
+        """End the local session; a single sign-on session continues at the provider's end
+        point (when it advertises one), which sends the browser back to the login page."""
+        from feedback.web.sso import provider_logout_url
+
+        provider = await provider_logout_url(request, settings)
         request.clear_session()
-        return Redirect(path="/login", status_code=303)
+        return Redirect(path=provider or "/login?utloggad=1", status_code=303)
 
     @get("/account/password", guards=[requires_login], name="password")
     async def password_page(self) -> Template:

@@ -40,8 +40,10 @@ async def retrieve_user(
 
 
 def _password_marker(user: User) -> str:
-    """Changes when the password changes, so old sessions of that user stop working."""
-    return user.password_changed_at.isoformat() if user.password_changed_at else ""
+    """Changes when the password changes or the admin ends the user's sessions (deactivation,
+    password reset: ``session_epoch``), so old sessions of that user stop working."""
+    marker = user.password_changed_at.isoformat() if user.password_changed_at else ""
+    return f"{marker}#{user.session_epoch}" if user.session_epoch else marker
 
 
 def session_payload(user: User) -> dict[str, str]:
