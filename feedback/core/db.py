@@ -34,6 +34,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "feedback.auth.models",
     "feedback.themes.models",
     "surveys.questionnaires.models",
+    "surveys.texts.models",
     "surveys.conversations.models",
     "surveys.answers.models",
     "surveys.cases.models",
