@@ -10,6 +10,7 @@ every outbox row and stored answer says which language was used. SQLite and Post
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -20,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.core.clock import FrozenClock
 from feedback.core.settings import Settings
+from feedback.web.app import create_app
+from feedback.wiring import Collaborators
 from notifications.models import SmsOutbox
 from notifications.optout import is_opted_out
 from notifications.testing.fake_twilio import FakeTwilio
@@ -28,14 +31,29 @@ from surveys.conversations import service
 from surveys.conversations.machine import Disposition
 from surveys.conversations.models import Conversation
 from surveys.texts.shipped import shipped
-from tests.surveys.conversations.test_quote_consent_webhook import (  # noqa: F401 - fixtures
-    _dispatch,
-    _send,
-    client,
-    clock,
-    fake,
-)
-from tests.surveys.world import make_world
+from tests.notifications.test_webhooks import PUBLIC
+from tests.surveys.conversations.test_quote_consent_webhook import _dispatch, _send
+from tests.surveys.world import NOW, make_world
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(NOW)
+
+
+@pytest.fixture
+async def client(settings: Settings, clock: FrozenClock) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(
+        app=create_app(settings, Collaborators(clock=clock)), base_url=PUBLIC
+    ) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def fake(clock: FrozenClock) -> Iterator[FakeTwilio]:
+    with FakeTwilio(now=clock.now) as server:
+        yield server
+
 
 ARABIC = re.compile("[\u0600-\u06ff]")
 Q = "default_followup."
