@@ -10,6 +10,7 @@ def GROUPS() -> list[click.Command]:
     from feedback.cli.intake import import_closures_command, purge_command
     from feedback.cli.signals import signals
     from feedback.cli.sms import sms_window_command
+    from feedback.cli.texts import texts
     from feedback.cli.themes import themes
 
     commands.append(themes)
@@ -17,4 +18,5 @@ def GROUPS() -> list[click.Command]:
     commands.append(purge_command)
     commands.append(sms_window_command)
     commands.append(signals)
+    commands.append(texts)
     return commands
