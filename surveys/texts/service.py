@@ -166,3 +166,20 @@ def listing(catalogue: Catalogue, language: str | None = None) -> list[Row]:
         raise InvalidInput(f"Okänt språk: {language}. Välj bland {', '.join(languages())}.", field="language")
     wanted = [language] if language else list(languages())
     return [Row(key, lang, catalogue.entry(key, lang)) for lang in wanted for key in source_keys()]
+
+
+async def review_status_sv(session: AsyncSession) -> dict[str, str]:
+    """Per language, in plain Swedish, how far its texts are reviewed (for the closure form)."""
+    catalogue = await load(session)
+    out = {}
+    for code in languages():
+        reviewed, draft, missing = catalogue.language_status(code)
+        if missing:
+            out[code] = f"{missing} texter saknas – de skickas på svenska"
+        elif draft:
+            out[code] = (
+                "texterna är inte granskade (utkast)" if not reviewed else f"{draft} texter är inte granskade"
+            )
+        else:
+            out[code] = "texterna är granskade"
+    return out

@@ -49,6 +49,7 @@ from surveys.closures.service import Registration
 from surveys.closures.timeline import build_timeline
 from surveys.outcomes.models import OUTCOME_LABELS_SV
 from surveys.plans.service import local_date
+from surveys.texts import service as texts_service
 
 PAGE_SIZE = 50
 MAX_UPLOAD_BYTES = 2_000_000
@@ -184,6 +185,7 @@ class ClosuresController(Controller):
                 "errors": errors or {},
                 "units": await unit_names(session, user.unit_ids),
                 "today": today.isoformat(),
+                "language_review": await texts_service.review_status_sv(session),
                 **_choices(),
             },
             status_code=status_code,
