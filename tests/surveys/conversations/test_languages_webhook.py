@@ -19,6 +19,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from feedback.auth.models import Role, Unit
 from feedback.core.clock import FrozenClock
 from feedback.core.settings import Settings
 from feedback.web.app import create_app
@@ -31,6 +32,7 @@ from surveys.conversations import service
 from surveys.conversations.machine import Disposition
 from surveys.conversations.models import Conversation
 from surveys.texts.shipped import shipped
+from tests.helpers import login, make_user
 from tests.notifications.test_webhooks import PUBLIC
 from tests.surveys.conversations.test_quote_consent_webhook import _dispatch, _send
 from tests.surveys.world import NOW, make_world
@@ -141,6 +143,7 @@ async def test_a_language_without_texts_falls_back_to_swedish_and_says_so(
 ) -> None:  # fmt: skip
     """A language the closure form offers but the catalogue lacks a text for: Swedish, recorded."""
     world = await make_world(db_session, settings, language="so")
+    closure_id, unit_id = world.follow_up.closure_id, world.unit.id
     without = {**shipped(), "so": {k: v for k, v in shipped()["so"].items() if k != Q + "question:status"}}
     monkeypatch.setattr("surveys.texts.catalogue.shipped", lambda: without)
     await service.start_sms_follow_up(db_session, world.follow_up, now=clock.now(), settings=settings)
@@ -155,3 +158,12 @@ async def test_a_language_without_texts_falls_back_to_swedish_and_says_so(
     await _send(client, settings, clock, "1")
     [answer] = list(await db_session.scalars(sa.select(Answer)))
     assert answer.language == "sv"  # the question was put in Swedish
+
+    # The client page says which languages the person actually got, and why Swedish.
+    unit = await db_session.get(Unit, unit_id)
+    assert unit is not None
+    await login(client, await make_user(db_session, Role.CASEWORKER, [unit]))
+    page = await client.get(f"/caseworker/closures/{closure_id}")
+    assert page.status_code == 200
+    assert "Somaliska: 2 sms, Svenska: 1 sms" in page.text  # intro, question 2; question 1
+    assert "Svenska användes eftersom texten saknas på somaliska" in page.text
