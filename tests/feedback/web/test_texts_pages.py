@@ -109,3 +109,32 @@ async def test_the_closure_form_shows_review_status_per_language(
     assert "Arabiska: texterna är inte granskade (utkast)" in page.text
     assert "Svenska: texterna är granskade" in page.text
     assert "Arabiska (texter ej granskade)" in page.text
+
+
+async def test_a_panel_member_chooses_arabic_and_the_page_is_right_to_left(
+    client: AsyncTestClient, db_session: AsyncSession
+) -> None:
+    unit = await make_unit(db_session)
+    await login(client, await make_user(db_session, Role.PANEL_MEMBER, [unit]))
+    swedish = await client.get("/panel/")
+    assert swedish.status_code == 200 and 'id="panel-page" lang="sv" dir="ltr"' in swedish.text
+    chosen = await client.get("/panel/?sprak=ar")
+    assert chosen.status_code == 200
+    assert 'id="panel-page" lang="ar" dir="rtl"' in chosen.text
+    assert shipped()["ar"]["panel.title"].body in chosen.text
+    again = await client.get("/panel/")  # remembered
+    assert 'lang="ar" dir="rtl"' in again.text
+    back = await client.get("/panel/?sprak=so")
+    assert (
+        'id="panel-page" lang="so" dir="ltr"' in back.text
+        and shipped()["so"]["panel.title"].body in back.text
+    )
+    unknown = await client.get("/panel/?sprak=xx")  # not offered: the remembered language stays
+    assert unknown.status_code == 200 and 'lang="so"' in unknown.text
+
+
+def test_the_dev_phone_shows_arabic_right_to_left() -> None:
+    from feedback.web.dev_phone import script_of
+
+    assert script_of(shipped()["ar"]["signal.opt_out_confirm"].body) == {"text_lang": "ar", "text_dir": "rtl"}
+    assert script_of("Hej! Svara 1-5.")["text_dir"] == "auto"
