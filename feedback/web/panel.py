@@ -216,7 +216,7 @@ class PanelMemberController(Controller):
         """The panel page in the member's chosen language (kept in a cookie; Swedish by default)."""
         today = service.local_today(clock.now())
         offered = text_languages()
-        language = next((c for c in (chosen, remembered) if c in offered), "sv")
+        language: str = next((c for c in (chosen, remembered) if c is not None and c in offered), "sv")
         catalogue = await texts_service.load(db_session)
         words = {key.removeprefix("panel."): catalogue.resolve(key, language).body for key in PANEL_KEYS}
         cookies = [
