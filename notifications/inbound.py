@@ -8,7 +8,9 @@ Keyword rules (glossary: opt-out is "at once, forever"):
   exactly one confirmation per received message (the outbox idempotency key is the MessageSid).
 * START (or ``OptOutType=START``) → opt back in, confirmed. Nothing else re-subscribes anyone:
   any other text from an opted-out number is stored and handed on, the ledger is untouched.
-* HJÄLP/HELP → a short help text. Texts are discreet (no case words) and Swedish first.
+* HJÄLP/HELP → a short help text. Texts are discreet (no case words) and in the person's
+  language: the owner (``InboundHandler.keyword_reply``) picks it from the text catalogue;
+  an unknown number gets Swedish and English.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ HELP_TEXT = (
     "slippa fler sms. / A short follow-up from the municipality. Reply STOP to stop texts."
 )
 OPT_OUT_TYPES = {"STOP": "stop", "START": "start", "HELP": "help"}
+# Sent when the owner has no text in the person's language (an unknown number): both languages.
+DEFAULT_REPLIES = {"stop": CONFIRM_STOP, "start": CONFIRM_START, "help": HELP_TEXT}
 
 
 @dataclass(frozen=True)
@@ -127,15 +131,18 @@ async def receive(
     if inserted is None:
         return "duplicate"
     source = OptOutSource.OPT_OUT_TYPE if fields.opt_out_type in OPT_OUT_TYPES else OptOutSource.KEYWORD
+    if keyword is not None:
+        own = await handler.keyword_reply(session, phone_index, keyword, optout.keyword_language(fields.body))
+        body, language = (own.body, own.language) if own is not None else (DEFAULT_REPLIES[keyword], None)
     if keyword == "stop":
         await optout.record(session, phone_index, action=OptOutAction.OPT_OUT, source=source, at=at)
         await handler.handle_opt_out(session, phone_index, at)
-        await _reply(session, settings, fields, CONFIRM_STOP, kind="optout_confirmation", at=at)
+        await _reply(session, settings, fields, body, kind="optout_confirmation", at=at, language=language)
     elif keyword == "start":
         await optout.record(session, phone_index, action=OptOutAction.OPT_IN, source=source, at=at)
-        await _reply(session, settings, fields, CONFIRM_START, kind="optin_confirmation", at=at)
+        await _reply(session, settings, fields, body, kind="optin_confirmation", at=at, language=language)
     elif keyword == "help":
-        await _reply(session, settings, fields, HELP_TEXT, kind="help", at=at)
+        await _reply(session, settings, fields, body, kind="help", at=at, language=language)
     else:
         await handler.handle_inbound(
             session,
@@ -153,7 +160,14 @@ async def receive(
 
 
 async def _reply(
-    session: AsyncSession, settings: Settings, fields: InboundFields, body: str, *, kind: str, at: datetime
+    session: AsyncSession,
+    settings: Settings,
+    fields: InboundFields,
+    body: str,
+    *,
+    kind: str,
+    at: datetime,
+    language: str | None = None,
 ) -> None:
     """One outbox row per received message (key = MessageSid).
 
@@ -172,6 +186,7 @@ async def _reply(
             settings=settings,
             conversation_exempt=True,
             ignore_opt_out=kind == "optout_confirmation",
+            language=language,
         )
     except InvalidPhoneNumber:
         log.info("no %s sent: the sender's number cannot receive SMS", kind)

@@ -103,6 +103,9 @@ class SmsOutbox(UUIDPrimaryKey, Base):
     body: Mapped[str] = mapped_column(sa.Text)
     segments: Mapped[int] = mapped_column(default=1)
     encoding: Mapped[str] = mapped_column(sa.String(8), default="gsm7")
+    # The language the body is actually written in (the catalogue's choice after any fallback),
+    # NULL for texts written by a person (a caseworker's reply) or before this was recorded.
+    language: Mapped[str | None] = mapped_column(sa.String(16), default=None)
     status: Mapped[OutboxStatus] = mapped_column(
         str_enum(OutboxStatus, validate=False), default=OutboxStatus.QUEUED
     )

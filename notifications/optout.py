@@ -7,7 +7,8 @@ consent changes survives. Our register is the authority — Twilio's own (Englis
 handling is a second line of defence, not the first.
 
 Keywords are matched on the whole message only ("STOPP", "stopp!", " Sluta. "), so an answer
-such as "stoppa inte" or "jag vill inte sluta" is never taken as an opt-out.
+such as "stoppa inte" or "jag vill inte sluta" is never taken as an opt-out. Arabic and
+Somali keywords (توقف, JOOJI, ابدأ, BILOW …) count like the Swedish ones.
 """
 
 from __future__ import annotations
@@ -24,26 +25,45 @@ from notifications.models import OptOutAction, OptOutSource, SmsOptOutEvent
 
 Keyword = Literal["stop", "start", "help"]
 
-_KEYWORDS: dict[str, Keyword] = {
-    # Swedish and English opt-out words (Twilio's defaults plus ours).
-    "stopp": "stop",
-    "stop": "stop",
-    "avsluta": "stop",
-    "sluta": "stop",
-    "avregistrera": "stop",
-    "stopall": "stop",
-    "unsubscribe": "stop",
-    "sluta skicka": "stop",
-    "stoppa sms": "stop",
+# word → (keyword, the language it is written in; None when it is the same in several).
+# Swedish and English are Twilio's defaults plus ours; Arabic and Somali are the words the
+# shipped texts tell people to write (توقف, JOOJI) and their common variants.
+_KEYWORD_WORDS: dict[str, tuple[Keyword, str | None]] = {
+    "stopp": ("stop", "sv"),
+    "stop": ("stop", None),
+    "avsluta": ("stop", "sv"),
+    "sluta": ("stop", "sv"),
+    "avregistrera": ("stop", "sv"),
+    "stopall": ("stop", "en"),
+    "unsubscribe": ("stop", "en"),
+    "sluta skicka": ("stop", "sv"),
+    "stoppa sms": ("stop", "sv"),
+    "توقف": ("stop", "ar"),
+    "اوقف": ("stop", "ar"),
+    "أوقف": ("stop", "ar"),
+    "قف": ("stop", "ar"),
+    "jooji": ("stop", "so"),
+    "joojiya": ("stop", "so"),
+    "joojiyo": ("stop", "so"),
     # Opt back in: only an explicit word, never "any other text".
-    "start": "start",
-    "starta": "start",
+    "start": ("start", None),
+    "starta": ("start", "sv"),
+    "ابدأ": ("start", "ar"),
+    "ابدا": ("start", "ar"),
+    "بدء": ("start", "ar"),
+    "bilow": ("start", "so"),
+    "bilaw": ("start", "so"),
     # Help.
-    "hjälp": "help",
-    "hjalp": "help",
-    "help": "help",
-    "info": "help",
+    "hjälp": ("help", "sv"),
+    "hjalp": ("help", "sv"),
+    "help": ("help", None),
+    "info": ("help", None),
+    "مساعدة": ("help", "ar"),
+    "مساعده": ("help", "ar"),
+    "caawi": ("help", "so"),
+    "caawimaad": ("help", "so"),
 }
+_KEYWORDS: dict[str, Keyword] = {word: keyword for word, (keyword, _) in _KEYWORD_WORDS.items()}
 _NOT_WORD = re.compile(r"[^\w\s]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 
@@ -57,6 +77,12 @@ def _normalise(body: str) -> str:
 def parse_keyword(body: str | None) -> Keyword | None:
     """``"stop"``/``"start"``/``"help"`` when the whole message is a keyword, else ``None``."""
     return _KEYWORDS.get(_normalise(body or ""))
+
+
+def keyword_language(body: str | None) -> str | None:
+    """The language a keyword message is written in (``توقف`` → ``ar``), when the word tells."""
+    found = _KEYWORD_WORDS.get(_normalise(body or ""))
+    return found[1] if found else None
 
 
 async def latest_action(session: AsyncSession, phone_index: str) -> OptOutAction | None:

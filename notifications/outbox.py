@@ -42,6 +42,7 @@ async def enqueue(
     conversation_exempt: bool = False,
     ignore_opt_out: bool = False,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    language: str | None = None,
 ) -> uuid.UUID:
     """Add one message to the outbox (no commit) and return its id; a repeat returns the first id.
 
@@ -51,6 +52,8 @@ async def enqueue(
     row shows why nothing was sent. ``ignore_opt_out`` is only for the opt-out confirmation.
     Give either ``vault`` or ``settings`` (with ``data_keys``/``index_key``). ``kind`` must be one of
     ``notifications.kinds.SMS_KINDS`` (``UnknownSmsKind`` otherwise): it decides the fatigue cap.
+    ``language`` is the language the body is actually written in (after any fallback), stored on
+    the row so the client page can say which language a person really got.
     """
     check_kind(kind)  # an unclassified kind would slip past the fatigue cap
     if not idempotency_key or len(idempotency_key) > 200:
@@ -85,6 +88,7 @@ async def enqueue(
         "body": body,
         "segments": info.segments,
         "encoding": info.encoding,
+        "language": language[:16] if language else None,
         "status": status,
         "attempts": 0,
         "max_attempts": max_attempts,

@@ -105,6 +105,23 @@ class InboundHandler(Protocol):
         """The person behind ``phone_index`` wrote STOPP (or Twilio reported 21610)."""
         ...
 
+    async def keyword_reply(
+        self, session: AsyncSession, phone_index: str, keyword: str, wrote_in: str | None
+    ) -> KeywordReply | None:
+        """The confirmation of STOPP/START/HJÄLP in the person's language, or ``None``.
+
+        Why the owner answers: only the survey layer knows the person's registered language and
+        the text catalogue. ``wrote_in`` is the keyword's own language (``توقف`` → ``ar``).
+        ``None`` means notifications sends its Swedish/English default.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class KeywordReply:
+    body: str
+    language: str
+
 
 class NullInboundHandler:
     """Used until a survey layer is registered: messages are stored, nothing else happens."""
@@ -116,4 +133,9 @@ class NullInboundHandler:
         return None
 
     async def handle_opt_out(self, session: AsyncSession, phone_index: str, at: datetime) -> None:
+        return None
+
+    async def keyword_reply(
+        self, session: AsyncSession, phone_index: str, keyword: str, wrote_in: str | None
+    ) -> KeywordReply | None:
         return None

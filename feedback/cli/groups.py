@@ -11,6 +11,7 @@ def GROUPS() -> list[click.Command]:
     from feedback.cli.lifecycle import sso
     from feedback.cli.signals import signals
     from feedback.cli.sms import sms_window_command
+    from feedback.cli.texts import texts
     from feedback.cli.themes import themes
 
     commands.append(themes)
@@ -19,4 +20,5 @@ def GROUPS() -> list[click.Command]:
     commands.append(sms_window_command)
     commands.append(signals)
     commands.append(sso)
+    commands.append(texts)
     return commands

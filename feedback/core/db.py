@@ -35,6 +35,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "feedback.auth.sso.models",
     "feedback.themes.models",
     "surveys.questionnaires.models",
+    "surveys.texts.models",
     "surveys.conversations.models",
     "surveys.answers.models",
     "surveys.cases.models",

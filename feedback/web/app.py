@@ -49,6 +49,7 @@ from feedback.web.session_store import DatabaseStore
 from feedback.web.session_user import retrieve_user
 from feedback.web.sso import SsoController
 from feedback.web.system import MetricsController, health
+from feedback.web.texts import TextCatalogueController
 from feedback.web.themes import ROUTES as THEME_ROUTES
 from feedback.wiring import NO_COLLABORATORS, Collaborators, inbound_handler, start_messaging, stop_messaging
 from notifications.webhooks import TwilioWebhookController, bare_benchmark_endpoint
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
         AdminSsoController,
         SsoController,
         ErasureController,
+        TextCatalogueController,
         *PANEL_ROUTES,
         *THEME_ROUTES,
         *REPORT_ROUTES,

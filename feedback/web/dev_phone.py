@@ -33,6 +33,19 @@ class ReplyForm(forms.Form):
     body: str = ""
 
 
+_RTL_LETTERS = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")  # Hebrew, Arabic, Syriac, Thaana …
+
+
+def script_of(text: str) -> dict[str, str]:
+    """``lang``/``dir`` for one SMS bubble: Arabic script is shown right to left, the rest as written.
+
+    The fake Twilio does not know the language, so the letters decide (``dir="auto"`` otherwise).
+    """
+    if _RTL_LETTERS.search(text):
+        return {"text_lang": "ar", "text_dir": "rtl"}
+    return {"text_lang": "", "text_dir": "auto"}
+
+
 async def _fake_get(settings: Settings, params: dict[str, str]) -> dict[str, Any]:
     base = fake_base_url(settings)
     async with httpx.AsyncClient(trust_env=False, timeout=5) as client:
@@ -78,7 +91,7 @@ class DevPhoneController(Controller):
             context={
                 "numbers": numbers,
                 "number": number,
-                "conversation": conversation,
+                "conversation": [{**m, **script_of(str(m.get("body", "")))} for m in conversation],
                 **(
                     forms.FormErrors.single(error, "number", status_code).context()
                     if error

@@ -9,8 +9,9 @@ from typing import Annotated, Any, ClassVar
 
 import sqlalchemy as sa
 from litestar import Controller, Response, get, post
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter, URLEncodedBody
+from litestar.params import CookieParameter, FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +28,9 @@ from feedback.reports.suppression import MIN_PEOPLE
 from feedback.web import forms
 from feedback.web.dependencies import AppClock
 from feedback.web.guards import requires_role
+from surveys.texts import service as texts_service
+from surveys.texts.shipped import languages as text_languages
+from surveys.texts.shipped import source_keys
 
 PRIVATE_HEADERS = {"Cache-Control": "no-store"}
 
@@ -190,6 +194,10 @@ class PanelManagerController(Controller):
         )
 
 
+LANGUAGE_COOKIE = "panel_sprak"
+PANEL_KEYS = [key for key in source_keys() if key.startswith("panel.")]
+
+
 class PanelMemberController(Controller):
     """Panel members: open rounds, own reflections, consent, published "ni sa – vi gjorde"."""
 
@@ -202,8 +210,18 @@ class PanelMemberController(Controller):
         db_session: NamedDependency[AsyncSession],
         user: NamedDependency[CurrentUser],
         clock: NamedDependency[AppClock],
+        chosen: Annotated[str | None, QueryParameter(name="sprak", max_length=16)] = None,
+        remembered: Annotated[str | None, CookieParameter(name=LANGUAGE_COOKIE, max_length=16)] = None,
     ) -> Template:
+        """The panel page in the member's chosen language (kept in a cookie; Swedish by default)."""
         today = service.local_today(clock.now())
+        offered = text_languages()
+        language: str = next((c for c in (chosen, remembered) if c is not None and c in offered), "sv")
+        catalogue = await texts_service.load(db_session)
+        words = {key.removeprefix("panel."): catalogue.resolve(key, language).body for key in PANEL_KEYS}
+        cookies = [
+            Cookie(key=LANGUAGE_COOKIE, value=language, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
+        ] if chosen in offered else []  # fmt: skip
         return Template(
             "panel/home.html",
             context={
@@ -211,8 +229,14 @@ class PanelMemberController(Controller):
                 "mine": await service.my_reflections(db_session, user=user),
                 "items": await service.published_items(db_session, user.unit_ids),
                 "today": today,
+                "t": words,
+                "page_language": language,
+                "page_lang": language.split("-")[0],
+                "page_dir": offered[language].direction,
+                "offered_languages": offered,
             },
             headers=PRIVATE_HEADERS,
+            cookies=cookies,
         )
 
     async def _round_page(

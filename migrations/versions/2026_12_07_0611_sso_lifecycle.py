@@ -7,7 +7,7 @@ login never reopens an account an admin closed); ``app_user.session_epoch`` is p
 session's marker, so bumping it ends the user's open sessions at once.
 
 Revision ID: 0611_sso_lifecycle
-Revises: 0581_review_edits
+Revises: 0591_text_catalogue
 Create Date: 2026-12-07 23:29:41.704754
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import feedback.core.db
 
 revision: str = "0611_sso_lifecycle"
-down_revision: str | Sequence[str] | None = "0581_review_edits"
+down_revision: str | Sequence[str] | None = "0591_text_catalogue"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -55,6 +55,9 @@ class Answer(UUIDPrimaryKey, Base):
         sa.ForeignKey("open_text.id", ondelete="SET NULL"), default=None
     )
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The language the question was actually put in (SMS: after any catalogue fallback; phone:
+    # the language the call was held in). NULL for answers stored before it was recorded.
+    language: Mapped[str | None] = mapped_column(sa.String(16), default=None)
 
 
 class Channel(enum.StrEnum):

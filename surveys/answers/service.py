@@ -80,10 +80,13 @@ async def record_answer(
     answer.skipped = parsed.skipped
     answer.is_positive = parsed.is_positive
     answer.answered_at = now
+    closure_reason = client_language = ""
+    if language is None or parsed.text:
+        closure_reason, client_language = await closure_report_attributes(session, follow_up.closure_id)
+    answer.language = (language or client_language)[:16]
     await session.flush()
     cases: list[Case] = []
     if parsed.text:
-        closure_reason, client_language = await closure_report_attributes(session, follow_up.closure_id)
         row = await register_open_text(
             session,
             channel=_CHANNEL[mode],

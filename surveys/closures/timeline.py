@@ -157,6 +157,7 @@ class Entry:
     problem: str = ""
     case_id: uuid.UUID | None = None
     failed: bool = False
+    language: str | None = None  # an SMS of ours: the language it was actually written in
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,9 @@ class ClientTimeline:
     entries: list[Entry] = field(default_factory=list)
     waves: list[WaveState] = field(default_factory=list)
     opted_out: bool = False
+    # language code → how many of our SMS were written in it (the catalogue's choice after any
+    # fallback): the page says which language the person actually got, not just the registered one
+    sms_languages: dict[str, int] = field(default_factory=dict)
 
 
 def _local_noon(day: date) -> datetime:
@@ -314,6 +318,7 @@ async def build_timeline(session: AsyncSession, closure: Closure, client: Client
             )
         )
     failure_by_owner: dict[str, str] = {}
+    sms_languages: dict[str, int] = {}
     if out_where:
         outbox = list(await session.scalars(sa.select(SmsOutbox).where(sa.or_(*out_where))))
         for row in outbox:
@@ -332,8 +337,11 @@ async def build_timeline(session: AsyncSession, closure: Closure, client: Client
                     status=OUTBOX_STATUS_SV.get(status, str(status)),
                     problem=problem,
                     failed=failed,
+                    language=row.language,
                 )
             )
+            if row.language:
+                sms_languages[row.language] = sms_languages.get(row.language, 0) + 1
 
     # ---- SMS in (the raw body is never read; redacted text from the inbox or a case event)
     if indexes:
@@ -539,7 +547,7 @@ async def build_timeline(session: AsyncSession, closure: Closure, client: Client
 
     order = {id(e): i for i, e in enumerate(entries)}
     entries.sort(key=lambda e: (_utc(e.at), order[id(e)]), reverse=True)
-    return ClientTimeline(entries=entries, waves=waves, opted_out=opted_out)
+    return ClientTimeline(entries=entries, waves=waves, opted_out=opted_out, sms_languages=sms_languages)
 
 
 def _utc(at: datetime) -> datetime:

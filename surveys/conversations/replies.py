@@ -31,7 +31,9 @@ from surveys.cases.service import local_today, record_signals
 from surveys.cases.signals import Signals
 from surveys.conversations.models import Conversation
 from surveys.inbox.models import InboxReason
-from surveys.questionnaires.texts import crisis_acknowledgement, reply_language, signal_reply
+from surveys.questionnaires.texts import crisis_keys, reply_language
+from surveys.texts import service as texts
+from surveys.texts.catalogue import Catalogue
 
 if TYPE_CHECKING:
     from feedback.core.settings import Settings
@@ -133,6 +135,7 @@ async def _send(
     settings: Settings,
     reply_to: str | None,
     ignore_opt_out: bool = False,
+    language: str | None = None,
 ) -> uuid.UUID | None:
     from notifications.outbox import enqueue
     from notifications.phone import InvalidPhoneNumber
@@ -155,6 +158,7 @@ async def _send(
             # office window, like the STOPP confirmation.
             conversation_exempt=True,
             ignore_opt_out=ignore_opt_out,
+            language=language,
         )
     except InvalidPhoneNumber:
         log.info("no %s sent: the sender's number cannot receive SMS", kind)
@@ -185,19 +189,21 @@ async def respond_to_signals(
     if not signals:
         return False
     language = reply_language(sender.registered_language, signals.language)
+    catalogue = await texts.load(session)
     if signals.opt_out:
         await opt_out(session, sender, now=now, settings=settings)
-        await _send(session, sender, body=signal_reply(language, "opt_out_confirm"), kind="optout_confirmation",
-                    key=key, now=now, settings=settings, reply_to=reply_to, ignore_opt_out=True)  # fmt: skip
+        body, used = _say(catalogue, language, ["opt_out_confirm"])
+        await _send(session, sender, body=body, kind="optout_confirmation", key=key, now=now, settings=settings,
+                    reply_to=reply_to, ignore_opt_out=True, language=used)  # fmt: skip
     if not (signals.crisis or signals.call_me):
         return True
     if not sender.known:
         # No case can be opened for a number we cannot link to a closure: the admins' inbox
         # gets it (kept by the caller); a person in crisis still gets the help lines.
         if signals.crisis:
-            body = crisis_acknowledgement(language, signals.crisis, call=None)
+            body, used = _say(catalogue, language, crisis_keys(signals.crisis, call=None))
             await _send(session, sender, body=body, kind="crisis_ack", key=key, now=now, settings=settings,
-                        reply_to=reply_to, ignore_opt_out=True)  # fmt: skip
+                        reply_to=reply_to, ignore_opt_out=True, language=used)  # fmt: skip
         return False
     assert sender.unit_id is not None and sender.closure_id is not None
     result = await record_signals(
@@ -219,13 +225,23 @@ async def respond_to_signals(
         await request_call(session, follow_up, reason=reason, message=text, now=now)
     if signals.crisis:
         call = "today" if result.case.due_on == local_today(now) else "next_day"
-        body = crisis_acknowledgement(language, signals.crisis, call=call)
+        body, used = _say(catalogue, language, crisis_keys(signals.crisis, call=call))
         await _send(session, sender, body=body, kind="crisis_ack", key=key, now=now, settings=settings,
-                    reply_to=reply_to, ignore_opt_out=True)  # fmt: skip
+                    reply_to=reply_to, ignore_opt_out=True, language=used)  # fmt: skip
     elif not signals.opt_out:
-        await _send(session, sender, body=signal_reply(language, "call_me_confirm"), kind="call_me_confirmation",
-                    key=key, now=now, settings=settings, reply_to=reply_to)  # fmt: skip
+        body, used = _say(catalogue, language, ["call_me_confirm"])
+        await _send(session, sender, body=body, kind="call_me_confirmation", key=key, now=now, settings=settings,
+                    reply_to=reply_to, language=used)  # fmt: skip
     return True
+
+
+def _say(catalogue: Catalogue, language: str, keys: list[str]) -> tuple[str, str]:
+    """The signal reply made of ``keys`` (``signal.<key>``) and the language it is actually in."""
+    parts = [catalogue.resolve(f"signal.{k}", language) for k in keys]
+    used = parts[0].language
+    if any(p.language != used for p in parts):
+        log.info("a signal reply mixes languages %s", sorted({p.language for p in parts}))
+    return " ".join(p.body for p in parts), used
 
 
 async def opt_out(session: AsyncSession, sender: Sender, *, now: datetime, settings: Settings) -> None:
@@ -317,8 +333,8 @@ async def confirm_quote_withdrawal(
     reply_to: str | None,
 ) -> None:
     """Tell the person, in their language, that their quote is gone ("Vi har tagit bort ditt citat.")."""
-    from surveys.questionnaires.service import quote_text
-
-    body = quote_text(None, reply_language(sender.registered_language), "quote_withdrawn")
-    await _send(session, sender, body=body, kind="quote_withdrawn", key=key, now=now, settings=settings,
-                reply_to=reply_to)  # fmt: skip
+    resolved = (await texts.load(session)).resolve(
+        "quote.quote_withdrawn", reply_language(sender.registered_language)
+    )
+    await _send(session, sender, body=resolved.body, kind="quote_withdrawn", key=key, now=now, settings=settings,
+                reply_to=reply_to, language=resolved.language)  # fmt: skip

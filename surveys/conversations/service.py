@@ -45,11 +45,13 @@ from surveys.questionnaires.answers import (
     parse_quote_consent,
 )
 from surveys.questionnaires.models import Questionnaire
-from surveys.questionnaires.texts import fill_placeholders
+from surveys.questionnaires.texts import fill_placeholders, reply_language
+from surveys.texts import service as texts
+from surveys.texts.catalogue import Catalogue, Resolved
 
 if TYPE_CHECKING:
     from feedback.core.settings import Settings
-    from notifications.ports import DeliveryProblem, InboundSms
+    from notifications.ports import DeliveryProblem, InboundSms, KeywordReply
     from surveys.plans.models import FollowUp
 
 log = logging.getLogger(__name__)
@@ -187,17 +189,16 @@ async def _apply(
     _store_state(conv, outcome.state)
     follow_up = await _follow_up(session, conv.follow_up_id)
     questions = {q.key: q for q in questionnaire.questions}
+    catalogue = await texts.load(session) if outcome.effects else None
     for effect in outcome.effects:
+        assert catalogue is not None
         if isinstance(effect, machine.Send):
             if phone is None:
                 phone = await _phone(session, follow_up.client_id, settings)
             if phone is None:
                 continue  # contact data erased meanwhile: nothing can be sent
-            if effect.text_key in questionnaires.QUOTE_TEXT_KEYS:
-                template = questionnaires.quote_text(questionnaire, conv.language, effect.text_key)
-            else:
-                template = questionnaires.text_for(questionnaire, conv.language, effect.text_key)
-            body = fill_placeholders(template, {"kommun": _sender_name(settings)})
+            resolved = _text(catalogue, questionnaire, conv.language, effect.text_key)
+            body = fill_placeholders(resolved.body, {"kommun": _sender_name(settings)})
             outbox_id = await enqueue(
                 session,
                 idempotency_key=f"conv:{conv.id}:{effect.step}:{effect.text_key}:{effect.attempt}",
@@ -208,6 +209,7 @@ async def _apply(
                 unit_id=conv.unit_id,
                 now=now,
                 kind="survey",
+                language=resolved.language,
             )
             conv.messages_sent += 1
             if effect.text_key.startswith(("question:", "reprompt:", "quote_consent")):
@@ -221,7 +223,10 @@ async def _apply(
                 mode=AnswerMode.SMS,
                 now=now,
                 secret=settings.secret_key,
-                language=conv.language,
+                # the language the question was actually put in (after any fallback)
+                language=_text(
+                    catalogue, questionnaire, conv.language, f"question:{effect.question_key}"
+                ).language,
             )
         elif isinstance(effect, machine.QuoteConsent):
             await set_answer_quote_consent(
@@ -246,6 +251,15 @@ async def _apply(
                 )
                 await create_call_task(session, follow_up, reason=reason, now=now)
     await session.flush()
+
+
+def _text(catalogue: Catalogue, questionnaire: Questionnaire, language: str, text_key: str) -> Resolved:
+    """The text in the person's language (``catalogue.py`` says what happens when it is missing)."""
+    key = f"quote.{text_key}" if text_key in questionnaires.QUOTE_TEXT_KEYS else None
+    resolved = catalogue.questionnaire_text(questionnaire, language, text_key, key=key)
+    if resolved.fell_back:
+        log.info("text %s has no %s version: sent in %s", resolved.key, language, resolved.language)
+    return resolved
 
 
 async def handle_reply(
@@ -436,6 +450,8 @@ async def opted_out(session: AsyncSession, phone_index: str, *, now: datetime, s
 
 
 # ---------------------------------------------------------------- the InboundHandler port
+# The catalogue text that confirms each keyword notifications recognised.
+KEYWORD_TEXTS = {"stop": "signal.opt_out_confirm", "start": "keyword.start", "help": "keyword.help"}
 # Problems after which the person cannot be reached by SMS for this conversation.
 FAILURE_KINDS = frozenset({"failed", "undelivered", "unreachable", "dead", "expired"})
 
@@ -470,3 +486,19 @@ class SurveyInboundHandler:
 
     async def handle_opt_out(self, session: AsyncSession, phone_index: str, at: datetime) -> None:
         await opted_out(session, phone_index, now=at, settings=self.settings)
+
+    async def keyword_reply(
+        self, session: AsyncSession, phone_index: str, keyword: str, wrote_in: str | None
+    ) -> KeywordReply | None:
+        """STOPP/START/HJÄLP confirmed in the registered language, else the keyword's own."""
+        from notifications.ports import KeywordReply
+
+        key = KEYWORD_TEXTS.get(keyword)
+        if key is None:
+            return None
+        sender = await replies.find_sender(session, phone_index, None, False)
+        if sender.registered_language is None and wrote_in is None:
+            return None  # an unknown number writing STOP: notifications answers in sv and en
+        language = reply_language(sender.registered_language, wrote_in)
+        resolved = (await texts.load(session)).resolve(key, language)
+        return KeywordReply(resolved.body, resolved.language)

@@ -28,20 +28,48 @@ SCALE_MIN = 1
 SCALE_MAX = 5
 DONT_KNOW_KEY = 0
 
-YES_WORDS = frozenset(
-    {
-        "ja", "j", "jo", "japp", "jepp", "jajamen", "jajjemen", "jadå", "javisst", "absolut", "yes", "y",
-        "yeah", "yep", "ok", "okej", "haa", "haa'", "نعم", "ايوه", "أيوه", "اي",
-    }
-)  # fmt: skip
-NO_WORDS = frozenset(
-    {"nej", "n", "nä", "nää", "näe", "nix", "no", "nope", "inte", "icke", "maya", "لا", "كلا"}
+# Arabic letters written in several ways (hamza forms, alef maqsura, taa marbuta) are one
+# letter here, and short-vowel marks and the stretching tatweel are dropped: "نَعَم" is "نعم".
+_ARABIC_VARIANTS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه", "\u0640": None})
+_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670]")
+
+
+def normalise_letters(text: str) -> str:
+    """Arabic spelling variants unified, vowel marks dropped (other scripts unchanged)."""
+    return _ARABIC_MARKS.sub("", text.translate(_ARABIC_VARIANTS))
+
+
+def _words(*groups: str) -> frozenset[str]:
+    return frozenset(normalise_letters(w) for group in groups for w in group.split("|"))
+
+
+# Yes/no/"vet inte" in every offered language: sv and lätt svenska, en, ar (standard and
+# common spoken forms), so. Extend here when a language is added (its texts are data files).
+YES_WORDS = _words(
+    "ja|j|jo|japp|jepp|jajamen|jajjemen|jadå|javisst|absolut",  # sv
+    "yes|y|yeah|yep|ok|okej|okay|sure",  # en
+    "نعم|ايوه|أيوه|ايوا|اي|اجل|أجل|بلى|طبعا|اكيد|موافق",  # ar
+    "haa|haa'|haah|haan|haye|waa haa",  # so
 )
-DONT_KNOW_WORDS = frozenset(
-    {"vet inte", "vet ej", "vetinte", "ingen aning", "kan inte bedöma", "dont know", "don't know", "idk"}
+NO_WORDS = _words(
+    "nej|n|nä|nää|näe|nix|inte|icke",  # sv
+    "no|nope|nah",  # en
+    "لا|كلا|لأ|ابدا|أبدا",  # ar
+    "maya|mayo|maaya|maya'",  # so
+)
+DONT_KNOW_WORDS = _words(
+    "vet inte|vet ej|vetinte|ingen aning|kan inte bedöma|kan inte säga",  # sv
+    "dont know|don't know|idk|not sure|no idea",  # en
+    "لا اعرف|لا أعرف|ما بعرف|ما اعرف|مش عارف|لست متأكدا|لا ادري|لا أدري",  # ar
+    "ma aqaan|ma garanayo|garan maayo|ma hubo|aqoon maayo",  # so
 )
 # Free-text replies that mean "skip this question" (the SMS text says "Svara 0 om du vill hoppa över").
-SKIP_WORDS = frozenset({"0", "hoppa över", "hoppa", "pass", "-", "inget", "ingenting", "nej tack"})
+SKIP_WORDS = _words(
+    "0|hoppa över|hoppa|pass|-|inget|ingenting|nej tack",  # sv
+    "skip|nothing|no thanks",  # en
+    "تخطي|تخطى|تجاوز|لا شيء|لا شي|لا شكرا",  # ar
+    "ka bood|iska dhaaf|waxba|maya mahadsanid",  # so
+)
 
 
 @dataclass(frozen=True)
@@ -99,9 +127,9 @@ def normalise_digits(text: str) -> str:
 
 
 def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFC", normalise_digits(text)).strip().lower()
+    text = normalise_letters(unicodedata.normalize("NFC", normalise_digits(text))).strip().lower()
     text = re.sub(r"\s+", " ", text)
-    return text.strip(" .!?,;:\"'()")
+    return text.strip(" .!?,;:\"'()،؟")
 
 
 _LEADING_NUMBER = re.compile(r"^(\d{1,2})(?:\s|$|[.,)!:-])")
@@ -159,7 +187,13 @@ def _parse_scale(spec: QuestionSpec, clean: str) -> ParseResult:
 
 
 def _parse_yes_no(spec: QuestionSpec, clean: str) -> ParseResult:
-    first = re.split(r"[\s,.!?;:]+", clean)[0]
+    first = re.split(r"[\s,.!?;:،؟]+", clean)[0]
+    if clean in DONT_KNOW_WORDS:  # before the first word: "لا أعرف" starts with "لا" (no)
+        return (
+            Parsed(value="dont_know", dont_know=True)
+            if spec.allow_dont_know
+            else Invalid("Svara JA eller NEJ.")
+        )
     if clean in YES_WORDS or first in YES_WORDS:
         return Parsed(value="yes", is_positive=True)
     if clean in NO_WORDS or first in NO_WORDS:
@@ -208,12 +242,12 @@ QUOTE_WITHDRAWAL_PHRASES = (
     # Somali ("remove my quote", "remove the quote", "do not quote me")
     "ka saar xigashada", "ka saar xigashadayda", "ha i soo xigan", "ha soo xigan",
 )  # fmt: skip
-_ARABIC_VARIANTS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه"})
 
 
 def _phrase_text(raw: str) -> str:
     """Lower case, Arabic letter variants unified, punctuation to spaces, single spaces."""
-    text = unicodedata.normalize("NFKC", normalise_digits(raw or "")).casefold().translate(_ARABIC_VARIANTS)
+    text = unicodedata.normalize("NFKC", normalise_digits(raw or "")).casefold()
+    text = normalise_letters(text)
     text = text.replace("\u2019", "'")
     text = re.sub(r"[^\w']+", " ", text)
     return " ".join(text.split())

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.core.errors import InvalidInput, NotFound
 from surveys.questionnaires.answers import Choice, QuestionKind, QuestionSpec
-from surveys.questionnaires.defaults import DEFAULTS, QUOTE_CONSENT_TEXTS
+from surveys.questionnaires.defaults import DEFAULTS
 from surveys.questionnaires.models import (
     REQUIRED_LANGUAGES,
     Question,
@@ -23,6 +23,7 @@ from surveys.questionnaires.models import (
     TextLanguage,
 )
 from surveys.questionnaires.texts import SegmentInfo, indiscreet_words, segment_info
+from surveys.texts.catalogue import Catalogue
 
 MAX_TEXT_CHARS = 640  # four GSM-7 segments; longer texts are refused, not silently split further
 
@@ -41,16 +42,12 @@ def question_spec(question: Question) -> QuestionSpec:
 
 
 def text_for(questionnaire: Questionnaire, language: str, text_key: str) -> str:
-    """The text in the person's language, falling back to Swedish (always present)."""
-    by_lang: dict[str, str] = {}
-    for row in questionnaire.texts:
-        if row.text_key == text_key:
-            by_lang[str(row.language)] = row.body
-    if language in by_lang:
-        return by_lang[language]
-    if "sv" in by_lang:  # lätt svenska, Arabic, Somali not yet translated: Swedish is the fallback
-        return by_lang["sv"]
-    raise NotFound(f"Texten {text_key} saknas i frågeformuläret {questionnaire.key}.")
+    """The shipped or pinned text in the person's language (``surveys.texts.catalogue`` rules).
+
+    Without the admins' edits: the conversation loads the whole catalogue
+    (``surveys.texts.service.load``) and records which language it actually used.
+    """
+    return Catalogue().questionnaire_text(questionnaire, language, text_key).body
 
 
 QUOTE_TEXT_KEYS = frozenset({"quote_consent", "quote_withdrawn"})
@@ -59,22 +56,12 @@ QUOTE_TEXT_KEYS = frozenset({"quote_consent", "quote_withdrawn"})
 def quote_text(questionnaire: Questionnaire | None, language: str, text_key: str) -> str:
     """The quoting question (or withdrawal confirmation) in the person's language.
 
-    Why not ``text_for``: consent must be understood, so the person's own language wins over the
-    Swedish fallback of the questionnaire's texts. Order: the questionnaire's own text in that
-    language (an admin's override), the catalogue in that language, then Swedish.
+    The question belongs to every questionnaire with free text (catalogue key
+    ``quote.<text key>``); a questionnaire's own text in that language overrides it.
     """
     if text_key not in QUOTE_TEXT_KEYS:
         raise ValueError(f"{text_key} is not a quoting text")
-    own = {
-        str(r.language): r.body
-        for r in (questionnaire.texts if questionnaire else ())
-        if r.text_key == text_key
-    }
-    if language in own:
-        return own[language]
-    if language in QUOTE_CONSENT_TEXTS:
-        return QUOTE_CONSENT_TEXTS[language][text_key]
-    return own.get("sv") or QUOTE_CONSENT_TEXTS["sv"][text_key]
+    return Catalogue().questionnaire_text(questionnaire, language, text_key, key=f"quote.{text_key}").body
 
 
 async def get_active(session: AsyncSession, key: str) -> Questionnaire:

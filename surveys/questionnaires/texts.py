@@ -70,9 +70,10 @@ HELP_LINE_FOR_KIND = {
 
 
 def offered_languages() -> frozenset[str]:
-    from surveys.questionnaires.defaults import SIGNAL_REPLIES
+    """Every language of the text catalogue (one data file each: ``surveys/texts/data``)."""
+    from surveys.texts.shipped import languages
 
-    return frozenset(SIGNAL_REPLIES)
+    return frozenset(languages())
 
 
 def reply_language(registered: str | None, detected: str | None = None) -> str:
@@ -90,7 +91,7 @@ def signal_reply(language: str, key: str) -> str:
     return SIGNAL_REPLIES.get(language, SIGNAL_REPLIES["sv"]).get(key) or SIGNAL_REPLIES["sv"][key]
 
 
-def crisis_acknowledgement(language: str, kinds: Iterable[str], call: str | None) -> str:
+def crisis_keys(kinds: Iterable[str], call: str | None) -> list[str]:
     """Thanks, the help lines the crisis kinds need, 112, and when we call (``today``/``next_day``)."""
     wanted = set(kinds)
     keys = ["crisis_received"]
@@ -98,4 +99,9 @@ def crisis_acknowledgement(language: str, kinds: Iterable[str], call: str | None
     keys.append("help_112")
     if call is not None:
         keys.append(f"call_{call}")
-    return " ".join(signal_reply(language, key) for key in keys)
+    return keys
+
+
+def crisis_acknowledgement(language: str, kinds: Iterable[str], call: str | None) -> str:
+    """The shipped acknowledgement (the conversation uses the catalogue with the admins' edits)."""
+    return " ".join(signal_reply(language, key) for key in crisis_keys(kinds, call))

@@ -89,6 +89,9 @@ class RecordingHandler:
     async def handle_opt_out(self, session: Any, phone_index: str, at: datetime) -> None:
         self.opt_outs.append(phone_index)
 
+    async def keyword_reply(self, session: Any, phone_index: str, keyword: str, wrote_in: str | None) -> None:
+        return None  # notifications' own Swedish/English confirmation
+
 
 class TwilioClientGateway:
     """The real ``twilio`` client pointed at the local fake Twilio (minimal classification).

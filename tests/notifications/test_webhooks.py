@@ -47,6 +47,11 @@ class RecordingHandler:
     async def handle_opt_out(self, session: AsyncSession, phone_index: str, at: datetime) -> None:
         self.opt_outs.append(phone_index)
 
+    async def keyword_reply(
+        self, session: AsyncSession, phone_index: str, keyword: str, wrote_in: str | None
+    ) -> None:
+        return None  # notifications' own Swedish/English confirmation
+
 
 @pytest.fixture
 def handler() -> RecordingHandler:

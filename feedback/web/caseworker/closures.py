@@ -49,6 +49,8 @@ from surveys.closures.service import Registration
 from surveys.closures.timeline import build_timeline
 from surveys.outcomes.models import OUTCOME_LABELS_SV
 from surveys.plans.service import local_date
+from surveys.texts import service as texts_service
+from surveys.texts.shipped import languages as text_languages
 
 PAGE_SIZE = 50
 MAX_UPLOAD_BYTES = 2_000_000
@@ -100,6 +102,7 @@ def _choices() -> dict[str, Any]:
     return {
         "reasons": {k.value: v for k, v in REASON_LABELS_SV.items()},
         "languages": {k.value: v for k, v in LANGUAGE_LABELS_SV.items()},
+        "rtl_languages": [code for code, info in text_languages().items() if info.direction == "rtl"],
         "channels": {k.value: v for k, v in CONSENT_CHANNEL_LABELS_SV.items()},
         "given_by": {k.value: v for k, v in CONSENT_GIVEN_BY_LABELS_SV.items()},
         "status_labels": queries.STATUS_LABELS_SV,
@@ -184,6 +187,7 @@ class ClosuresController(Controller):
                 "errors": errors or {},
                 "units": await unit_names(session, user.unit_ids),
                 "today": today.isoformat(),
+                "language_review": await texts_service.review_status_sv(session),
                 **_choices(),
             },
             status_code=status_code,

@@ -3,8 +3,9 @@
 Answers are stored through the real SMS conversation and phone call (``answering.py``) for two
 units, both followed-up reasons, four languages and both channels. The recount never reads the
 attributes copied onto ``open_text``: it follows each open text back to its answer or call note,
-its closure (unit, reason), its client (registered language) and its conversation (the language
-the SMS was held in), and counts distinct closures per filter in Python. The report reads
+its closure (unit, reason), its conversation (the language the SMS was held in) and, for a call,
+the language the call's answers were recorded in (the caseworker's choice; else the client's
+registered language), and counts distinct closures per filter in Python. The report reads
 ``report_theme_fact``, so any attribute lost on the way (intake, copy, trigger) shows as a
 difference. Runs on SQLite and PostgreSQL.
 """
@@ -51,7 +52,7 @@ LANGUAGES = ("sv", "en", "ar", "so")
 RAW = sa.text(
     """
     SELECT a.open_text_id AS text_id, c.id AS closure_id, c.unit_id AS unit_id, c.reason AS reason,
-           CASE WHEN a.mode = 'phone' THEN cl.language ELSE cv.language END AS language,
+           CASE WHEN a.mode = 'phone' THEN a.language ELSE cv.language END AS language,
            a.mode AS channel, a.wave_days AS wave
     FROM survey_answer a
     JOIN closure c ON c.id = a.closure_id
@@ -59,7 +60,10 @@ RAW = sa.text(
     LEFT JOIN sms_conversation cv ON cv.follow_up_id = a.follow_up_id
     WHERE a.open_text_id IS NOT NULL
     UNION ALL
-    SELECT ca.note_open_text_id, c.id, c.unit_id, c.reason, cl.language, 'phone', t.wave_days
+    SELECT ca.note_open_text_id, c.id, c.unit_id, c.reason,
+           COALESCE((SELECT MIN(pa.language) FROM survey_answer pa
+                     WHERE pa.follow_up_id = t.follow_up_id AND pa.mode = 'phone'), cl.language),
+           'phone', t.wave_days
     FROM call_attempt ca
     JOIN call_task t ON t.id = ca.task_id
     JOIN closure c ON c.id = t.closure_id
@@ -102,7 +106,12 @@ async def _generate(session: AsyncSession, settings: Settings) -> list[uuid.UUID
             await answer_by_sms(session, settings, person, text, now=SURVEYED)
         else:
             note = "Ville prata om praktiken" if number % 3 == 0 else ""
-            await answer_by_phone(session, settings, person, caller.id, text, now=SURVEYED, note=note)
+            # Issue 16: some Swedish-registered people were called in Arabic (the caseworker picks
+            # the call's language); the report must count them as Arabic, as the call was held
+            called_in = "ar" if language == "sv" and unit == 1 else None
+            await answer_by_phone(
+                session, settings, person, caller.id, text, now=SURVEYED, note=note, language=called_in
+            )
     # the worker's theming, by hand: every text is about support toward work, every other also treatment
     for i, row in enumerate(await session.scalars(sa.select(OpenText).order_by(OpenText.source_ref))):
         row.status = ThemingStatus.THEMED
