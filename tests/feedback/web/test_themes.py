@@ -243,3 +243,107 @@ async def test_retrain_click_then_a_worker_tick_rethemes_the_answers(
         )
     )
     assert "handlaggning" in keys
+
+
+async def test_theme_page_pages_and_searches_its_answers(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession
+) -> None:
+    unit = await make_unit(db_session, name="Norra")
+    manager = await make_user(db_session, Role.MANAGER, [unit])
+    for i in range(120):
+        text = f"Svar {i:03d} om väntan" if i % 10 else f"Svar {i:03d} om 100% handläggare_x"
+        await _themed(db_session, unit.id, text, "handlaggning", f"p{i}")
+    await login(client, manager)
+    first = (await client.get("/themes/t/handlaggning")).text
+    assert "120 svar i dina enheter" in first and "sida 1 av 3" in first
+    assert 'href="/themes/t/handlaggning?sida=2#svar" rel="next"' in first
+    third = (await client.get("/themes/t/handlaggning?sida=3")).text
+    assert "Du ser svar 101–120" in third and "Föregående sida" in third and "Nästa sida" not in third
+    seen = set()
+    for page in (1, 2, 3):
+        text = (await client.get(f"/themes/t/handlaggning?sida={page}")).text
+        seen |= set(re.findall(r"Svar (\d{3})", text))
+    assert len(seen) == 120  # every answer on exactly one of the pages
+    found = (await client.get("/themes/t/handlaggning", params={"sok": "100%"})).text
+    assert "12 svar innehåller ”100%”" in found  # % is a plain character, not a wildcard
+    found = (await client.get("/themes/t/handlaggning", params={"sok": "VÄNTAN"})).text
+    assert "108 svar innehåller" in found
+    assert (await client.get("/themes/t/handlaggning?sida=0")).status_code == 400
+    none = (await client.get("/themes/t/handlaggning", params={"sok": "finns inte"})).text
+    assert "Inga svar i temat innehåller ”finns inte”" in none
+
+
+async def test_split_assigns_chosen_answers_and_undo_restores(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession
+) -> None:
+    unit = await make_unit(db_session, name="Norra")
+    other = await make_unit(db_session, name="Södra")
+    manager = await make_user(db_session, Role.MANAGER, [unit])
+    texts = ["Jag har ångest varje dag", "Ont i ryggen efter olyckan", "Trött"]
+    rows = [await _themed(db_session, unit.id, t, "halsa", f"s{i}") for i, t in enumerate(texts)]
+    theirs = await _themed(db_session, other.id, "Ångest hos Södra", "halsa", "x")
+    await login(client, manager)
+    step1 = await form_post(
+        client,
+        "/themes/t/halsa/split",
+        {
+            "label_a": "Psykisk hälsa",
+            "terms_a": "ångest, oro",
+            "label_b": "Fysisk hälsa",
+            "terms_b": "rygg, ont",
+        },
+    )
+    assert step1.status_code == 200 and "Välj för varje svar" in step1.text
+    assert "Ångest hos Södra" not in step1.text  # another unit's answer is not offered
+    # suggestions by similarity are pre-selected; nothing is stored before the second step
+    assert re.search(
+        rf'name="svar-{rows[0].id}">\s*<option value="">[^<]*</option>\s*<option value="0" selected',
+        step1.text,
+    )
+    assert "psykisk_halsa" not in (await decisions.current_codebook(db_session)).keys
+    r = await form_post(
+        client,
+        "/themes/t/halsa/split",
+        {
+            "label_a": "Psykisk hälsa",
+            "label_b": "Fysisk hälsa",
+            "bekrafta": "ja",
+            f"svar-{rows[0].id}": "0",
+            f"svar-{rows[1].id}": "1",
+            f"svar-{rows[2].id}": "",
+        },
+    )
+    assert r.status_code == 200 and "svaren du valde är flyttade" in r.text
+
+    async def keys(row: OpenText) -> set[str]:
+        return set(
+            await db_session.scalars(
+                sa.select(OpenTextTheme.theme_key).where(OpenTextTheme.open_text_id == row.id)
+            )
+        )
+
+    assert await keys(rows[0]) == {"psykisk_halsa"} and await keys(rows[1]) == {"fysisk_halsa"}
+    assert await keys(rows[2]) == {"halsa"} and await keys(theirs) == {"halsa"}  # not decided: stays
+    undo = re.search(r'action="(/themes/edits/\d+/undo)"', r.text)
+    assert undo is not None
+    r = await form_post(client, undo.group(1), {})
+    assert r.status_code == 200 and "Ändringen är ångrad" in r.text
+    for row in rows:
+        assert await keys(row) == {"halsa"}
+    assert "psykisk_halsa" not in (await decisions.current_codebook(db_session)).keys
+    r = await form_post(client, undo.group(1), {})  # twice: refused in Swedish, nothing changes
+    assert r.status_code == 400 and "redan ångrad" in r.text
+
+
+async def test_the_report_says_which_model_its_counts_come_from(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession
+) -> None:
+    unit = await make_unit(db_session, name="Norra")
+    manager = await make_user(db_session, Role.MANAGER, [unit])
+    await login(client, manager)
+    assert "Ingen temamodell har använts ännu" in (await client.get("/reports/")).text
+    await retraining.note_model(db_session, model_version="m-abc123", now=NOW)
+    await db_session.commit()
+    page = (await client.get("/reports/")).text
+    assert "modellversion m-abc123, i bruk sedan 2026-11-22 11:00 (första modellen)" in page
+    assert "modellversion m-abc123" in (await client.get("/reports/print")).text
