@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.themes import theming
+from feedback.themes import retraining, theming
 
 
 async def theme_all_pending(session: AsyncSession, settings: Any) -> list[str]:
@@ -20,4 +20,7 @@ async def theme_all_pending(session: AsyncSession, settings: Any) -> list[str]:
     while count := await theming.theme_pending(session, model, now=datetime.now(UTC)):
         total += count
         await session.commit()
+    # the report says which model its counts come from: the demo's is the first one
+    await retraining.note_model(session, model_version=model.version, now=datetime.now(UTC))
+    await session.commit()
     return [f"Teman: {total} öppna svar temasatta"] if total else []

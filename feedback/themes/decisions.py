@@ -50,7 +50,10 @@ def slug_key(label: str, taken: Iterable[str]) -> str:
 
 # ---------------------------------------------------------------- the codebook
 async def codebook_events(session: AsyncSession) -> list[CodebookEvent]:
-    rows = await session.scalars(sa.select(CodebookEventRow).order_by(CodebookEventRow.seq))
+    """The stored decisions in order, without the undone ones."""
+    rows = await session.scalars(
+        sa.select(CodebookEventRow).where(CodebookEventRow.undone_at.is_(None)).order_by(CodebookEventRow.seq)
+    )
     return [
         CodebookEvent(kind=r.kind, payload=dict(r.payload), by=str(r.by_id or ""), at=r.at.isoformat())
         for r in rows
@@ -77,14 +80,14 @@ async def record_theme_event(
     try:
         updated = codebook.apply(CodebookEvent(kind=kind, payload=payload))
     except (CodebookError, KeyError) as exc:
-        raise InvalidInput(_codebook_message(kind, exc)) from exc
+        raise InvalidInput(codebook_message(kind, exc)) from exc
     session.add(CodebookEventRow(kind=kind, payload=payload, by_id=user.id, at=now))
     await session.flush()
     await reapply_rules(session, updated)
     return updated
 
 
-def _codebook_message(kind: str, exc: Exception) -> str:
+def codebook_message(kind: str, exc: Exception) -> str:
     return {
         "add": "Det finns redan ett tema med det namnet.",
         "merge": "Välj två olika aktiva teman att slå ihop.",
@@ -119,7 +122,7 @@ async def relabel_answer(
     else:
         label.theme_keys, label.by_id, label.at = keys, user.id, now
     await session.flush()
-    await _set_themes(session, open_text_id, keys, origin=MANAGER)
+    await set_themes(session, open_text_id, keys, origin=MANAGER)
     return row
 
 
@@ -145,9 +148,10 @@ async def move_answer(
     return await relabel_answer(session, user=user, open_text_id=open_text_id, theme_keys=keys, now=now)
 
 
-async def _set_themes(
+async def set_themes(
     session: AsyncSession, open_text_id: uuid.UUID, keys: Sequence[str], origin: str
 ) -> None:
+    """Make one answer's stored themes exactly ``keys`` (rows it keeps keep their scores)."""
     old = {
         t.theme_key: t
         for t in await session.scalars(
@@ -220,13 +224,58 @@ async def reapply_rules(session: AsyncSession, codebook: Codebook | None = None)
     )
     for label in list(await session.scalars(sa.select(AnswerLabel))):
         keys = codebook.resolve_labels(label.theme_keys) or [FALLBACK_KEY]
-        await _set_themes(session, label.open_text_id, keys, origin=MANAGER)
+        await set_themes(session, label.open_text_id, keys, origin=MANAGER)
     await session.execute(
         sa.update(OpenText)
         .where(OpenText.status == ThemingStatus.THEMED)
         .values(codebook_version=codebook.version)
     )
     await session.flush()
+
+
+async def apply_key(session: AsyncSession, codebook: Codebook, key: str, ids: Sequence[uuid.UUID]) -> None:
+    """Make the answers ``ids`` (those stored with ``key``) agree with a merge or retirement of ``key``.
+
+    The same rules as ``reapply_rules``, limited to one theme and its answers: ``key`` moves to
+    what it resolves to (merge target, or nothing), an answer left with no theme counts as
+    ``annat``, and a manager label is resolved and wins. No other answer is written.
+    """
+    targets = codebook.resolve(key)
+    for chunk in [list(ids[i : i + 500]) for i in range(0, len(ids), 500)]:
+        for target in targets:
+            already = sa.select(OpenTextTheme.open_text_id).where(
+                OpenTextTheme.theme_key == target, OpenTextTheme.open_text_id.in_(chunk)
+            )
+            await session.execute(
+                sa.insert(OpenTextTheme).from_select(
+                    ["open_text_id", "theme_key", "score", "sentiment", "evidence", "origin"],
+                    sa.select(
+                        OpenTextTheme.open_text_id,
+                        sa.literal(target),
+                        OpenTextTheme.score,
+                        OpenTextTheme.sentiment,
+                        OpenTextTheme.evidence,
+                        sa.literal("rule"),
+                    ).where(
+                        OpenTextTheme.theme_key == key,
+                        OpenTextTheme.open_text_id.in_(chunk),
+                        OpenTextTheme.open_text_id.not_in(already),
+                    ),
+                )
+            )
+        await session.execute(
+            sa.delete(OpenTextTheme).where(
+                OpenTextTheme.theme_key == key, OpenTextTheme.open_text_id.in_(chunk)
+            )
+        )
+        has_theme = sa.select(OpenTextTheme.open_text_id).where(OpenTextTheme.open_text_id.in_(chunk))
+        for open_text_id in [i for i in chunk if i not in set(await session.scalars(has_theme))]:
+            session.add(
+                OpenTextTheme(open_text_id=open_text_id, theme_key=FALLBACK_KEY, score=1.0, origin="rule")
+            )
+        await session.flush()
+        for open_text_id, keys in (await labelled_keys(session, chunk, codebook)).items():
+            await set_themes(session, open_text_id, keys, origin=MANAGER)
 
 
 async def labelled_keys(

@@ -4,15 +4,15 @@ Open text reaches ``open_text`` already redacted (``register_open_text``) from e
 SMS answers, phone-call notes, panel reflections — in status ``pending``. Each tick this job:
 
 0. carries out a manager's retraining request (``feedback.themes.retraining``), if one is open:
-   trains in the pool, re-queues every stored answer, and once the queue is empty re-applies the
-   manager's rules and marks the request done (or failed, with a Swedish reason). This is the
-   only place retraining happens; the themes page only records the request;
-1. reads the current codebook (shipped seeds + the managers' stored decisions) and the manager
-   labels, and makes sure the model fits both (``pool.ensure_model``): on first start, or after
-   a codebook event or a relabel, the pool process trains from the shipped data plus the
-   manager labels and persists the model under ``settings.model_dir`` (manifest JSON + numpy
-   arrays, no pickles). A retrain after the first one re-queues the stored answers so they get
-   the new model's suggestions;
+   a new one is trained in the pool as a candidate and compared with the stored themes
+   (``feedback.themes.preview``) — nothing changes yet; once a manager confirms the preview, the
+   candidate becomes current, every stored answer is re-queued, and once the queue is empty the
+   manager's rules are re-applied, the request is done and the model change is recorded for
+   the report. This is the only place retraining happens; the themes page only records requests;
+1. makes sure there is a current model (``pool.load_or_train``): only on first start does the
+   pool process train one from the shipped data plus the manager labels and persist it under
+   ``settings.model_dir`` (manifest JSON + numpy arrays, no pickles). A manager's edit never
+   retrains and never re-themes answers it does not name;
 2. themes up to ``batch`` pending rows in the pool process (``pool.assign_batch``) and stores
    scores, evidence terms, per-mention and per-answer sentiment, model and codebook versions
    (``theming.store_assignments``: manager labels win; a failing text is retried up to
@@ -38,11 +38,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from feedback.core.settings import Settings
-from feedback.themes import pool, retraining
+from feedback.themes import pool, preview, retraining
 from feedback.themes.decisions import current_codebook, manager_labels, reapply_rules
 from feedback.themes.models import RetrainRequest, RetrainStatus
 from feedback.themes.theming import store_assignments
-from nlp.dataset import labels_digest
 from surveys.answers.models import OpenText, ThemingStatus
 
 log = logging.getLogger(__name__)
@@ -80,7 +79,6 @@ class ThemingJob:
         self._now = now or (lambda: datetime.now(UTC))
         self.batch = batch
         self.model_info: dict[str, Any] | None = None
-        self._fits: tuple[str, str] | None = None  # (codebook version, labels digest) of the model
         self.more = False  # the last tick filled a whole batch: more answers are waiting now
 
     @property
@@ -96,27 +94,26 @@ class ThemingJob:
         except BrokenProcessPool:
             if self._own_executor:  # the process died (OOM, killed): start afresh next tick
                 self._executor = None
-                self._fits = None
+                self.model_info = None
             raise
 
-    async def ensure_model(self, session: Any, *, force: bool = False) -> dict[str, Any]:
-        """The model fitting the stored codebook and labels, trained in the pool if needed.
+    async def ensure_model(self, session: Any) -> dict[str, Any]:
+        """The current model; trained in the pool only when there is none yet (first start).
 
-        A retrain caused by a changed codebook or new labels (not the first start) re-queues
-        the themed answers so they get the new model's suggestions.
+        A manager's edit or label never retrains and never re-queues stored answers: it changes
+        only the answers it names. New answers are themed with the current model and resolved
+        through today's codebook (a merged key lands on its target). Retraining happens only on
+        a manager's confirmed request (``_preview`` → ``_apply``).
         """
-        codebook = await current_codebook(session)
-        labels = await manager_labels(session)
-        fits = (codebook.version, labels_digest(labels))
-        if force or fits != self._fits or self.model_info is None:
-            first = self._fits is None
-            info = await self._call(pool.ensure_model, codebook.to_dict(), labels, force)
+        if self.model_info is None:
+            codebook = await current_codebook(session)
+            labels = await manager_labels(session)
+            info = await self._call(pool.load_or_train, codebook.to_dict(), labels)
             if info["trained"]:
                 self._log_trained(info, labels)
-                if not first or force:
-                    await self._requeue(session, only_themed=True)
-                    await session.commit()
-            self.model_info, self._fits = info, fits
+            await retraining.note_model(session, model_version=info["model_version"], now=self._now())
+            await session.commit()
+            self.model_info = info
         return self.model_info
 
     @staticmethod
@@ -128,45 +125,53 @@ class ThemingJob:
             len(labels),
         )
 
-    async def _requeue(self, session: Any, *, only_themed: bool) -> int:
-        """Put answers back in the pending queue (fresh attempts); returns how many."""
-        stmt = sa.update(OpenText).values(status=ThemingStatus.PENDING, attempts=0)
-        if only_themed:
-            stmt = stmt.where(OpenText.status == ThemingStatus.THEMED)
-        result = await session.execute(stmt)
+    async def _requeue(self, session: Any) -> int:
+        """Put every answer back in the pending queue (fresh attempts); returns how many."""
+        result = await session.execute(sa.update(OpenText).values(status=ThemingStatus.PENDING, attempts=0))
         return int(result.rowcount or 0)
 
-    async def _train_for_request(self, session: Any, request: RetrainRequest) -> dict[str, Any] | None:
-        """Carry out the training step of a manager's request; None if the request failed.
+    async def _preview(self, session: Any, request: RetrainRequest) -> None:
+        """Train a candidate beside the current model and store what it would change.
 
         The "training" state is committed before the pool starts, so a worker killed while
-        training finds the request still open and trains again (``retraining.MAX_ATTEMPTS``).
-        The re-queue of every answer and the switch to "theming" commit together: a crash
-        after that resumes with the saved model and the answers still pending.
+        training finds the request still open and starts again (``retraining.MAX_ATTEMPTS``).
+        Nothing the managers see changes here: the candidate is not current and no answer is
+        written until a manager confirms.
         """
-        now = self._now()
-        if not retraining.start_training(request, now=now):
+        if not retraining.start_training(request, now=self._now()):
             await session.commit()
             log.error("retrain request %s given up after %d attempts", request.id, request.attempts)
-            return None
+            return
         await session.commit()
         codebook = await current_codebook(session)
         labels = await manager_labels(session)
         try:
-            info = await self._call(pool.ensure_model, codebook.to_dict(), labels, True)
+            info = await self._call(pool.train_candidate, codebook.to_dict(), labels)
+            version = info["model_version"]
+
+            async def assign(texts: list[str]) -> list[dict[str, Any]]:
+                return list(await self._call(pool.assign_batch, texts, version))
+
+            result = await preview.compare(session, codebook, assign, batch=self.batch)
         except BrokenProcessPool:
             raise  # the pool died (killed, out of memory): the request stays open and is retried
         except Exception:
             log.exception("retrain request %s: training failed", request.id)
             retraining.fail(request, retraining.FAILED_TRAINING_SV, now=self._now())
             await session.commit()
-            return None
+            return
         self._log_trained(info, labels)
-        total = await self._requeue(session, only_themed=False)
+        retraining.ready(request, model_version=version, codebook_version=codebook.version, preview=result)
+        await session.commit()
+        log.info("retrain request %s: preview ready, %d answers would change", request.id, result["changed"])
+
+    async def _apply(self, session: Any, request: RetrainRequest) -> None:
+        """The manager confirmed: make the candidate current and queue every answer again."""
+        info = await self._call(pool.make_current, request.model_version)
+        total = await self._requeue(session)
         retraining.start_theming(request, model_version=info["model_version"], total=total)
         await session.commit()
-        self.model_info, self._fits = info, (codebook.version, labels_digest(labels))
-        return info
+        self.model_info = info
 
     async def _advance_request(self, session: Any, request: RetrainRequest) -> None:
         """Record how far the re-theming is; when nothing waits, re-apply the rules and finish.
@@ -181,7 +186,16 @@ class ThemingJob:
             retraining.record_progress(request, pending=int(pending))
         else:
             await reapply_rules(session, await current_codebook(session))
-            retraining.finish(request, now=self._now())
+            change = retraining.finish(request, now=self._now())
+            latest = await retraining.current_model(session)
+            if (
+                latest is not None
+                and latest.request_id is None
+                and latest.model_version == change.model_version
+            ):
+                latest.request_id, latest.changed = change.request_id, change.changed  # noted at a restart
+            else:
+                session.add(change)
             log.info("retrain request %s done: %d answers re-themed", request.id, request.total)
         await session.commit()
 
@@ -189,20 +203,18 @@ class ThemingJob:
         """One bounded batch; returns the number of answers themed.
 
         An open retraining request goes first: a pending one (or one a killed worker left in
-        "training") is trained here, in this job's pool, and its answers then flow through the
-        same pending queue as new answers, one batch per tick.
+        "training") is trained and previewed here, in this job's pool; a ready one waits for the
+        manager; a confirmed one is applied, and its answers then flow through the same pending
+        queue as new answers, one batch per tick.
         """
         self.more = False  # a tick that raises must not make the worker retry it in a tight loop
         async with self.sessionmaker() as session:
             request = await retraining.open_request(session)
-            info: dict[str, Any] | None
-            if request is not None and request.status != RetrainStatus.THEMING:
-                info = await self._train_for_request(session, request)
-                if info is None:
-                    request = None
-                    info = await self.ensure_model(session)
-            else:
-                info = await self.ensure_model(session)
+            if request is not None and request.status in (RetrainStatus.PENDING, RetrainStatus.TRAINING):
+                await self._preview(session, request)
+            elif request is not None and request.status == RetrainStatus.CONFIRMED:
+                await self._apply(session, request)
+            info = await self.ensure_model(session)
             rows = list(
                 await session.scalars(
                     sa.select(OpenText)

@@ -42,7 +42,8 @@ class CodebookEventRow(Base):
 
     The shipped seed codebook plus these rows in ``seq`` order *is* the current codebook
     (``nlp.codebook.Codebook``); nothing is ever overwritten, so a retrain or re-clustering
-    replays every decision instead of losing it.
+    replays every decision instead of losing it. An undone decision keeps its row with
+    ``undone_at`` set and is left out of the replay (``ThemeEdit`` says who undid it and why).
     """
 
     __tablename__ = "theme_codebook_event"
@@ -52,6 +53,47 @@ class CodebookEventRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[datetime | None] = mapped_column()
+
+
+class ThemeEdit(Base):
+    """One manager edit as the manager saw it: what, where (all units or only theirs), undo.
+
+    Why beside the codebook events: an edit names the answers it changes (a move names one, a
+    merge names the answers of the merged theme in its scope), and only those may change. The
+    answers' themes and labels before the edit are kept in ``ThemeEditAnswer``, so an undo
+    (itself an edit, ``kind`` "undo") puts exactly those answers back and touches nothing else.
+    ``keys`` are the theme keys the edit touched: a later edit of the same keys must be undone
+    first.
+    """
+
+    __tablename__ = "theme_edit"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # move | rename | merge | split | retire | undo
+    scope: Mapped[str] = mapped_column(sa.String(8))  # all | mine
+    unit_ids: Mapped[list[Any]] = mapped_column(default=list)  # the manager's units when "mine"
+    keys: Mapped[list[Any]] = mapped_column(default=list)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # what the page says about it
+    event_seqs: Mapped[list[Any]] = mapped_column(default=list)  # theme_codebook_event rows written
+    n_answers: Mapped[int] = mapped_column(default=0)
+    by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    undo_of: Mapped[int | None] = mapped_column(sa.ForeignKey("theme_edit.id", ondelete="SET NULL"))
+    undone_at: Mapped[datetime | None] = mapped_column()
+
+
+class ThemeEditAnswer(Base):
+    """One answer an edit changed, with its themes and manager label from before the edit."""
+
+    __tablename__ = "theme_edit_answer"
+
+    edit_id: Mapped[int] = mapped_column(sa.ForeignKey("theme_edit.id", ondelete="CASCADE"), primary_key=True)
+    open_text_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("open_text.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    before_themes: Mapped[list[Any]] = mapped_column(default=list)  # open_text_theme rows as dicts
+    before_label: Mapped[list[Any] | None] = mapped_column()  # None: the answer had no label
 
 
 class AnswerLabel(Base):
@@ -107,13 +149,22 @@ class RetrainStatus(enum.StrEnum):
     """Where a retraining request is; ``pending``, ``training`` and ``theming`` are "open"."""
 
     PENDING = "pending"  # recorded by the page, no worker has started it
-    TRAINING = "training"  # the worker trains the model (redone from scratch after a crash)
-    THEMING = "theming"  # the model is saved; the answers are re-themed in the worker's batches
+    TRAINING = "training"  # the worker trains a candidate model and compares (redone after a crash)
+    READY = "ready"  # the preview is stored: the manager confirms or cancels; nothing changed yet
+    CONFIRMED = "confirmed"  # the manager said yes: the worker makes the candidate current
+    THEMING = "theming"  # the model is current; the answers are re-themed in the worker's batches
     DONE = "done"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # the manager said no (or the themes changed): nothing was applied
 
 
-OPEN_RETRAIN_STATUSES = (RetrainStatus.PENDING, RetrainStatus.TRAINING, RetrainStatus.THEMING)
+OPEN_RETRAIN_STATUSES = (
+    RetrainStatus.PENDING,
+    RetrainStatus.TRAINING,
+    RetrainStatus.READY,
+    RetrainStatus.CONFIRMED,
+    RetrainStatus.THEMING,
+)
 
 
 class RetrainRequest(Base):
@@ -145,6 +196,31 @@ class RetrainRequest(Base):
     total: Mapped[int] = mapped_column(default=0)  # answers queued for re-theming
     themed: Mapped[int] = mapped_column(default=0)  # of those, how many are done
     error: Mapped[str | None] = mapped_column(sa.String(500))  # Swedish, shown to the manager
+    # the preview: which codebook the candidate was trained for and what it would change
+    codebook_version: Mapped[str | None] = mapped_column(sa.String(64))
+    preview: Mapped[dict[str, Any] | None] = mapped_column()
+    confirmed_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    confirmed_at: Mapped[datetime | None] = mapped_column()
+
+
+class ModelChange(Base):
+    """Each time a different theme model became the one counts come from (the report says which).
+
+    Written by the theming job: when it first trains a model and when a confirmed retraining
+    finishes. ``changed`` is how many answers got other themes (None for the first model).
+    """
+
+    __tablename__ = "theme_model_change"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    model_version: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    request_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("theme_retrain_request.id", ondelete="SET NULL")
+    )
+    changed: Mapped[int | None] = mapped_column()
 
 
 # ---------------------------------------------------------------- the report's compact copy

@@ -16,7 +16,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-_state: dict[str, Any] = {"model_dir": None, "model": None}
+_state: dict[str, Any] = {"model_dir": None, "model": None, "other": None}
 
 
 def init(model_dir: str) -> None:
@@ -58,47 +58,37 @@ def _model_dir() -> Path:
     return Path(_state["model_dir"])
 
 
-def _current(version: str | None = None) -> Any:
-    """The loaded model; reloaded only when another process made a different one current."""
-    from nlp.themes import load_current, load_model
+def _current() -> Any:
+    """The current model (``current.json``), loaded once."""
+    from nlp.themes import load_current
 
-    model = _state["model"]
-    if version is not None and (model is None or model.version != version):
-        path = _model_dir() / version
-        model = load_model(path) if (path / "manifest.json").exists() else load_current(_model_dir())
-    elif model is None:
-        model = load_current(_model_dir())
-    _state["model"] = model
-    return model
+    if _state["model"] is None:
+        _state["model"] = load_current(_model_dir())
+    return _state["model"]
 
 
-def ensure_model(
-    codebook: dict[str, Any], labels: list[dict[str, Any]], force: bool = False
-) -> dict[str, Any]:
-    """Make sure the current model fits this codebook and these manager labels.
+def _model(version: str | None) -> Any:
+    """The model with ``version``: the current one, or (for a preview) one more kept loaded.
 
-    Trains from the shipped data (``nlp/data``) plus the manager labels when there is no model
-    (first start), when the codebook changed, when the labels changed, or when ``force``;
-    saves it (manifest JSON + numpy arrays, no pickles) and makes it current.
+    Why a second slot: the retraining preview assigns every answer with the candidate model
+    while new answers keep being themed with the current one; reloading on every batch would
+    read the arrays from disk each time.
     """
-    from nlp.codebook import Codebook
-    from nlp.dataset import labels_digest, load_dev
-    from nlp.themes import load_model, save_current, train
+    from nlp.themes import load_model
 
-    cb = Codebook.from_dict(codebook)
-    digest = labels_digest(labels)
-    model = _current()
-    trained = False
-    stale = (
-        model is None
-        or model.codebook_version != cb.version
-        or model.manifest.get("manager_labels_digest") != digest
-    )
-    if force or stale:
-        fresh = train(load_dev(), cb, manager_labels=labels)
-        model = load_model(save_current(fresh, _model_dir()))
-        _state["model"] = model
-        trained = True
+    current = _current()
+    if version is None or (current is not None and current.version == version):
+        return current
+    other = _state["other"]
+    if other is None or other.version != version:
+        path = _model_dir() / version
+        if not (path / "manifest.json").exists():
+            raise RuntimeError(f"no theme model {version}")
+        other = _state["other"] = load_model(path)
+    return other
+
+
+def _info(model: Any, digest: str | None, trained: bool) -> dict[str, Any]:
     return {
         "model_version": model.version,
         "codebook_version": model.codebook_version,
@@ -108,11 +98,65 @@ def ensure_model(
     }
 
 
+def load_or_train(codebook: dict[str, Any], labels: list[dict[str, Any]]) -> dict[str, Any]:
+    """The current model; trained (and made current) only when there is none yet (first start).
+
+    A changed codebook or new manager labels do not retrain here: counts change only when a
+    manager asks for a retraining and confirms its preview (``train_candidate``, ``make_current``).
+    """
+    from nlp.codebook import Codebook
+    from nlp.dataset import labels_digest, load_dev
+    from nlp.themes import load_model, save_current, train
+
+    model = _current()
+    if model is not None:
+        return _info(model, None, False)
+    fresh = train(load_dev(), Codebook.from_dict(codebook), manager_labels=labels)
+    model = _state["model"] = load_model(save_current(fresh, _model_dir()))
+    return _info(model, labels_digest(labels), True)
+
+
+def train_candidate(codebook: dict[str, Any], labels: list[dict[str, Any]]) -> dict[str, Any]:
+    """Train a model for this codebook and these labels and save it beside the current one.
+
+    It is not made current: the preview compares it with what is stored, and only a manager's
+    confirmation (``make_current``) puts it to use.
+    """
+    from nlp.codebook import Codebook
+    from nlp.dataset import labels_digest, load_dev
+    from nlp.themes import load_model, train
+
+    fresh = train(load_dev(), Codebook.from_dict(codebook), manager_labels=labels)
+    model = _state["other"] = load_model(fresh.save(_model_dir() / fresh.version))
+    return _info(model, labels_digest(labels), True)
+
+
+def make_current(version: str) -> dict[str, Any]:
+    """Point ``current.json`` at a saved model (the confirmed candidate)."""
+    from nlp.themes import save_current
+
+    model = _model(version)
+    save_current(model, _model_dir())
+    _state["model"] = model
+    return _info(model, model.manifest.get("manager_labels_digest"), False)
+
+
+def ensure_model(
+    codebook: dict[str, Any], labels: list[dict[str, Any]], force: bool = False
+) -> dict[str, Any]:
+    """The current model, or a new one made current now (``force``; the CLI's explicit train)."""
+    if not force:
+        return load_or_train(codebook, labels)
+    info = train_candidate(codebook, labels)
+    make_current(info["model_version"])
+    return info
+
+
 def assign_batch(texts: list[str], version: str | None = None) -> list[dict[str, Any]]:
     """Theme a batch; a text that fails gets ``{"error": …}`` and the others are still themed."""
-    model = _current(version)
+    model = _model(version)
     if model is None:
-        raise RuntimeError("no theme model: call ensure_model first")
+        raise RuntimeError("no theme model: call load_or_train first")
     try:
         return [a.to_dict() for a in model.assign_many(texts)]
     except Exception:  # find the culprit(s) one by one

@@ -44,6 +44,7 @@ from feedback.reports.suppression import (
     hidden_label,
 )
 from feedback.reports.survey_sections import WAVE_LABELS_SV
+from feedback.themes import retraining
 from feedback.themes.models import OpenTextTheme
 from feedback.web.dependencies import AppClock
 from feedback.web.guards import requires_role
@@ -137,6 +138,8 @@ async def _context(
         "min_people": MIN_PEOPLE,
         "selected_units": {str(u) for u in filters.unit_ids},
         "report_css": REPORT_CSS.read_text(encoding="utf-8"),
+        # which theme model the counts come from and when it changed (issue 17)
+        "model_change": await retraining.current_model(session),
     }
 
 

@@ -78,7 +78,8 @@ async def _keys(session: AsyncSession, open_text_id) -> set[str]:
 
 
 async def _retrain(settings: Settings) -> RetrainRequest:
-    """Retrain the way the themes page does: record a request, let the worker's job carry it out."""
+    """Retrain the way the themes page does: record a request, let the worker's job make the
+    preview, confirm it as the manager does, and let the job apply it."""
     engine = create_engine(settings.database_url)
     maker = session_factory(engine)
     executor = ThreadPoolExecutor(1)
@@ -91,6 +92,12 @@ async def _retrain(settings: Settings) -> RetrainRequest:
             await job.tick()
             async with maker() as s:
                 row = await s.get(RetrainRequest, request.id)
+                if row is not None and row.status == RetrainStatus.READY:
+                    codebook = await decisions.current_codebook(s)
+                    await retraining.confirm(
+                        s, request_id=row.id, user_id=None, codebook_version=codebook.version, now=NOW
+                    )
+                    await s.commit()
             if row is not None and row.status == RetrainStatus.DONE:
                 return row
         raise AssertionError("the retrain request did not finish")
@@ -104,7 +111,7 @@ def in_process_pool(settings: Settings):
     """The theming pool's functions run in a thread of this process (no spawn start-up)."""
     pool.init(str(settings.model_dir))
     yield
-    pool._state.update(model=None, model_dir=None)
+    pool._state.update(model=None, model_dir=None, other=None)
 
 
 async def _manager(session: AsyncSession):

@@ -140,7 +140,9 @@ async def test_the_event_loop_keeps_running_while_the_pool_trains_and_assigns(en
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-async def test_manager_label_wins_and_feeds_the_retrained_model(env) -> None:
+async def test_a_manager_label_wins_at_once_and_retrains_nothing_until_confirmed(env) -> None:
+    """A label changes its own answer only: no retraining, no re-theming of the others, until a
+    manager asks for a retraining, sees the preview and confirms it (then the label is training data)."""
     settings, maker, job = env
     async with maker() as s:
         unit = await make_unit(s)
@@ -148,26 +150,29 @@ async def test_manager_label_wins_and_feeds_the_retrained_model(env) -> None:
         rows = await _register(s, unit.id)
     await job.tick()
     first_version = job.model_info["model_version"]
+    async with maker() as s:
+        before = {r.id: set(await _themes(s, r.id)) for r in rows}
 
     async with maker() as s:
         await decisions.relabel_answer(s, user=user, open_text_id=rows[2].id, theme_keys=["halsa"], now=NOW)
         await s.commit()
-    await job.tick()  # labels changed → retrain in the pool → every answer re-queued and re-themed
-    assert job.model_info["trained"]
-    assert job.model_info["model_version"] != first_version
-    await job.tick()
-    manifest = json.loads(
-        (settings.model_dir / job.model_info["model_version"] / "manifest.json").read_text()
-    )
+    assert await job.tick() == 0  # no retraining, nothing re-queued
+    assert job.model_info["model_version"] == first_version
+    async with maker() as s:
+        assert set(await _themes(s, rows[2].id)) == {"halsa"}
+        for r in rows[:2]:
+            assert set(await _themes(s, r.id)) == before[r.id]
+        pending = await s.scalar(sa.select(sa.func.count()).where(OpenText.status == ThemingStatus.PENDING))
+        assert pending == 0
+
+    request = await _request(maker)
+    done = await _tick_until(job, maker, request.id)
+    assert done.model_version != first_version
+    manifest = json.loads((settings.model_dir / done.model_version / "manifest.json").read_text())
     assert manifest["label_counts"]["halsa"]["manager"] == 1
     async with maker() as s:
         themes = await _themes(s, rows[2].id)
         assert set(themes) == {"halsa"} and themes["halsa"].origin == "manager"
-        row = await s.get(OpenText, rows[2].id)
-        assert row.status == ThemingStatus.THEMED
-        assert row.model_version == job.model_info["model_version"]
-        pending = await s.scalar(sa.select(sa.func.count()).where(OpenText.status == ThemingStatus.PENDING))
-        assert pending == 0
 
 
 async def test_a_failing_text_is_retried_and_does_not_block_the_others(
@@ -210,7 +215,7 @@ async def test_a_failing_text_is_retried_and_does_not_block_the_others(
         assert await job.tick() == 0  # a failed row is not picked up again
     finally:
         executor.shutdown()
-        pool._state.update(model=None, model_dir=None)
+        pool._state.update(model=None, model_dir=None, other=None)
         await engine.dispose()
 
 
@@ -239,11 +244,24 @@ async def _get_request(maker, request_id: int) -> RetrainRequest:
         return row
 
 
+async def _confirm(maker, request_id: int, *, now: datetime = NOW) -> None:
+    """The manager's yes on the preview (what the page's confirm button does)."""
+    async with maker() as s:
+        codebook = await decisions.current_codebook(s)
+        await retraining.confirm(
+            s, request_id=request_id, user_id=None, codebook_version=codebook.version, now=now
+        )
+        await s.commit()
+
+
 async def _tick_until(job: ThemingJob, maker, request_id: int, *, max_ticks: int = 20) -> RetrainRequest:
-    """Run worker ticks until the request is finished (a condition, not a sleep)."""
+    """Run worker ticks until the request is finished (a condition, not a sleep), confirming
+    the preview when it is ready."""
     for _ in range(max_ticks):
         await job.tick()
         row = await _get_request(maker, request_id)
+        if row.status == RetrainStatus.READY:
+            await _confirm(maker, request_id)
         if row.status in (RetrainStatus.DONE, RetrainStatus.FAILED):
             return row
     raise AssertionError(f"request {request_id} still {row.status} after {max_ticks} ticks")
@@ -273,15 +291,28 @@ async def test_the_worker_carries_out_a_retrain_request_in_batches(settings, tmp
                 s, user=user, open_text_id=rows[0].id, theme_keys=["halsa"], now=NOW
             )
             await s.commit()
+        async with maker() as s:
+            before = {r.id: set(await _themes(s, r.id)) for r in rows}
         request = await _request(maker)
 
         clock.at = NOW.replace(hour=11)
-        assert await job.tick() == 2  # trains, re-queues all three, themes the first batch
+        assert await job.tick() == 0  # trains a candidate and compares: nothing is written
         row = await _get_request(maker, request.id)
-        assert row.status == RetrainStatus.THEMING and row.attempts == 1
-        assert row.started_at == clock.at and row.total == len(ANSWERS) and row.themed == 2
+        assert row.status == RetrainStatus.READY and row.attempts == 1 and row.started_at == clock.at
+        assert row.model_version != first_version and row.preview["total"] == len(ANSWERS)
+        assert 0 <= row.preview["changed"] <= len(ANSWERS)
+        assert job.model_info["model_version"] == first_version  # still the current model
+        async with maker() as s:
+            assert {r.id: set(await _themes(s, r.id)) for r in rows} == before
+        assert await job.tick() == 0  # a ready preview waits for the manager
+        assert (await _get_request(maker, request.id)).status == RetrainStatus.READY
+
+        await _confirm(maker, request.id, now=clock.at)
+        assert await job.tick() == 2  # makes the candidate current, re-queues all, first batch
+        row = await _get_request(maker, request.id)
+        assert row.status == RetrainStatus.THEMING and row.total == len(ANSWERS) and row.themed == 2
         assert row.model_version == job.model_info["model_version"] != first_version
-        assert job.model_info["trained"] and job.model_info["pid"] == first_pid  # the same pool
+        assert job.model_info["pid"] == first_pid  # the same pool
         assert job.more  # a full batch: the worker runs the job again on its next pass
 
         clock.at = NOW.replace(hour=12)
@@ -296,6 +327,9 @@ async def test_the_worker_carries_out_a_retrain_request_in_batches(settings, tmp
             assert set(await _themes(s, rows[0].id)) == {"halsa"}  # the manager's label wins
             stored = set(await s.scalars(sa.select(OpenTextTheme.theme_key).distinct()))
             assert "samverkan" not in stored and "fast_i_systemet" in stored  # merged stays merged
+            change = await retraining.current_model(s)
+            assert change.model_version == row.model_version and change.request_id == row.id
+            assert change.at == clock.at and change.changed == row.preview["changed"]
         assert await job.tick() == 0 and not job.more  # nothing left, no new training
         assert job.model_info["model_version"] == row.model_version
     finally:
@@ -390,7 +424,7 @@ async def test_a_request_left_running_by_a_killed_worker_is_resumed(settings) ->
         assert versions == {row.model_version}
     finally:
         executor.shutdown()
-        pool._state.update(model=None, model_dir=None)
+        pool._state.update(model=None, model_dir=None, other=None)
         await engine.dispose()
 
 
@@ -409,7 +443,7 @@ async def test_a_request_that_cannot_be_done_fails_with_a_swedish_reason(setting
         def broken(*args, **kwargs):
             raise ValueError("no labels")
 
-        monkeypatch.setattr(pool, "ensure_model", broken)
+        monkeypatch.setattr(pool, "train_candidate", broken)
         request = await _request(maker)
         await job.tick()
         row = await _get_request(maker, request.id)
@@ -432,7 +466,7 @@ async def test_a_request_that_cannot_be_done_fails_with_a_swedish_reason(setting
         assert row.status == RetrainStatus.FAILED and row.error == retraining.FAILED_INTERRUPTED_SV
     finally:
         executor.shutdown()
-        pool._state.update(model=None, model_dir=None)
+        pool._state.update(model=None, model_dir=None, other=None)
         await engine.dispose()
 
 
