@@ -9,7 +9,7 @@ which model the counts come from since when, for the report. The request's new s
 (``ready``, ``confirmed``, ``cancelled``) need no schema change: the column is a VARCHAR.
 
 Revision ID: 0601_theme_edits
-Revises: 0581_review_edits
+Revises: 0611_sso_lifecycle
 Create Date: 2026-12-07 23:29:37.216742
 """
 
@@ -22,7 +22,7 @@ import feedback.core.db
 
 
 revision: str = "0601_theme_edits"
-down_revision: str | Sequence[str] | None = "0581_review_edits"
+down_revision: str | Sequence[str] | None = "0611_sso_lifecycle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
