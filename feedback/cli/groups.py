@@ -11,10 +11,12 @@ def GROUPS() -> list[click.Command]:
     from feedback.cli.signals import signals
     from feedback.cli.sms import sms_window_command
     from feedback.cli.themes import themes
+    from feedback.cli.tokens import tokens
 
     commands.append(themes)
     commands.append(import_closures_command)
     commands.append(purge_command)
     commands.append(sms_window_command)
     commands.append(signals)
+    commands.append(tokens)
     return commands

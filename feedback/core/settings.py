@@ -24,6 +24,7 @@ PLACEHOLDER_VALUES = frozenset({DEV_SECRET_KEY, DEV_DATA_KEY, DEV_INDEX_KEY, "",
 
 SMS_GATEWAYS = ("console", "twilio", "fake")
 ENVIRONMENTS = ("development", "test", "production")
+API_RATE_WINDOWS = ("second", "minute", "hour", "day")
 
 
 class SettingsError(ValueError):
@@ -95,6 +96,9 @@ class Settings:
     login_lock_minutes: int = 15
     invitation_ttl_hours: int = 72
     start_worker_in_app: bool = False
+    # Integration API: calls per API key and window ("second", "minute", "hour" or "day").
+    api_rate_limit: int = 120
+    api_rate_window: str = "minute"
     dev_tools: bool = False  # time travel, dev phone page: only with the fake gateway in development
 
     @property
@@ -158,6 +162,8 @@ class Settings:
             invitation_ttl_hours=_int(environ, "FEEDBACK_INVITATION_TTL_HOURS", 72),
             start_worker_in_app=_bool(environ.get("FEEDBACK_WORKER_IN_APP"), False),
             dev_tools=_bool(environ.get("FEEDBACK_DEV_TOOLS"), False) and is_dev,
+            api_rate_limit=_int(environ, "FEEDBACK_API_RATE_LIMIT", 120),
+            api_rate_window=environ.get("FEEDBACK_API_RATE_WINDOW", "minute").strip().lower(),
         )
         settings.validate()
         return settings
@@ -175,6 +181,11 @@ class Settings:
                 raise SettingsError("FEEDBACK_INDEX_KEY must be set to a random value of 32+ characters")
             if self.sms_gateway == "fake":
                 raise SettingsError("the fake SMS gateway is for development only")
+        if self.api_rate_window not in API_RATE_WINDOWS or self.api_rate_limit < 1:
+            raise SettingsError(
+                "FEEDBACK_API_RATE_LIMIT must be 1 or more and FEEDBACK_API_RATE_WINDOW one of "
+                + ", ".join(API_RATE_WINDOWS)
+            )
         if self.sms_gateway == "twilio":
             missing = [
                 name

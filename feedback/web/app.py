@@ -19,6 +19,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
+from litestar.stores.memory import MemoryStore
 from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,6 +28,7 @@ from feedback.core.db import create_engine, session_factory
 from feedback.core.settings import Settings
 from feedback.devtools import clock as devclock
 from feedback.web.admin import AdminController
+from feedback.web.api_auth import ApiKeyOrSessionAuthMiddleware, bearer_components, rate_limit_config
 from feedback.web.api_closures import ClosuresApiController
 from feedback.web.auth import AuthController, InvitationController
 from feedback.web.banner import load_akut_banner
@@ -114,6 +116,8 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
     )
     session_auth = SessionAuth[Any, Any](
         retrieve_user_handler=retrieve_user,
+        # Also accepts a bearer API key on /api/... (and checks CSRF there itself).
+        authentication_middleware_class=ApiKeyOrSessionAuthMiddleware,
         session_backend_config=session_config,
         # Public machine endpoints; /metrics has its own loopback guard, webhooks verify signatures.
         exclude=["^/static/", "^/schema", "^/metrics", "^/health"],
@@ -180,10 +184,11 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
             collaborators=collaborators,
         ),
         middleware=[
-            PrometheusConfig(app_name="uppfoljning", prefix="uppfoljning", group_path=True).middleware
+            PrometheusConfig(app_name="uppfoljning", prefix="uppfoljning", group_path=True).middleware,
+            rate_limit_config(settings).middleware,
         ],
         on_app_init=[session_auth.on_app_init],
-        stores={"sessions": DatabaseStore(sessionmaker)},
+        stores={"sessions": DatabaseStore(sessionmaker), "api_rate_limit": MemoryStore()},
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="uppf_csrf",
@@ -193,7 +198,9 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
             exclude=[
                 "/webhooks/",
                 "/bench/",
-            ],  # signature-authenticated; /bench/ only with the benchmark flag
+                "/api/",
+            ],  # signature-authenticated; /bench/ only with the benchmark flag; /api/ checks CSRF
+            # for session callers in feedback.web.api_auth (a bearer key needs none)
         ),
         template_config=_template_config(),
         openapi_config=OpenAPIConfig(
@@ -201,6 +208,7 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
             version="1",
             path="/schema",
             render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+            components=bearer_components(),
         ),
         exception_handlers={Exception: handle_exception},
         before_request=load_akut_banner,
