@@ -74,8 +74,11 @@ class ApiKeyOrSessionAuthMiddleware(SessionAuthMiddleware):
     async def _authenticate_key(
         self, connection: ASGIConnection[Any, Any, Any, Any], key: str
     ) -> AuthenticationResult:
-        # A key call has no session: Empty makes the session middleware store and send nothing.
-        connection.scope["session"] = Empty
+        # A key call opens no session: without a session cookie, Empty keeps the session
+        # middleware from storing a new one. A browser's own session (a cookie sent along) is
+        # left as it is; it is not used for this call.
+        if not connection.cookies.get(self._session_cookie(connection)):
+            connection.scope["session"] = Empty
         app = connection.app
         async with app.state.sessionmaker() as db:
             try:
@@ -86,6 +89,10 @@ class ApiKeyOrSessionAuthMiddleware(SessionAuthMiddleware):
         if principal.scope is TokenScope.READ and connection.scope["method"] not in SAFE_METHODS:
             raise Forbidden(READ_ONLY_SV)
         return AuthenticationResult(user=principal.user, auth=principal)
+
+    @staticmethod
+    def _session_cookie(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        return str(connection.app.state.session_cookie)
 
 
 def _check_csrf(connection: ASGIConnection[Any, Any, Any, Any]) -> None:

@@ -28,8 +28,10 @@ from feedback.core.db import create_engine, session_factory
 from feedback.core.settings import Settings
 from feedback.devtools import clock as devclock
 from feedback.web.admin import AdminController
+from feedback.web.admin_audit import AuditLogController
 from feedback.web.api_auth import ApiKeyOrSessionAuthMiddleware, bearer_components, rate_limit_config
 from feedback.web.api_closures import ClosuresApiController
+from feedback.web.api_tokens import ApiTokensController
 from feedback.web.auth import AuthController, InvitationController
 from feedback.web.banner import load_akut_banner
 from feedback.web.caseworker.cases import CasesController
@@ -154,6 +156,8 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
         InvitationController,
         AdminController,
         ErasureController,
+        AuditLogController,
+        ApiTokensController,
         *PANEL_ROUTES,
         *THEME_ROUTES,
         *REPORT_ROUTES,
@@ -225,4 +229,5 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
     app.state.sessionmaker = sessionmaker
     app.state.db_config = db_config  # the akut banner reads through the request's own session
     app.state.clock = clock
+    app.state.session_cookie = session_config.key  # the API key middleware leaves it alone
     return app

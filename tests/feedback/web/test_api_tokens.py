@@ -223,3 +223,41 @@ def test_cli_creates_a_key_once_and_revokes_it(settings: Settings) -> None:
             await engine.dispose()
 
     assert asyncio.run(state()) == (TokenScope.WRITE, True)
+
+
+async def test_the_admin_page_makes_a_key_shown_once_and_revokes_it(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession
+) -> None:
+    from tests.helpers import form_post
+
+    unit = await make_unit(db_session)
+    admin = await make_user(db_session, Role.ADMIN, [])
+    await login(client, admin)
+    refused = await form_post(
+        client, "/admin/api-nycklar/", {"name": "Fel namn!", "scope": "read", "units": str(unit.id)}
+    )
+    assert refused.status_code == 400 and "Namnet ska vara" in refused.text
+    no_unit = await form_post(client, "/admin/api-nycklar/", {"name": "procapita", "scope": "read"})
+    assert no_unit.status_code == 400 and "minst en enhet" in no_unit.text
+
+    made = await form_post(
+        client, "/admin/api-nycklar/", {"name": "procapita", "scope": "write", "units": str(unit.id)}
+    )
+    assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+    key = made.text.split('id="issued-key" type="text" readonly value="')[1].split('"')[0]
+    assert key.startswith("uppf_")
+    listing = await client.get("/admin/api-nycklar/")
+    assert key not in listing.text and "procapita" in listing.text and "Aldrig" in listing.text
+
+    client_with_key = await client.get("/api/closures", headers=_bearer(key))
+    assert client_with_key.status_code == 200
+    token = await db_session.scalar(sa.select(ApiToken))
+    assert token is not None
+    revoked = await form_post(client, f"/admin/api-nycklar/{token.id}/aterkalla", {}, follow_redirects=False)
+    assert revoked.status_code == 303, revoked.text
+    await db_session.refresh(token)
+    assert token.revoked_at is not None, revoked.headers
+    client.cookies.clear()
+    assert (await client.get("/api/closures", headers=_bearer(key))).status_code == 401
+    audited = await db_session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "api_token.revoke"))
+    assert audited is not None and audited.actor_id == admin.id and key not in str(audited.detail)
