@@ -43,6 +43,7 @@ from feedback.web.dev_phone import DevPhoneController
 from feedback.web.erasure import ErasureController
 from feedback.web.errors import handle_exception
 from feedback.web.panel import ROUTES as PANEL_ROUTES
+from feedback.web.register_extract import RegisterExtractController
 from feedback.web.reports import ROUTES as REPORT_ROUTES
 from feedback.web.reports_api import ROUTES as REPORT_API_ROUTES
 from feedback.web.reviews import ROUTES as REVIEW_ROUTES
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
         ErasureController,
         AuditLogController,
         ApiTokensController,
+        RegisterExtractController,
         *PANEL_ROUTES,
         *THEME_ROUTES,
         *REPORT_ROUTES,
