@@ -52,6 +52,7 @@ from feedback.web.session_store import DatabaseStore
 from feedback.web.session_user import retrieve_user
 from feedback.web.system import MetricsController, health
 from feedback.web.themes import ROUTES as THEME_ROUTES
+from feedback.web.unit_settings import UnitSettingsController
 from feedback.wiring import NO_COLLABORATORS, Collaborators, inbound_handler, start_messaging, stop_messaging
 from notifications.webhooks import TwilioWebhookController, bare_benchmark_endpoint
 
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
         AuditLogController,
         ApiTokensController,
         RegisterExtractController,
+        UnitSettingsController,
         *PANEL_ROUTES,
         *THEME_ROUTES,
         *REPORT_ROUTES,
