@@ -27,6 +27,7 @@ from feedback.core.clock import Clock, OffsetClock, SystemClock
 from feedback.core.db import create_engine, session_factory
 from feedback.core.settings import Settings
 from feedback.devtools import clock as devclock
+from feedback.web.accessibility import AccessibilityReportsController, StatementController
 from feedback.web.admin import AdminController
 from feedback.web.admin_audit import AuditLogController
 from feedback.web.api_auth import ApiKeyOrSessionAuthMiddleware, bearer_components, rate_limit_config
@@ -162,6 +163,8 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
         ApiTokensController,
         RegisterExtractController,
         UnitSettingsController,
+        StatementController,
+        AccessibilityReportsController,
         *PANEL_ROUTES,
         *THEME_ROUTES,
         *REPORT_ROUTES,
