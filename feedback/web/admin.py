@@ -38,6 +38,8 @@ class InviteForm(forms.Form):
 
 
 def _status(user: Any) -> str:
+    if user.role == Role.INTEGRATION:
+        return "Aktiv API-nyckel" if user.is_active else "API-nyckeln återkallad"
     if user.password_hash is None:
         return "Inbjuden, har inte valt lösenord"
     return "Aktiv" if user.is_active else "Avstängd"

@@ -67,7 +67,7 @@ class ApiKeyOrSessionAuthMiddleware(SessionAuthMiddleware):
             if key is not None:
                 return await self._authenticate_key(connection, key)
         result = await super().authenticate_request(connection)
-        if is_api(path) and connection.scope["method"] not in SAFE_METHODS:
+        if is_api(path) and _method(connection) not in SAFE_METHODS:
             _check_csrf(connection)
         return result
 
@@ -86,13 +86,17 @@ class ApiKeyOrSessionAuthMiddleware(SessionAuthMiddleware):
             except TokenRefused:
                 raise Unauthenticated(INVALID_KEY_SV) from None
             await db.commit()  # the last-use time
-        if principal.scope is TokenScope.READ and connection.scope["method"] not in SAFE_METHODS:
+        if principal.scope is TokenScope.READ and _method(connection) not in SAFE_METHODS:
             raise Forbidden(READ_ONLY_SV)
         return AuthenticationResult(user=principal.user, auth=principal)
 
     @staticmethod
     def _session_cookie(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         return str(connection.app.state.session_cookie)
+
+
+def _method(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return str(connection.scope.get("method", "GET"))
 
 
 def _check_csrf(connection: ASGIConnection[Any, Any, Any, Any]) -> None:

@@ -80,7 +80,7 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
     @get()
-    async def get(  # type: ignore[override]
+    async def get(
         self, sessionmaker: NamedDependency[Sessionmaker], clock: NamedDependency[AppClock]
     ) -> Response:
         """Litestar's HTTP metrics followed by the business gauges (counted per scrape).
