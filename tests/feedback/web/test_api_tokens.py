@@ -261,3 +261,13 @@ async def test_the_admin_page_makes_a_key_shown_once_and_revokes_it(
     assert (await client.get("/api/closures", headers=_bearer(key))).status_code == 401
     audited = await db_session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "api_token.revoke"))
     assert audited is not None and audited.actor_id == admin.id and key not in str(audited.detail)
+
+
+async def test_the_schema_documents_the_bearer_scheme_and_the_batch_endpoint(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    scheme = schema["components"]["securitySchemes"]["BearerToken"]
+    assert scheme["type"] == "http" and scheme["scheme"] == "bearer"
+    batch = schema["paths"]["/api/closures/batch"]["post"]
+    assert {"BearerToken": []} in batch["security"] and "idempotent" in batch["summary"]
