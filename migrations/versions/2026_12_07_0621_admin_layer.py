@@ -21,7 +21,6 @@ from alembic import op
 
 import feedback.core.db
 
-
 revision: str = "0621_admin_layer"
 down_revision: str | Sequence[str] | None = "0581_review_edits"
 branch_labels: str | Sequence[str] | None = None
