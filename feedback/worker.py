@@ -10,8 +10,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from feedback.core import heartbeat
 from feedback.core.db import create_engine, session_factory
 from feedback.core.dblock import is_lock_error
 from feedback.core.settings import Settings
@@ -83,6 +87,19 @@ def build_jobs(
     return jobs
 
 
+HEARTBEAT_EVERY_S = 30.0
+
+
+async def _beat(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Note a pass in which every job that ran succeeded (``worker_heartbeat``, read by /metrics)."""
+    try:
+        async with sessionmaker() as session:
+            await heartbeat.record(session, "worker", datetime.now(UTC))
+            await session.commit()
+    except Exception as exc:  # the heartbeat must never stop the worker; the gauge just ages
+        log.warning("worker heartbeat not saved: %s", type(exc).__name__)
+
+
 async def run_worker(
     settings: Settings, stop: asyncio.Event, collaborators: Collaborators = NO_COLLABORATORS
 ) -> None:
@@ -93,7 +110,9 @@ async def run_worker(
     loop = asyncio.get_running_loop()
     log.info("worker started with jobs: %s", ", ".join(job.name for job in jobs))
     try:
+        last_beat = -HEARTBEAT_EVERY_S
         while not stop.is_set():
+            ran = failed = False
             for job in jobs:
                 if stop.is_set():
                     break
@@ -101,13 +120,18 @@ async def run_worker(
                     continue
                 try:
                     await job.run()
+                    ran = True
                 except Exception as exc:  # one failing job must not stop the others; it is retried
+                    failed = True
                     if is_lock_error(exc):  # a busy SQLite is weather, not a bug: no traceback
                         log.warning("worker job %s: database is locked; retried on the next pass", job.name)
                     else:
                         log.exception("worker job %s failed", job.name)
                 busy = job.busy is not None and job.busy()
                 next_run[job.name] = loop.time() + (0.0 if busy else job.interval_s)
+            if ran and not failed and loop.time() - last_beat >= HEARTBEAT_EVERY_S:
+                last_beat = loop.time()
+                await _beat(sessionmaker)
             wake = min(next_run.values(), default=loop.time() + 1.0) - loop.time()
             try:
                 await asyncio.wait_for(stop.wait(), timeout=max(0.05, min(wake, 1.0)))

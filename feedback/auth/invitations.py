@@ -35,7 +35,7 @@ from sqlalchemy.orm import selectinload
 
 from feedback.auth import services
 from feedback.auth.identity import CurrentUser
-from feedback.auth.models import Invitation, Membership, Role, User
+from feedback.auth.models import UNITLESS_ROLES, Invitation, Membership, Role, User
 from feedback.core import audit
 from feedback.core.db import rowcount, utcnow
 from feedback.core.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
@@ -113,8 +113,10 @@ async def create_invitation(
         role = Role(role)
     except ValueError as exc:
         raise InvalidInput("Okänd roll.", field="role") from exc
+    if role is Role.INTEGRATION:
+        raise InvalidInput("Tjänstekonton skapas på sidan API-nycklar, inte med en inbjudan.", field="role")
     all_units = list(dict.fromkeys([*([unit_id] if unit_id else []), *unit_ids]))
-    if role != Role.ADMIN and not all_units:
+    if role not in UNITLESS_ROLES and not all_units:
         raise InvalidInput("Välj minst en enhet.", field="units")
     _check_permission(invited_by, role, all_units)
     for unit in all_units:

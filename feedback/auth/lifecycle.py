@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth import invitations, services
 from feedback.auth.identity import CurrentUser
-from feedback.auth.models import ROLE_LABELS_SV, Invitation, Membership, Role, User
+from feedback.auth.models import ROLE_LABELS_SV, UNITLESS_ROLES, Invitation, Membership, Role, User
 from feedback.core import audit
 from feedback.core.errors import Conflict, InvalidInput
 
@@ -124,10 +124,12 @@ async def set_role(
     user = await services.get_user(session, user_id)
     if new_role == user.role:
         return user
+    if Role.INTEGRATION in (new_role, user.role):  # a service account lives and dies with its key
+        raise InvalidInput("Ett tjänstekonto (API) byter inte roll. Skapa eller återkalla en API-nyckel.", field="role")
     _not_self(by, user)
     if user.role == Role.ADMIN:
         await _keep_an_admin(session, user)
-    if new_role != Role.ADMIN and not user.memberships:
+    if new_role not in UNITLESS_ROLES and not user.memberships:
         raise InvalidInput(
             f"Ge personen minst en enhet innan rollen blir {ROLE_LABELS_SV[new_role].lower()}.",
             field="role",

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from feedback.auth.models import Membership, Role, Unit, User
+from feedback.auth.models import UNITLESS_ROLES, Membership, Role, Unit, User
 from feedback.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from feedback.core.db import utcnow
 from feedback.core.errors import Conflict, InvalidInput, NotFound
@@ -86,7 +86,7 @@ async def create_user(
         raise InvalidInput("Okänd roll.", field="role") from exc
     if await session.scalar(sa.select(User.id).where(User.email == email)):
         raise Conflict("Det finns redan en användare med den e-postadressen.", field="email")
-    if role != Role.ADMIN and not unit_ids:
+    if role not in UNITLESS_ROLES and not unit_ids:
         raise InvalidInput("Välj minst en enhet.", field="units")
     user = User(email=email, display_name=display_name.strip() or email, role=role)
     if password is not None:

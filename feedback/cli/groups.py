@@ -13,6 +13,7 @@ def GROUPS() -> list[click.Command]:
     from feedback.cli.sms import sms_window_command
     from feedback.cli.texts import texts
     from feedback.cli.themes import themes
+    from feedback.cli.tokens import tokens
 
     commands.append(themes)
     commands.append(import_closures_command)
@@ -21,4 +22,5 @@ def GROUPS() -> list[click.Command]:
     commands.append(signals)
     commands.append(sso)
     commands.append(texts)
+    commands.append(tokens)
     return commands

@@ -25,6 +25,12 @@ class InvalidInput(DomainError):
     status_code = 400
 
 
+class Unauthenticated(DomainError):
+    """No valid credentials (an unknown or revoked API key)."""
+
+    status_code = 401
+
+
 class NotFound(DomainError):
     status_code = 404
 

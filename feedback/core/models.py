@@ -30,3 +30,16 @@ class AuditEvent(Base):
     reason: Mapped[str] = mapped_column(sa.String(500), default="")
     client_ip: Mapped[str | None] = mapped_column(sa.String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class WorkerHeartbeat(Base):
+    """When the worker last finished a pass with no failing job (``/metrics`` reads it).
+
+    Why a table: the worker is another process; the web app's metrics endpoint can only learn
+    that the worker is alive from the database they share.
+    """
+
+    __tablename__ = "worker_heartbeat"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    last_success_at: Mapped[datetime]

@@ -24,6 +24,7 @@ PLACEHOLDER_VALUES = frozenset({DEV_SECRET_KEY, DEV_DATA_KEY, DEV_INDEX_KEY, "",
 
 SMS_GATEWAYS = ("console", "twilio", "fake")
 ENVIRONMENTS = ("development", "test", "production")
+API_RATE_WINDOWS = ("second", "minute", "hour", "day")
 
 
 class SettingsError(ValueError):
@@ -95,6 +96,9 @@ class Settings:
     login_lock_minutes: int = 15
     invitation_ttl_hours: int = 72
     start_worker_in_app: bool = False
+    # Integration API: calls per API key and window ("second", "minute", "hour" or "day").
+    api_rate_limit: int = 120
+    api_rate_window: str = "minute"
     dev_tools: bool = False  # time travel, dev phone page: only with the fake gateway in development
     # Staff sign-in. Local passwords: on for the demo; a real deployment turns them off and uses
     # the municipality's OpenID Connect provider (panel members always use their own password).
@@ -176,6 +180,8 @@ class Settings:
             oidc_client_secret=environ.get("FEEDBACK_OIDC_CLIENT_SECRET", ""),
             oidc_scopes=environ.get("FEEDBACK_OIDC_SCOPES", "").strip() or "openid email profile",
             oidc_groups_claim=environ.get("FEEDBACK_OIDC_GROUPS_CLAIM", "").strip() or "groups",
+            api_rate_limit=_int(environ, "FEEDBACK_API_RATE_LIMIT", 120),
+            api_rate_window=environ.get("FEEDBACK_API_RATE_WINDOW", "minute").strip().lower(),
         )
         settings.validate()
         return settings
@@ -201,6 +207,11 @@ class Settings:
             raise SettingsError("FEEDBACK_OIDC_ISSUER must be an https:// URL in production")
         if not self.local_passwords and not self.oidc_enabled:
             raise SettingsError("FEEDBACK_LOCAL_PASSWORDS=0 needs single sign-on (FEEDBACK_OIDC_ISSUER …)")
+        if self.api_rate_window not in API_RATE_WINDOWS or self.api_rate_limit < 1:
+            raise SettingsError(
+                "FEEDBACK_API_RATE_LIMIT must be 1 or more and FEEDBACK_API_RATE_WINDOW one of "
+                + ", ".join(API_RATE_WINDOWS)
+            )
         if self.sms_gateway == "twilio":
             missing = [
                 name

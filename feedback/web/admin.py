@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.auth import invitations, services
 from feedback.auth.identity import CurrentUser
 from feedback.auth.lifecycle import NO_LOCAL_PASSWORDS_SV, local_password_allowed
-from feedback.auth.models import ROLE_LABELS_SV, Role
+from feedback.auth.models import PERSON_ROLES, ROLE_LABELS_SV, Role
 from feedback.core.clock import Clock
 from feedback.core.errors import Conflict
 from feedback.core.settings import Settings
@@ -91,6 +91,7 @@ class AdminController(Controller):
             "users": await services.list_users(db_session),
             "units": await services.list_units(db_session),
             "roles": ROLE_LABELS_SV,
+            "role_choices": {role: ROLE_LABELS_SV[role] for role in PERSON_ROLES},
             "status_of": _status,
             **forms.NO_ERRORS,
             "form": {},

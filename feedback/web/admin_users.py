@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth import lifecycle, services
 from feedback.auth.identity import CurrentUser
-from feedback.auth.models import ROLE_LABELS_SV, Role, User
+from feedback.auth.models import PERSON_ROLES, ROLE_LABELS_SV, Role, User
 from feedback.auth.sso import mapping
 from feedback.auth.sso.models import ExternalIdentity
 from feedback.core.settings import Settings
@@ -42,6 +42,8 @@ MAPPING_NOTICES_SV = {"skapad": "Kopplingen är sparad.", "borttagen": "Koppling
 
 def account_status(user: User) -> str:
     """The one Swedish status word the list and the account page show."""
+    if user.role == Role.INTEGRATION:  # a service account: its state is its API key's
+        return "Aktiv API-nyckel" if user.is_active else "API-nyckeln återkallad"
     if user.deactivated_at is not None:
         return "Avstängd"
     if user.password_hash is None and user.last_login_at is None:
@@ -88,7 +90,7 @@ class AdminUserController(Controller):
             "status": account_status(account),
             "sso_linked": bool(sso_linked),
             "units": await services.list_units(db_session),
-            "roles": {r: ROLE_LABELS_SV[r] for r in Role if r in ROLE_LABELS_SV},
+            "roles": {r: ROLE_LABELS_SV[r] for r in PERSON_ROLES},
             "notice": None,
             "invitation": None,
             **forms.NO_ERRORS,

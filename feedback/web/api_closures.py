@@ -1,9 +1,11 @@
-"""`POST /api/closures`, `GET /api/closures`, `GET /api/closures/{id}` (JSON, session-authenticated).
+"""`POST /api/closures`, `POST /api/closures/batch`, `GET /api/closures`, `GET /api/closures/{id}`.
 
 Thin: parse (msgspec schemas in surveys.closures.schemas, so /schema documents them), call the
-closures service, convert. Errors are ProblemDetails via feedback.core.errors (401 without a session,
-403 for the wrong role or a unit outside the caller's, 400/409 for refused input). A POST with
-the session cookie also needs the CSRF header ``x-csrftoken`` like any browser form.
+closures service, convert. Errors are ProblemDetails via feedback.core.errors (401 without a session
+or with an unknown/revoked key, 403 for the wrong role, a read-only key writing or a unit outside
+the caller's, 400/409 for refused input). Callers: a caseworker's browser session (a POST also
+needs the CSRF header ``x-csrftoken``) or a case system's API key (``Authorization: Bearer``, see
+feedback.web.api_auth), whose units are the key's.
 """
 
 from __future__ import annotations
@@ -22,12 +24,17 @@ from feedback.auth.models import Role, Unit
 from feedback.auth.scope import FORBIDDEN_SV
 from feedback.core.errors import Forbidden
 from feedback.core.settings import Settings
+from feedback.web.api_auth import API_SECURITY
 from feedback.web.dependencies import AppClock
 from feedback.web.guards import requires_role
 from surveys.closures import queries
 from surveys.closures import service as closures
 from surveys.closures.contact import VaultPhoneProtector
+from surveys.closures.importer import ParsedFile, ParsedRow, import_closures
 from surveys.closures.schemas import (
+    BatchRejection,
+    ClosureBatch,
+    ClosureBatchResult,
     ClosureCreate,
     ClosureCreated,
     ClosureDetailOut,
@@ -81,6 +88,21 @@ def detail_out(detail: queries.ClosureDetail) -> ClosureDetailOut:
     )
 
 
+def closure_input(data: ClosureCreate) -> ClosureInput:
+    return ClosureInput(
+        client_ref=data.client_ref,
+        closed_on=data.closed_on,
+        reason=data.reason,
+        phone=data.phone,
+        language=data.language,
+        consent_on=data.consent_on,
+        consent_channel=data.consent_channel,
+        consent_given_by=data.consent_given_by,
+        do_not_contact=data.do_not_contact,
+        protected_identity=data.protected_identity,
+    )
+
+
 async def _unit_id(session: AsyncSession, raw: str, allowed: frozenset[uuid.UUID]) -> uuid.UUID:
     """A unit code (or id) the caller belongs to; anything else is 403 (no existence oracle)."""
     value = raw.strip()
@@ -96,11 +118,12 @@ async def _unit_id(session: AsyncSession, raw: str, allowed: frozenset[uuid.UUID
 class ClosuresApiController(Controller):
     path = "/api/closures"
     tags = ["closures"]  # noqa: RUF012 - read by Litestar
-    guards = [requires_role(Role.CASEWORKER, Role.MANAGER)]  # noqa: RUF012 - read by Litestar
+    guards = [requires_role(Role.CASEWORKER, Role.MANAGER, Role.INTEGRATION)]  # noqa: RUF012 - read by Litestar
+    security = API_SECURITY  # read by Litestar; the session cookie is documented app-wide
 
     @post(
         "/",
-        guards=[requires_role(Role.CASEWORKER)],
+        guards=[requires_role(Role.CASEWORKER, Role.INTEGRATION)],
         summary="Register a closure (idempotent on unit + client_ref + closed_on)",
         description="201 when a closure was created, 200 when it existed (changed says whether "
         "contact data or the reason changed). A client_ref that looks like a personnummer is "
@@ -118,18 +141,7 @@ class ClosuresApiController(Controller):
         registration = await closures.register_closure(
             db_session,
             unit_id=unit_id,
-            data=ClosureInput(
-                client_ref=data.client_ref,
-                closed_on=data.closed_on,
-                reason=data.reason,
-                phone=data.phone,
-                language=data.language,
-                consent_on=data.consent_on,
-                consent_channel=data.consent_channel,
-                consent_given_by=data.consent_given_by,
-                do_not_contact=data.do_not_contact,
-                protected_identity=data.protected_identity,
-            ),
+            data=closure_input(data),
             phones=VaultPhoneProtector(settings),
             actor_id=user.id,
             now=clock.now(),
@@ -141,6 +153,53 @@ class ClosuresApiController(Controller):
         )
         await db_session.commit()
         return Response(body, status_code=201 if registration.created else 200, headers=NO_STORE)
+
+    @post(
+        "/batch",
+        guards=[requires_role(Role.CASEWORKER, Role.INTEGRATION)],
+        status_code=200,
+        summary="Register a batch of closures (idempotent on unit + client_ref + closed_on)",
+        description="Up to 1000 closures in one call, for a case system's nightly export. Each "
+        "item is registered on its own: a refused item is listed in `rejected` (with its 1-based "
+        "`row` and a Swedish reason) and does not stop the others. Sending the same batch again "
+        "creates nothing (`unchanged`). Every item's `unit` must be one of the caller's units. "
+        "A client_ref that looks like a personnummer is refused and never stored or echoed.",
+    )
+    async def batch(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser],
+        clock: NamedDependency[AppClock],
+        data: JSONBody[ClosureBatch],
+    ) -> Response[ClosureBatchResult]:
+        units = await db_session.execute(sa.select(Unit.id, Unit.code).where(Unit.id.in_(user.unit_ids)))
+        by_code = {code.lower(): unit_id for unit_id, code in units}
+        by_code.update({str(unit_id): unit_id for unit_id in user.unit_ids})
+        parsed = ParsedFile(
+            rows=[ParsedRow(row, item.unit.strip().lower(), closure_input(item))
+                  for row, item in enumerate(data.closures, start=1)]
+        )  # fmt: skip
+        report = await import_closures(
+            db_session,
+            parsed,
+            default_unit_id=None,
+            units_by_code=by_code,
+            phones=VaultPhoneProtector(settings),
+            actor_id=user.id,
+            now=clock.now(),
+            min_gap_days=settings.contact_min_gap_days,
+        )
+        await db_session.commit()
+        body = ClosureBatchResult(
+            rows=report.rows,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            rejected=[BatchRejection(row=r.line, message=r.reason, client_ref=r.ref)
+                      for r in report.rejected],
+        )  # fmt: skip
+        return Response(body, headers=NO_STORE)
 
     @get("/", summary="Closures in my units, newest first, with the next follow-up")
     async def index(

@@ -19,6 +19,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
+from litestar.stores.memory import MemoryStore
 from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,9 +28,13 @@ from feedback.core.clock import Clock, OffsetClock, SystemClock
 from feedback.core.db import create_engine, session_factory
 from feedback.core.settings import Settings
 from feedback.devtools import clock as devclock
+from feedback.web.accessibility import AccessibilityReportsController, StatementController
 from feedback.web.admin import AdminController
 from feedback.web.admin_users import AdminSsoController, AdminUserController
+from feedback.web.admin_audit import AuditLogController
+from feedback.web.api_auth import ApiKeyOrSessionAuthMiddleware, bearer_components, rate_limit_config
 from feedback.web.api_closures import ClosuresApiController
+from feedback.web.api_tokens import ApiTokensController
 from feedback.web.auth import AuthController, InvitationController
 from feedback.web.banner import load_akut_banner
 from feedback.web.caseworker.cases import CasesController
@@ -41,6 +46,7 @@ from feedback.web.dev_phone import DevPhoneController
 from feedback.web.erasure import ErasureController
 from feedback.web.errors import handle_exception
 from feedback.web.panel import ROUTES as PANEL_ROUTES
+from feedback.web.register_extract import RegisterExtractController
 from feedback.web.reports import ROUTES as REPORT_ROUTES
 from feedback.web.reports_api import ROUTES as REPORT_API_ROUTES
 from feedback.web.reviews import ROUTES as REVIEW_ROUTES
@@ -51,6 +57,7 @@ from feedback.web.sso import SsoController
 from feedback.web.system import MetricsController, health
 from feedback.web.texts import TextCatalogueController
 from feedback.web.themes import ROUTES as THEME_ROUTES
+from feedback.web.unit_settings import UnitSettingsController
 from feedback.wiring import NO_COLLABORATORS, Collaborators, inbound_handler, start_messaging, stop_messaging
 from notifications.webhooks import TwilioWebhookController, bare_benchmark_endpoint
 
@@ -118,6 +125,8 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
     )
     session_auth = SessionAuth[Any, Any](
         retrieve_user_handler=retrieve_user,
+        # Also accepts a bearer API key on /api/... (and checks CSRF there itself).
+        authentication_middleware_class=ApiKeyOrSessionAuthMiddleware,
         session_backend_config=session_config,
         # Public machine endpoints; /metrics has its own loopback guard, webhooks verify signatures.
         exclude=["^/static/", "^/schema", "^/metrics", "^/health"],
@@ -158,6 +167,12 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
         SsoController,
         ErasureController,
         TextCatalogueController,
+        AuditLogController,
+        ApiTokensController,
+        RegisterExtractController,
+        UnitSettingsController,
+        StatementController,
+        AccessibilityReportsController,
         *PANEL_ROUTES,
         *THEME_ROUTES,
         *REPORT_ROUTES,
@@ -188,10 +203,11 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
             collaborators=collaborators,
         ),
         middleware=[
-            PrometheusConfig(app_name="uppfoljning", prefix="uppfoljning", group_path=True).middleware
+            PrometheusConfig(app_name="uppfoljning", prefix="uppfoljning", group_path=True).middleware,
+            rate_limit_config(settings).middleware,
         ],
         on_app_init=[session_auth.on_app_init],
-        stores={"sessions": DatabaseStore(sessionmaker)},
+        stores={"sessions": DatabaseStore(sessionmaker), "api_rate_limit": MemoryStore()},
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="uppf_csrf",
@@ -201,7 +217,9 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
             exclude=[
                 "/webhooks/",
                 "/bench/",
-            ],  # signature-authenticated; /bench/ only with the benchmark flag
+                "/api/",
+            ],  # signature-authenticated; /bench/ only with the benchmark flag; /api/ checks CSRF
+            # for session callers in feedback.web.api_auth (a bearer key needs none)
         ),
         template_config=_template_config(),
         openapi_config=OpenAPIConfig(
@@ -209,6 +227,7 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
             version="1",
             path="/schema",
             render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+            components=bearer_components(),
         ),
         exception_handlers={Exception: handle_exception},
         before_request=load_akut_banner,
@@ -235,4 +254,5 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
         if settings.oidc_enabled
         else None
     )
+    app.state.session_cookie = session_config.key  # the API key middleware leaves it alone
     return app

@@ -29,6 +29,7 @@ START_PAGES = {
     Role.MANAGER: "home/manager.html",
     Role.CASEWORKER: "home/caseworker.html",
     Role.PANEL_MEMBER: "home/panel_member.html",
+    Role.AUDITOR: "home/auditor.html",
 }
 
 

@@ -26,7 +26,7 @@ from feedback.web.auth import client_ip
 from feedback.web.dependencies import AppClock
 from feedback.web.guards import requires_role
 from surveys.closures.erasure import erase_client, find_client
-from surveys.closures.models import Closure
+from surveys.closures.models import REASON_LABELS_SV, Closure
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
@@ -46,7 +46,7 @@ class ErasureController(Controller):
 
     async def _page(self, session: AsyncSession, *, status_code: int = 200, **context: Any) -> Template:
         base = {"units": await services.list_units(session), "form": {}, "found": None,
-                "closures": [], **forms.NO_ERRORS, "done": None}  # fmt: skip
+                "closures": [], **forms.NO_ERRORS, "done": None, "reasons": REASON_LABELS_SV}  # fmt: skip
         return Template(
             "admin/erasure.html", context={**base, **context}, status_code=status_code, headers=NO_STORE
         )

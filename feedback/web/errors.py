@@ -62,6 +62,12 @@ BUSY_MESSAGES_SV = {
         "färdigt. Kontrollera resultatet innan du skickar något igen."
     ),
 }
+# Litestar's own English refusals, said in Swedish (no English key may reach a Swedish page).
+CSRF_FAILED_SV = (
+    "Formuläret kunde inte tas emot: sidan har varit öppen för länge eller skickades från en annan "
+    "flik. Ladda om sidan och försök igen."
+)
+LITESTAR_DETAILS_SV = {"CSRF token verification failed": CSRF_FAILED_SV}
 SESSION_SCOPE_KEY = "_sqlalchemy_db_session"  # where advanced-alchemy keeps the request's session
 
 MACHINE_PREFIXES = ("/api", "/webhooks", "/health", "/metrics", "/schema")
@@ -139,7 +145,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         detail = GENERIC_MESSAGES_SV.get(status) or (exc.detail if status < 500 else GENERIC_MESSAGES_SV[500])
         extra = None
         if status == 403 and exc.detail and exc.detail != "Forbidden":
-            detail = exc.detail
+            detail = LITESTAR_DETAILS_SV.get(exc.detail, exc.detail)
     elif isinstance(exc, DatabaseBusyError) or is_lock_error(exc):
         status, detail, extra = 503, busy_message(request, exc), None
         log.warning("database busy on %s %s: answered 503", request.method, request.url.path)

@@ -116,7 +116,7 @@ async def record_answer(
             "follow_up_id": follow_up.id,
             "trigger": CaseTrigger.LOW_SCORE,
             "source": mode.value,
-            "summary": f"Svarade 1 på frågan {question.key} ({question.position}).",
+            "summary": low_score_summary(question.position, question.phone_prompt),
             "now": now,
         }
         if join_open_case:
@@ -125,6 +125,17 @@ async def record_answer(
             cases.append(await open_case(session, **case_args))
     await session.flush()
     return answer, cases
+
+
+def low_score_summary(position: int, prompt: str) -> str:
+    """The case summary in the caseworker's Swedish: the question as it is read out, never its
+    internal key ("respect (3)" was shown before)."""
+    question = prompt.strip().rstrip("?.")
+    if question.endswith(" 1 till 5"):
+        question = question[: -len(" 1 till 5")].rstrip("?. ")
+    if not question:
+        return f"Svarade 1 (lägsta) på fråga {position}."
+    return f"Svarade 1 (lägsta) på fråga {position}: {question}?"
 
 
 async def answers_for(session: AsyncSession, follow_up_id: uuid.UUID) -> list[Answer]:

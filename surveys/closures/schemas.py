@@ -175,3 +175,23 @@ class ClosurePage(msgspec.Struct, kw_only=True):
     limit: int
     offset: int
     items: list[ClosureOut]
+
+
+class ClosureBatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``POST /api/closures/batch``: up to 1000 closures, each as for ``POST /api/closures``."""
+
+    closures: Annotated[list[ClosureCreate], msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class BatchRejection(msgspec.Struct, kw_only=True):
+    row: int
+    message: str
+    client_ref: str
+
+
+class ClosureBatchResult(msgspec.Struct, kw_only=True):
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: list[BatchRejection]

@@ -73,8 +73,15 @@ def _config(settings: Settings) -> MachineConfig:
     return MachineConfig(reminder_after=timedelta(hours=settings.sms_reminder_hours))
 
 
-def _sender_name(settings: Settings) -> str:
-    return settings.sms_sender_name
+# The unit table belongs to feedback.auth, a layer above surveys: read its one column through a
+# lightweight table clause instead of importing the model.
+_UNIT = sa.table("unit", sa.column("id", sa.Uuid()), sa.column("sms_sender_name", sa.String()))
+
+
+async def _sender_name(session: AsyncSession, settings: Settings, unit_id: uuid.UUID) -> str:
+    """How the SMS names its sender: the unit's own name (unit settings page) or the default."""
+    own = await session.scalar(sa.select(_UNIT.c.sms_sender_name).where(_UNIT.c.id == unit_id))
+    return own or settings.sms_sender_name
 
 
 def _state(conv: Conversation) -> machine.State:
@@ -188,6 +195,7 @@ async def _apply(
 
     _store_state(conv, outcome.state)
     follow_up = await _follow_up(session, conv.follow_up_id)
+    sender: str | None = None
     questions = {q.key: q for q in questionnaire.questions}
     catalogue = await texts.load(session) if outcome.effects else None
     for effect in outcome.effects:
@@ -198,7 +206,9 @@ async def _apply(
             if phone is None:
                 continue  # contact data erased meanwhile: nothing can be sent
             resolved = _text(catalogue, questionnaire, conv.language, effect.text_key)
-            body = fill_placeholders(resolved.body, {"kommun": _sender_name(settings)})
+            if sender is None:
+                sender = await _sender_name(session, settings, follow_up.unit_id)
+            body = fill_placeholders(resolved.body, {"kommun": sender})
             outbox_id = await enqueue(
                 session,
                 idempotency_key=f"conv:{conv.id}:{effect.step}:{effect.text_key}:{effect.attempt}",

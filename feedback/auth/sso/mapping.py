@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth import services
 from feedback.auth.identity import CurrentUser
-from feedback.auth.models import Role
+from feedback.auth.models import PERSON_ROLES, Role
 from feedback.auth.sso.models import SsoRoleMapping, SsoRoleMappingUnit
 from feedback.core import audit
 from feedback.core.errors import Conflict, InvalidInput, NotFound
@@ -28,8 +28,9 @@ ROLE_PRECEDENCE: tuple[Role, ...] = (Role.ADMIN, Role.MANAGER, Role.CASEWORKER)
 
 
 def staff_roles() -> list[Role]:
-    """Roles a mapping may give: every role except panel member (clients have no staff account)."""
-    return [r for r in Role if r != Role.PANEL_MEMBER]
+    """Roles a mapping may give: people's roles except panel member (clients have no staff
+    account); never a service account, which only an admin creates with its API key."""
+    return [r for r in PERSON_ROLES if r != Role.PANEL_MEMBER]
 
 
 def _rank(role: Role) -> int:
