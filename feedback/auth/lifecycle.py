@@ -125,7 +125,9 @@ async def set_role(
     if new_role == user.role:
         return user
     if Role.INTEGRATION in (new_role, user.role):  # a service account lives and dies with its key
-        raise InvalidInput("Ett tjänstekonto (API) byter inte roll. Skapa eller återkalla en API-nyckel.", field="role")
+        raise InvalidInput(
+            "Ett tjänstekonto (API) byter inte roll. Skapa eller återkalla en API-nyckel.", field="role"
+        )
     _not_self(by, user)
     if user.role == Role.ADMIN:
         await _keep_an_admin(session, user)

@@ -113,7 +113,9 @@ def users() -> None:
 
 @users.command("create")
 @click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "manager", "caseworker", "panel_member", "auditor"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "manager", "caseworker", "panel_member", "auditor"])
+)
 @click.option("--unit", "units", multiple=True, help="Unit code (repeat for several units).")
 @click.option("--name", default="", help="Display name.")
 @click.option("--password", default=None, help="Password; prompted when omitted.")
@@ -140,7 +142,9 @@ def users_create(
 
 @users.command("invite")
 @click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "manager", "caseworker", "panel_member", "auditor"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "manager", "caseworker", "panel_member", "auditor"])
+)
 @click.option("--unit", "unit", default=None, help="Unit code (required except for admins).")
 @click.option("--hours", default=None, type=int, help="How long the link works (default from settings).")
 @click.pass_obj

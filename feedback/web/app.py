@@ -30,8 +30,8 @@ from feedback.core.settings import Settings
 from feedback.devtools import clock as devclock
 from feedback.web.accessibility import AccessibilityReportsController, StatementController
 from feedback.web.admin import AdminController
-from feedback.web.admin_users import AdminSsoController, AdminUserController
 from feedback.web.admin_audit import AuditLogController
+from feedback.web.admin_users import AdminSsoController, AdminUserController
 from feedback.web.api_auth import ApiKeyOrSessionAuthMiddleware, bearer_components, rate_limit_config
 from feedback.web.api_closures import ClosuresApiController
 from feedback.web.api_tokens import ApiTokensController
