@@ -16,7 +16,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.models import Unit
+from feedback.core.clock import STOCKHOLM
 from feedback.core.db import dialect_name
 from feedback.core.errors import Forbidden
 from feedback.reports import survey_sections
@@ -142,7 +143,10 @@ def open_text_conditions(filters: ReportFilters, units: list[uuid.UUID] | None) 
 
 
 def period_expr(session: AsyncSession, granularity: str) -> Any:
-    """yyyymm or yyyyq as an integer, in Stockholm time on PostgreSQL (UTC on SQLite)."""
+    """yyyymm or yyyyq as an integer, in Stockholm time on PostgreSQL (UTC on SQLite).
+
+    Only for comparing with the stored ``report_theme_fact.period_month``; to select a period
+    use ``period_bounds`` (local on every database)."""
     column: Any = OpenText.received_at
     if dialect_name(session) == "postgresql":
         column = sa.func.timezone("Europe/Stockholm", column)
@@ -197,6 +201,33 @@ def fact_period_code(month: int, granularity: str) -> int:
     if granularity == "quarter":
         return (month // 100) * 10 + (month % 100 + 2) // 3
     return month
+
+
+def local_month(at: datetime) -> int:
+    """yyyymm of an instant in Stockholm time (a naive value is UTC, as SQLite returns it)."""
+    local = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(STOCKHOLM)
+    return local.year * 100 + local.month
+
+
+def period_bounds(code: int, granularity: str) -> tuple[datetime, datetime]:
+    """The UTC instants [start, end) of a period code (yyyymm or yyyyq) in Stockholm time.
+
+    Why bounds rather than comparing ``period_expr``: a range is the same local period on every
+    database (SQLite has no time zones) and can use the ``received_at`` indexes.
+    """
+    if granularity == "quarter":
+        year, first = code // 10, (code % 10 - 1) * 3 + 1
+        months = 3
+    else:
+        year, first = code // 100, code % 100
+        months = 1
+    start = date(year, first, 1)
+    index = year * 12 + first - 1 + months
+    end = date(index // 12, index % 12 + 1, 1)
+    return (
+        datetime.combine(start, time(0), STOCKHOLM).astimezone(UTC),
+        datetime.combine(end, time(0), STOCKHOLM).astimezone(UTC),
+    )
 
 
 def fact_period(granularity: str) -> Any:
@@ -259,10 +290,20 @@ async def _theme_counts(
             result = await session.execute(query)
         groups = [(u, t, p, s, np.frombuffer(r, dtype=">i4")) for u, t, p, s, r in result]
     else:
+        # SQLite has no time zones, so its stored ``period_month`` is a UTC month while the
+        # period's bounds are local midnights: an answer at 00:30 on the 1st (local) would count
+        # in the month's total but in the previous month's trend. This path reads every row
+        # anyway, so it buckets by the local time of ``received_at`` in Python instead.
         by_group: dict[tuple[Any, ...], list[int]] = {}
-        for u, t, p, s, r in await session.execute(
-            sa.select(*group, ReportThemeFact.respondent).where(*where)
-        ):
+        local_rows = sa.select(
+            ReportThemeFact.unit_id,
+            ReportThemeFact.theme_id,
+            ReportThemeFact.received_at,
+            ReportThemeFact.sentiment,
+            ReportThemeFact.respondent,
+        ).where(*where)
+        for u, t, at, s, r in await session.execute(local_rows):
+            p = fact_period_code(local_month(at), filters.granularity)
             by_group.setdefault((u, t, p, s), []).append(r)
         groups = [(*key, np.asarray(r, dtype=np.int64)) for key, r in by_group.items()]
     counts: dict[tuple[str, ...], int] = {}
