@@ -30,7 +30,16 @@ from feedback.core.errors import Forbidden
 from feedback.reports import survey_sections
 from feedback.reports.definitions import TABLE_BASES, definitions
 from feedback.reports.filters import ReportFilters
-from feedback.reports.suppression import MIN_PEOPLE, Line, merge_suggestions, protect, reasons
+from feedback.reports.suppression import (
+    MIN_PEOPLE,
+    SMALL,
+    TABLE,
+    Line,
+    merge_suggestions,
+    protect_table,
+    reasons,
+    tiny_table,
+)
 from feedback.themes.models import SENTIMENT_CODES, OpenTextTheme, ReportThemeFact, ReportThemeKey
 from surveys.answers.models import OpenText
 
@@ -87,6 +96,9 @@ class ThemeReport:
     merged_units: list[dict[str, Any]] = field(default_factory=list)
     # reasons for this object's own hidden totals: "respondents", "sentiment.<key>", "trend.<period>"
     hidden: dict[str, str] = field(default_factory=dict)
+    # the theme block (themes, trend, sentiments, units) is hidden as a whole: too few people,
+    # or groups so small that per-cell labels would reveal them; only the total is shown
+    themes_hidden_whole: bool = False
     # which base each table counts (a code of ``definitions.DEFINITIONS_SV``) and the definitions
     bases: dict[str, str] = field(default_factory=lambda: dict(TABLE_BASES))
     definitions: list[dict[str, str]] = field(default_factory=definitions)
@@ -444,8 +456,16 @@ async def build_theme_report(
     values.update({("u", str(u)): counts.get(("u", str(u)), 0) for u in unit_rows})
     if len(unit_rows) > 1:  # people per unit add up to everyone who answered
         lines.append(Line(tuple(("u", str(u)) for u in unit_rows), ("",)))
-    hidden = protect(values, lines)
+    # a theme is listed only when someone wrote about it: the reader knows it is not empty
+    hidden, whole = protect_table(values, lines, positive=[("t", k) for k in theme_keys])
+    whole = whole or tiny_table(values[("",)])
     why = reasons(values, hidden)
+    if whole:
+        # Hidden as a whole: no theme is listed and every number but the total (said to be
+        # "färre än 5" when it is) says only "dold: för få i tabellen" (see ``tiny_table``).
+        theme_keys, top = [], []
+        hidden = frozenset(values) - ({("",)} if not tiny_table(values[("",)]) else set())
+        why = {key: TABLE for key in hidden} | ({("",): SMALL} if ("",) in hidden else {})
 
     def shown(key: tuple[str, ...]) -> int | None:
         return None if key in hidden else values.get(key, 0)
@@ -528,6 +548,7 @@ async def build_theme_report(
         ],
         merged_units=[{"unit_ids": [str(u) for u in g], "names": [unit_rows[u] for u in g]} for g in merged],
         hidden=hidden_of(("",), "s", "p"),
+        themes_hidden_whole=whole,
     )
 
 

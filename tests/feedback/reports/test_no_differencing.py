@@ -172,13 +172,16 @@ def _bounds_of_hidden_small(
                 rows.append((cols, value, value, False))
             elif pub.why[cell] == "small":
                 rows.append((cols, 1, MIN_PEOPLE - 1, False))
+            elif pub.why[cell] == "table":  # in a table hidden as a whole: says nothing
+                continue
             else:
                 rows.append((cols, 0, BIG, True))
         for cell, (lo, hi) in pub.ranges.items():
             if cell[0] in prefixes:
                 rows.append((cells.get((tag, *cell), []), np.ceil(lo - 1e-9), np.floor(hi + 1e-9), False))
     for tagged, cols in cells.items():  # counted somewhere the report does not list: that is empty
-        if tagged[1:] not in pubs[tagged[0]].cells and tagged[1:][0] in prefixes:
+        pub = pubs[tagged[0]]
+        if tagged[1:] not in pub.cells and tagged[1] in prefixes and tagged[1] not in pub.whole:
             rows.append((cols, 0, 0, False))
     n = len(sigs)
     complements = [i for i, r in enumerate(rows) if r[3]]
