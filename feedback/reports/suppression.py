@@ -11,7 +11,10 @@ linear equation "the inner cells add up to the total cell" (a row with its row t
 with its column total, the margins with the grand total). A hidden cell is derivable exactly when
 its value is fixed by those equations, which we test with the rank of the equation matrix
 restricted to hidden cells. Tables whose totals count distinct people (one person in several
-themes) are not strictly additive; treating them as additive is the conservative choice.
+themes) are not strictly additive; treating them as additive is the conservative choice for the
+rank test, while the exact check (``_pinned``) uses the relation the true numbers satisfy. When
+even hiding every cell leaves a small one pinned by its labels and the rows a table lists
+(always so below five people), ``protect_table`` says the table must be hidden as a whole.
 
 Pure: no database, no web; used by queries, controllers and exports alike.
 """
