@@ -276,10 +276,10 @@ def _pinned(
     rows: list[np.ndarray] = []
     low_b: list[float] = []
     high_b: list[float] = []
-    for row, low, high in zip(a_rows, a_low, a_high, strict=True):
+    for row, row_low, row_high in zip(a_rows, a_low, a_high, strict=True):
         rows.append(np.r_[row, np.zeros(len(switches))])
-        low_b.append(low)
-        high_b.append(high)
+        low_b.append(row_low)
+        high_b.append(row_high)
     for s, j in enumerate(switches):  # k * on <= x <= big * on: 0, or k and more
         row = np.zeros(width)
         row[j], row[n + s] = 1.0, -k
@@ -480,15 +480,18 @@ def suppress_table(
         lines = []
     else:
         lines = [line for line in lines if line.total is not None]
-    positive = (
-        [(r, TOTAL) for r in rows if values.get((r, TOTAL), 0) > 0] if listed and show_row_totals else []
-    )
+    positive: list[tuple[object, object]] = []
+    if listed and show_row_totals:
+        positive = [(r, TOTAL) for r in rows if values.get((r, TOTAL), 0) > 0]
+    hidden: frozenset[tuple[object, object]]
     hidden, whole = protect_table(values, lines, k, positive)
     if show_grand and (whole or tiny_table(values[(TOTAL, TOTAL)], k)):
         whole = True
-        grand = {(TOTAL, TOTAL)} if not tiny_table(values[(TOTAL, TOTAL)], k) else set()
+        grand: set[tuple[object, object]] = set()
+        if not tiny_table(values[(TOTAL, TOTAL)], k):
+            grand.add((TOTAL, TOTAL))
         hidden = frozenset(values) - grand
-        primary = frozenset({(TOTAL, TOTAL)} - grand)
+        primary: frozenset[tuple[object, object]] = frozenset({(TOTAL, TOTAL)} - grand)
     else:
         whole = False
         primary = frozenset(key for key in hidden if is_primary(values[key], k))
