@@ -6,7 +6,7 @@ suppressed) and its summary; this module turns that into plain data once, so the
 CSV cannot drift apart from each other or from the page.
 
 Every number is a *cell*: ``{"value": n, "hidden": None}`` when shown, ``{"value": None,
-"hidden": "small" | "complement"}`` when hidden. A share cell has ``range`` too: the bounds a
+"hidden": "small" | "complement" | "table"}`` when hidden. A share cell has ``range`` too: the bounds a
 hidden share is published with ("minst 95 %"), or None. Free text appears only as quotes the
 writer agreed to, already redacted (``ThemeRow.quotes``).
 
@@ -20,20 +20,22 @@ from collections.abc import Iterable
 from typing import Any
 
 from feedback.reports.queries import SENTIMENT_LABELS_SV, SENTIMENTS, ThemeReport, ThemeRow
-from feedback.reports.suppression import COMPLEMENT, SMALL, hidden_label
+from feedback.reports.suppression import COMPLEMENT, SMALL, TABLE, hidden_label
 
 Cell = dict[str, Any]
 
 
 def reason_code(reason: object) -> str | None:
-    """The public reason code of a hidden number: ``small`` or ``complement``.
+    """The public reason code of a hidden number: ``small``, ``complement`` or ``table``.
 
-    A hidden number without a known reason is reported as a complement (hidden to protect
-    someone): never as "fewer than five", which would be a claim about its size.
+    ``table``: the number belongs to a table of fewer than five people, hidden as a whole (only
+    its total is said to be small). A hidden number without a known reason is reported as a
+    complement (hidden to protect someone): never as "fewer than five", which would be a claim
+    about its size.
     """
     if not reason:
         return None
-    return SMALL if reason == SMALL else COMPLEMENT
+    return reason if reason in (SMALL, TABLE) else COMPLEMENT
 
 
 def cell(value: int | None, reason: object = None) -> Cell:
@@ -129,6 +131,7 @@ def waves(report: ThemeReport) -> dict[str, Any]:
         ],
         "totals": {k: cell(totals.get(k), totals_hidden.get(k)) for k in keys if k in totals},
         "grand_total": cell(report.waves.get("grand_total"), totals_hidden.get("total")),
+        "too_small": bool(report.waves.get("too_small")),
     }
 
 
@@ -156,6 +159,8 @@ def cohort(report: ThemeReport) -> dict[str, Any]:
             for b in report.cohort.get("breakdowns", [])
         ],
         "total": _cohort_row(total, "Totalt") if total else None,
+        "too_small": bool(report.cohort.get("too_small")),
+        "all_waves": bool(report.cohort.get("all_waves")),
     }
 
 
@@ -193,6 +198,7 @@ def report_document(report: ThemeReport, summary: dict[str, Any] | None = None) 
         "bases": dict(report.bases),
         "summary": summary,
         "respondents": cell(report.respondents, hidden.get("respondents")),
+        "themes_hidden_whole": report.themes_hidden_whole,
         "periods": [dict(p) for p in report.periods],
         "sentiments": [{"key": s, "label": SENTIMENT_LABELS_SV[s]} for s in SENTIMENTS],
         "themes": themes(report),

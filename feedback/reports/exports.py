@@ -176,6 +176,8 @@ def _cohort_rows(doc: dict[str, Any]) -> list[list[Any]]:
         rows += [_cohort_line(r) for r in b["rows"]]
         if cohort["total"] is not None:
             rows.append(_cohort_line(cohort["total"]))
+    if cohort.get("too_small") and cohort["total"] is not None:  # hidden as a whole: the total only
+        rows += [["Svarande jämfört med alla avslut"], ["", *COHORT_HEADER], _cohort_line(cohort["total"])]
     return rows
 
 

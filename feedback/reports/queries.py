@@ -16,7 +16,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import numpy as np
@@ -24,12 +24,22 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth.models import Unit
+from feedback.core.clock import STOCKHOLM
 from feedback.core.db import dialect_name
 from feedback.core.errors import Forbidden
 from feedback.reports import survey_sections
 from feedback.reports.definitions import TABLE_BASES, definitions
 from feedback.reports.filters import ReportFilters
-from feedback.reports.suppression import MIN_PEOPLE, Line, merge_suggestions, protect, reasons
+from feedback.reports.suppression import (
+    MIN_PEOPLE,
+    SMALL,
+    TABLE,
+    Line,
+    merge_suggestions,
+    protect_table,
+    reasons,
+    tiny_table,
+)
 from feedback.themes.models import SENTIMENT_CODES, OpenTextTheme, ReportThemeFact, ReportThemeKey
 from surveys.answers.models import OpenText
 
@@ -86,6 +96,9 @@ class ThemeReport:
     merged_units: list[dict[str, Any]] = field(default_factory=list)
     # reasons for this object's own hidden totals: "respondents", "sentiment.<key>", "trend.<period>"
     hidden: dict[str, str] = field(default_factory=dict)
+    # the theme block (themes, trend, sentiments, units) is hidden as a whole: too few people,
+    # or groups so small that per-cell labels would reveal them; only the total is shown
+    themes_hidden_whole: bool = False
     # which base each table counts (a code of ``definitions.DEFINITIONS_SV``) and the definitions
     bases: dict[str, str] = field(default_factory=lambda: dict(TABLE_BASES))
     definitions: list[dict[str, str]] = field(default_factory=definitions)
@@ -142,7 +155,10 @@ def open_text_conditions(filters: ReportFilters, units: list[uuid.UUID] | None) 
 
 
 def period_expr(session: AsyncSession, granularity: str) -> Any:
-    """yyyymm or yyyyq as an integer, in Stockholm time on PostgreSQL (UTC on SQLite)."""
+    """yyyymm or yyyyq as an integer, in Stockholm time on PostgreSQL (UTC on SQLite).
+
+    Only for comparing with the stored ``report_theme_fact.period_month``; to select a period
+    use ``period_bounds`` (local on every database)."""
     column: Any = OpenText.received_at
     if dialect_name(session) == "postgresql":
         column = sa.func.timezone("Europe/Stockholm", column)
@@ -197,6 +213,33 @@ def fact_period_code(month: int, granularity: str) -> int:
     if granularity == "quarter":
         return (month // 100) * 10 + (month % 100 + 2) // 3
     return month
+
+
+def local_month(at: datetime) -> int:
+    """yyyymm of an instant in Stockholm time (a naive value is UTC, as SQLite returns it)."""
+    local = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(STOCKHOLM)
+    return local.year * 100 + local.month
+
+
+def period_bounds(code: int, granularity: str) -> tuple[datetime, datetime]:
+    """The UTC instants [start, end) of a period code (yyyymm or yyyyq) in Stockholm time.
+
+    Why bounds rather than comparing ``period_expr``: a range is the same local period on every
+    database (SQLite has no time zones) and can use the ``received_at`` indexes.
+    """
+    if granularity == "quarter":
+        year, first = code // 10, (code % 10 - 1) * 3 + 1
+        months = 3
+    else:
+        year, first = code // 100, code % 100
+        months = 1
+    start = date(year, first, 1)
+    index = year * 12 + first - 1 + months
+    end = date(index // 12, index % 12 + 1, 1)
+    return (
+        datetime.combine(start, time(0), STOCKHOLM).astimezone(UTC),
+        datetime.combine(end, time(0), STOCKHOLM).astimezone(UTC),
+    )
 
 
 def fact_period(granularity: str) -> Any:
@@ -259,10 +302,20 @@ async def _theme_counts(
             result = await session.execute(query)
         groups = [(u, t, p, s, np.frombuffer(r, dtype=">i4")) for u, t, p, s, r in result]
     else:
+        # SQLite has no time zones, so its stored ``period_month`` is a UTC month while the
+        # period's bounds are local midnights: an answer at 00:30 on the 1st (local) would count
+        # in the month's total but in the previous month's trend. This path reads every row
+        # anyway, so it buckets by the local time of ``received_at`` in Python instead.
         by_group: dict[tuple[Any, ...], list[int]] = {}
-        for u, t, p, s, r in await session.execute(
-            sa.select(*group, ReportThemeFact.respondent).where(*where)
-        ):
+        local_rows = sa.select(
+            ReportThemeFact.unit_id,
+            ReportThemeFact.theme_id,
+            ReportThemeFact.received_at,
+            ReportThemeFact.sentiment,
+            ReportThemeFact.respondent,
+        ).where(*where)
+        for u, t, at, s, r in await session.execute(local_rows):
+            p = fact_period_code(local_month(at), filters.granularity)
             by_group.setdefault((u, t, p, s), []).append(r)
         groups = [(*key, np.asarray(r, dtype=np.int64)) for key, r in by_group.items()]
     counts: dict[tuple[str, ...], int] = {}
@@ -403,8 +456,16 @@ async def build_theme_report(
     values.update({("u", str(u)): counts.get(("u", str(u)), 0) for u in unit_rows})
     if len(unit_rows) > 1:  # people per unit add up to everyone who answered
         lines.append(Line(tuple(("u", str(u)) for u in unit_rows), ("",)))
-    hidden = protect(values, lines)
+    # a theme is listed only when someone wrote about it: the reader knows it is not empty
+    hidden, whole = protect_table(values, lines, positive=[("t", k) for k in theme_keys])
+    whole = whole or tiny_table(values[("",)])
     why = reasons(values, hidden)
+    if whole:
+        # Hidden as a whole: no theme is listed and every number but the total (said to be
+        # "färre än 5" when it is) says only "dold: för få i tabellen" (see ``tiny_table``).
+        theme_keys, top = [], []
+        hidden = frozenset(values) - ({("",)} if not tiny_table(values[("",)]) else set())
+        why = {key: TABLE for key in hidden} | ({("",): SMALL} if ("",) in hidden else {})
 
     def shown(key: tuple[str, ...]) -> int | None:
         return None if key in hidden else values.get(key, 0)
@@ -487,6 +548,7 @@ async def build_theme_report(
         ],
         merged_units=[{"unit_ids": [str(u) for u in g], "names": [unit_rows[u] for u in g]} for g in merged],
         hidden=hidden_of(("",), "s", "p"),
+        themes_hidden_whole=whole,
     )
 
 

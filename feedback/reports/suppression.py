@@ -11,7 +11,10 @@ linear equation "the inner cells add up to the total cell" (a row with its row t
 with its column total, the margins with the grand total). A hidden cell is derivable exactly when
 its value is fixed by those equations, which we test with the rank of the equation matrix
 restricted to hidden cells. Tables whose totals count distinct people (one person in several
-themes) are not strictly additive; treating them as additive is the conservative choice.
+themes) are not strictly additive; treating them as additive is the conservative choice for the
+rank test, while the exact check (``_pinned``) uses the relation the true numbers satisfy. When
+even hiding every cell leaves a small one pinned by its labels and the rows a table lists
+(always so below five people), ``protect_table`` says the table must be hidden as a whole.
 
 Pure: no database, no web; used by queries, controllers and exports alike.
 """
@@ -30,6 +33,10 @@ SMALL = "small"  # reason code: a primary cell, 1..k-1 people
 COMPLEMENT = "complement"  # reason code: hidden only so that a small cell cannot be worked out
 SUPPRESSED_SV = "färre än 5"
 COMPLEMENT_SV = "dold för att skydda en liten grupp"
+# reason code: a table of fewer than k people is hidden as a whole (only its total is said to be
+# small); per-cell labels and the list of its rows would pin its cells (see ``tiny_table``)
+TABLE = "table"
+TABLE_SV = "dold: för få i tabellen"
 HIDDEN_SV = "dold"  # a hidden number whose reason is unknown (e.g. a snapshot saved before reasons)
 MERGE_UNITS_SV = "slå ihop enheter"
 
@@ -102,29 +109,67 @@ def _complement(line: Line[K], values: Mapping[K, int], hidden: set[K], order: M
     return min(candidates, key=lambda c: (values[c] == 0, values[c], order[c]))
 
 
-def protect(values: Mapping[K, int], lines: Iterable[Line[K]], k: int = MIN_PEOPLE) -> frozenset[K]:
-    """Return the cells to hide (see ``_protect``); remembered per table.
+def protect(
+    values: Mapping[K, int], lines: Iterable[Line[K]], k: int = MIN_PEOPLE, positive: Iterable[K] = ()
+) -> frozenset[K]:
+    """The cells to hide (see ``_protect``); ``protect_table`` also says when that is not enough."""
+    return _remembered(values, lines, k, frozenset(positive))[0]
+
+
+def protect_table(
+    values: Mapping[K, int], lines: Iterable[Line[K]], k: int = MIN_PEOPLE, positive: Iterable[K] = ()
+) -> tuple[frozenset[K], bool]:
+    """The cells to hide, and whether the table must instead be hidden as a whole.
+
+    Why a table can need that: hiding cells one by one still labels each of them ("färre än 5",
+    or "dold för att skydda en liten grupp": 0 or at least 5) and still lists the table's rows.
+    When nearly every cell is small, the labels alone can add up to the truth (three rows said
+    to be small under a hidden total that is not small: at least 5, at most 12 …). Then no set
+    of hidden cells helps; the caller shows the table's total at most, without per-cell labels.
+    """
+    lines = list(lines)
+    known = frozenset(positive)
+    hidden, verified = _remembered(values, lines, k, known)
+    if not hidden or verified:
+        return hidden, False
+    keys = list(values)
+    pinned = _pinned(keys, [ln for ln in lines if ln.total is not None], set(hidden), values, k, known)
+    return hidden, any(is_primary(values[c], k) for c in pinned)
+
+
+def _remembered(
+    values: Mapping[K, int], lines: Iterable[Line[K]], k: int, known: frozenset[K]
+) -> tuple[frozenset[K], bool]:
+    """``_protect``, remembered per table.
 
     Why remember: the same tables come back on every view of a report (page, print, PDF, CSV,
     JSON, the summary's previous period) and the exact checks cost milliseconds per hidden cell.
-    The result depends only on the numbers, the lines and ``k``, so a table seen before is not
-    worked out again.
+    The result depends only on the numbers, the lines, ``k`` and the known non-empty cells, so a
+    table seen before is not worked out again.
     """
-    return _protect_cached(tuple(values.items()), tuple(lines), k)
+    return _protect_cached(tuple(values.items()), tuple(lines), k, known)
 
 
 @lru_cache(maxsize=512)
-def _protect_cached(items: tuple[tuple[K, int], ...], lines: tuple[Line[K], ...], k: int) -> frozenset[K]:
-    return _protect(dict(items), lines, k)
+def _protect_cached(
+    items: tuple[tuple[K, int], ...], lines: tuple[Line[K], ...], k: int, known: frozenset[K]
+) -> tuple[frozenset[K], bool]:
+    return _protect(dict(items), list(lines), k, known)
 
 
-def _protect(values: Mapping[K, int], lines: Iterable[Line[K]], k: int = MIN_PEOPLE) -> frozenset[K]:
+def _protect(
+    values: Mapping[K, int], lines: list[Line[K]], k: int, known: frozenset[K]
+) -> tuple[frozenset[K], bool]:
     """Return the cells to hide: primary (< k people) plus complements, iterated to a fixed point.
 
     1. Hide every primary cell.
     2. In any line with exactly one hidden cell, hide its next-smallest visible cell.
     3. If a hidden cell is still derivable (e.g. a "bridge" between two protected blocks), hide
        the next-smallest visible cell in one of its lines and go back to 2.
+
+    ``known``: cells the reader knows hold at least one person although they may be hidden
+    (a row the table lists only because it is not empty). Returns the cells and whether the
+    exact check (``_pinned``) passed on them; it is skipped when no hidden cell is small.
     """
     keys = list(values)
     order = {key: i for i, key in enumerate(keys)}
@@ -132,7 +177,7 @@ def _protect(values: Mapping[K, int], lines: Iterable[Line[K]], k: int = MIN_PEO
     lines = [line for line in lines if line.total is not None and len(line.members) > 1]
     hidden = {key for key in keys if is_primary(values[key], k)}
     if not hidden:
-        return frozenset()
+        return frozenset(), True
     by_cell: dict[K, list[Line[K]]] = {}
     for line in lines:
         for cell in line.members:
@@ -158,10 +203,12 @@ def _protect(values: Mapping[K, int], lines: Iterable[Line[K]], k: int = MIN_PEO
             # pin a cell the rank test calls free (e.g. a hidden 1 beside a hidden 0 under a
             # shown total of 1). An exact bound per hidden cell settles it.
             pinned = [
-                c for c in _pinned(keys, lines, kept, values, k) if values[c] != 0 or is_primary(values[c], k)
+                c
+                for c in _pinned(keys, lines, kept, values, k, known)
+                if values[c] != 0 or is_primary(values[c], k)
             ]
             if not pinned:
-                return frozenset(kept)
+                return frozenset(kept), True
             hidden = set(kept)
             # a hidden 0 cannot widen anything here: look for a visible cell with people, first in
             # the pinned cell's own lines, then in any line that holds a hidden cell
@@ -170,7 +217,7 @@ def _protect(values: Mapping[K, int], lines: Iterable[Line[K]], k: int = MIN_PEO
             options = [c for c in near if c not in hidden and values[c] > 0]
             options = options or [c for c in far if c not in hidden and values[c] > 0]
             if not options:  # nothing left that could blur it: hide the whole table
-                return frozenset(keys)
+                return frozenset(keys), False
             extra = min(options, key=lambda c: (values[c], order[c]))
             hidden.add(extra)
             required.add(extra)
@@ -179,13 +226,18 @@ def _protect(values: Mapping[K, int], lines: Iterable[Line[K]], k: int = MIN_PEO
             c for line in by_cell.get(cell, []) if (c := _complement(line, values, hidden, order)) is not None
         ]
         if not options:  # every related cell is hidden already; nothing more can help
-            return frozenset(hidden)
+            return frozenset(hidden), False
         hidden.add(min(options, key=lambda c: (values[c] == 0, values[c], order[c])))
-    return frozenset(keys)  # no fixed point within the bound: hide everything rather than guess
+    return frozenset(keys), False  # no fixed point within the bound: hide everything rather than guess
 
 
 def _pinned(
-    keys: Sequence[K], lines: Sequence[Line[K]], hidden: set[K], values: Mapping[K, int], k: int = MIN_PEOPLE
+    keys: Sequence[K],
+    lines: Sequence[Line[K]],
+    hidden: set[K] | frozenset[K],
+    values: Mapping[K, int],
+    k: int = MIN_PEOPLE,
+    positive: frozenset[K] = frozenset(),
 ) -> list[K]:
     """Hidden cells whose value a reader can pin down from what the page says.
 
@@ -205,26 +257,40 @@ def _pinned(
     if not cols:
         return []
     index = {key: j for j, key in enumerate(cols)}
-    a_eq, b_eq = [], []
-    for line in lines:
+    a_rows: list[np.ndarray] = []
+    a_low: list[float] = []
+    a_high: list[float] = []
+
+    def add(signed: list[tuple[K, float]], low: float, high: float) -> None:
+        """``low <= sum(sign * cell) <= high`` with the shown cells moved to the bounds."""
         row = np.zeros(len(cols))
-        rhs = 0.0
-        signed = [(c, 1.0) for c in line.cells] + ([(line.total, -1.0)] if line.total is not None else [])
+        shift = 0.0
         for cell, sign in signed:
             if cell in index:
                 row[index[cell]] += sign
             else:
-                rhs -= sign * values[cell]
+                shift += sign * values[cell]
         if row.any():
-            a_eq.append(row)
-            b_eq.append(rhs)
-    if not a_eq:
+            a_rows.append(row)
+            a_low.append(low - shift)
+            a_high.append(high - shift)
+
+    for line in lines:
+        if line.total is None:
+            continue
+        signed = [(c, 1.0) for c in line.cells] + [(line.total, -1.0)]
+        inside, total = sum(values[c] for c in line.cells), values[line.total]
+        # A line of distinct people is not always a sum (one person in two themes, a text
+        # without a theme): equations the true numbers break would leave no solution and call
+        # every cell free. So the reader is assumed to know how the line really relates, which
+        # is never less than a reader can know: equal, at most, or at least the total.
+        add(signed, -np.inf if inside < total else 0.0, np.inf if inside > total else 0.0)
+        if inside != total:  # then each cell (a group of the total's people) is at most the total
+            for c in line.cells:
+                if values[c] <= total:
+                    add([(c, 1.0), (line.total, -1.0)], -np.inf, 0.0)
+    if not a_rows:
         return []
-    # Known gap (issue 14): a line of distinct people is not always a sum (one person in two
-    # themes, a text without a theme). Then the true numbers break a line, no solution exists, and
-    # every cell is called free. Leaving such lines out makes the check feasible, but it then pins
-    # cells that only hiding the whole table can protect (tests/feedback/reports/
-    # test_theme_facts.py hid a 23-person report entirely), so that needs tiny-table handling first.
     # Any count is at most the sum of the table; a tight bound keeps the 0/1 switch exact.
     big = float(max(sum(values.values()), k)) + k
     switches = [j for j, key in enumerate(cols) if not is_primary(values[key], k)]
@@ -232,10 +298,10 @@ def _pinned(
     rows: list[np.ndarray] = []
     low_b: list[float] = []
     high_b: list[float] = []
-    for row, rhs in zip(a_eq, b_eq, strict=True):
+    for row, row_low, row_high in zip(a_rows, a_low, a_high, strict=True):
         rows.append(np.r_[row, np.zeros(len(switches))])
-        low_b.append(rhs)
-        high_b.append(rhs)
+        low_b.append(row_low)
+        high_b.append(row_high)
     for s, j in enumerate(switches):  # k * on <= x <= big * on: 0, or k and more
         row = np.zeros(width)
         row[j], row[n + s] = 1.0, -k
@@ -248,7 +314,11 @@ def _pinned(
         low_b.append(-np.inf)
         high_b.append(0.0)
     constraints = LinearConstraint(np.array(rows), low_b, high_b)
-    lower = np.array([1.0 if is_primary(values[key], k) else 0.0 for key in cols] + [0.0] * len(switches))
+    # "färre än 5" is 1..k-1; a listed (non-empty) row's hidden complement is then at least k
+    lower = np.array(
+        [1.0 if is_primary(values[key], k) or key in positive else 0.0 for key in cols]
+        + [0.0] * len(switches)
+    )
     upper = np.array(
         [float(k - 1) if is_primary(values[key], k) else big for key in cols] + [1.0] * len(switches)
     )
@@ -339,6 +409,18 @@ def _show_pinned_zeros(lines: Sequence[Line[K]], hidden: set[K], values: Mapping
     return hidden - {c for c in pinned if not is_primary(values[c], k)}
 
 
+def tiny_table(total: int, k: int = MIN_PEOPLE) -> bool:
+    """True when a whole table counts fewer than ``k`` people and must be hidden as a whole.
+
+    Why per-cell suppression cannot protect it: every non-empty cell is small, so a cell hidden
+    "dold för att skydda en liten grupp" (0 or at least k) is known to be 0, and the rows the
+    table lists are known to be non-empty. Four people over three listed units, one of them with
+    a small "tillfrågade" and a small "ej tillfrågade", add up to at least four: with the total
+    "färre än 5" that pins every number (issue 14). Only the total, as "färre än 5", is said.
+    """
+    return is_primary(total, k)
+
+
 def reasons(values: Mapping[K, int], hidden: Iterable[K], k: int = MIN_PEOPLE) -> dict[K, str]:
     """Why each hidden cell is hidden: ``small`` (1..k-1 people) or ``complement``."""
     return {key: SMALL if is_primary(values[key], k) else COMPLEMENT for key in hidden}
@@ -357,6 +439,8 @@ class SuppressedTable(Generic[R, C]):
     grand_total: int | None
     primary: frozenset[tuple[object, object]] = field(default_factory=frozenset)
     secondary: frozenset[tuple[object, object]] = field(default_factory=frozenset)
+    # hidden as a whole (``protect_table``): every cell but the grand total; list no rows then
+    whole: bool = False
 
     def cell(self, row: R, col: C) -> int | None:
         return self.cells.get((row, col))
@@ -365,10 +449,12 @@ class SuppressedTable(Generic[R, C]):
         return (row, col) in self.primary or (row, col) in self.secondary
 
     def why(self, row: object, col: object) -> str | None:
-        """``small``, ``complement`` or None (shown); use ``TOTAL`` for a margin."""
+        """``small``, ``complement``, ``table`` or None (shown); use ``TOTAL`` for a margin."""
         if (row, col) in self.primary:
             return SMALL
-        return COMPLEMENT if (row, col) in self.secondary else None
+        if (row, col) in self.secondary:
+            return TABLE if self.whole else COMPLEMENT
+        return None
 
 
 def suppress_table(
@@ -380,11 +466,14 @@ def suppress_table(
     col_totals: Mapping[C, int] | None = None,
     grand_total: int | None = None,
     k: int = MIN_PEOPLE,
+    listed: bool = False,
 ) -> SuppressedTable[R, C]:
     """Suppress a rows × cols table of distinct-people counts with optional margins.
 
     Missing cells count as 0. Totals default to sums; pass them when they count distinct people
-    (a person in several cells is one person in the total).
+    (a person in several cells is one person in the total). ``listed``: the rows are shown only
+    because they are not empty (the reader knows each row total is at least 1). A table that
+    cannot be protected cell by cell, or whose grand total is small, comes back ``whole``.
     """
     values: dict[tuple[object, object], int] = {}
     for r in rows:
@@ -417,8 +506,21 @@ def suppress_table(
         lines = []
     else:
         lines = [line for line in lines if line.total is not None]
-    hidden = protect(values, lines, k)
-    primary = frozenset(key for key in hidden if is_primary(values[key], k))
+    positive: list[tuple[object, object]] = []
+    if listed and show_row_totals:
+        positive = [(r, TOTAL) for r in rows if values.get((r, TOTAL), 0) > 0]
+    hidden: frozenset[tuple[object, object]]
+    hidden, whole = protect_table(values, lines, k, positive)
+    if show_grand and (whole or tiny_table(values[(TOTAL, TOTAL)], k)):
+        whole = True
+        grand: set[tuple[object, object]] = set()
+        if not tiny_table(values[(TOTAL, TOTAL)], k):
+            grand.add((TOTAL, TOTAL))
+        hidden = frozenset(values) - grand
+        primary: frozenset[tuple[object, object]] = frozenset({(TOTAL, TOTAL)} - grand)
+    else:
+        whole = False
+        primary = frozenset(key for key in hidden if is_primary(values[key], k))
     secondary = frozenset(hidden - primary)
 
     def shown(key: tuple[object, object]) -> int | None:
@@ -433,6 +535,7 @@ def suppress_table(
         grand_total=shown((TOTAL, TOTAL)) if show_grand else None,
         primary=primary,
         secondary=secondary,
+        whole=whole,
     )
 
 
@@ -484,6 +587,8 @@ def hidden_label(reason: object) -> str:
         return SUPPRESSED_SV
     if reason == COMPLEMENT:
         return COMPLEMENT_SV
+    if reason == TABLE:
+        return TABLE_SV
     return HIDDEN_SV
 
 

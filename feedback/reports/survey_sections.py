@@ -17,13 +17,15 @@ from feedback.auth.models import Unit
 from feedback.reports.filters import STOCKHOLM, ReportFilters
 from feedback.reports.suppression import (
     SMALL,
+    TABLE,
     TOTAL,
     Line,
-    protect,
+    protect_table,
     reasons,
     share_range,
     suppress_series,
     suppress_table,
+    tiny_table,
 )
 from surveys.answers.models import Answer
 from surveys.closures.models import (
@@ -108,28 +110,25 @@ async def people_answering(
     return {u: int(n) for u, n in await session.execute(query)}
 
 
-def _cohort_status(filters: ReportFilters) -> Any:
+def _cohort_status() -> Any:
     """Per closure: 2 = svarade, 1 = tillfrågade but no answer, 0 = never asked (see definitions).
 
-    Answers count whenever they came (a cohort is followed wherever its answers fall); the wave and
-    channel filters apply. Asked means a contact attempt: an SMS conversation was started or a
-    call was made for the closure's follow-up; anyone who answered was asked.
+    Answers count whenever they came (a cohort is followed wherever its answers fall), in any
+    wave and by any channel: the wave and channel filters do not apply to the cohort. Why: those
+    filters move people between "svarade", "svarade inte" and "ej tillfrågade" while the
+    avslutade stay the same, so two reports a filter apart showed the same people split two ways,
+    and together they could pin a hidden small cell (issue 14; found by
+    ``tests/feedback/reports/test_no_differencing.py``). The per-wave and per-channel response
+    is in the waves table, which counts follow-ups. Asked means a contact attempt: an SMS
+    conversation was started or a call was made for one of the closure's follow-ups; anyone who
+    answered was asked.
     """
-    answer_conds: list[Any] = []
-    if filters.channel in ("sms", "phone"):
-        answer_conds.append(Answer.mode == filters.channel)
-    if filters.wave_days is not None:
-        answer_conds.append(Answer.wave_days == filters.wave_days)
-    answered = sa.select(Answer.closure_id).where(*answer_conds)
+    answered = sa.select(Answer.closure_id)
     sms = sa.select(Conversation.closure_id)
     calls = sa.select(CallTask.closure_id).where(CallTask.attempts > 0)
-    if filters.wave_days is not None:
-        sms = sms.where(Conversation.wave_days == filters.wave_days)
-        calls = calls.where(CallTask.wave_days == filters.wave_days)
-    contacted = {"sms": [sms], "phone": [calls]}.get(filters.channel or "", [sms, calls])
     return sa.case(
         (Closure.id.in_(answered), 2),
-        (Closure.id.in_(sa.union_all(*contacted)), 1),
+        (Closure.id.in_(sa.union_all(sms, calls)), 1),
         else_=0,
     )
 
@@ -140,7 +139,7 @@ COHORT_COLUMNS = {2: "resp", 1: "non", 0: "never"}
 async def _cohort_rows(
     session: AsyncSession, filters: ReportFilters, units: list[uuid.UUID] | None
 ) -> list[tuple[Any, str, str, str, int]]:
-    status = _cohort_status(filters).label("status")
+    status = _cohort_status().label("status")
     query = (
         sa.select(Closure.unit_id, Closure.reason, Client.language, status, sa.func.count())
         .join(Client, Client.id == Closure.client_id)
@@ -312,9 +311,10 @@ async def waves(
         row_totals=row_totals,
         col_totals=col_totals,
         grand_total=sum(row_totals.values()),
+        listed=True,
     )
     rows = []
-    for w in wave_keys:
+    for w in [] if table.whole else wave_keys:  # a table hidden as a whole lists no rows
         cells = {d: table.cell(w, d) for d in DISPOSITIONS}
         answered = [cells[d] for d in ANSWERED]
         total = table.row_totals[w]
@@ -346,6 +346,7 @@ async def waves(
         "totals": table.col_totals,
         "grand_total": table.grand_total,
         "totals_hidden": totals_hidden,
+        "too_small": table.whole,
     }
 
 
@@ -360,7 +361,7 @@ async def cohort(
     protected as one system of lines.
     """
     if filters.channel == "panel":
-        return {"breakdowns": [], "total": {}}
+        return {"breakdowns": [], "total": {}, "too_small": False, "all_waves": False}
     raw = await _cohort_rows(session, filters, units)
     names = {u: n for u, n in await session.execute(sa.select(Unit.id, Unit.name))}
     dims = {
@@ -383,6 +384,16 @@ async def cohort(
     for _u, _r, _lang, col, n in raw:
         values[("T", col)] = values.get(("T", col), 0) + n
     add_row(("T",))
+    # the wave and channel filters do not apply to the cohort (``_cohort_status``): say so
+    ignored = filters.wave_days is not None or filters.channel is not None
+    everyone = values[("T", "all")]
+    if tiny_table(everyone):
+        return {
+            "breakdowns": [],
+            "total": _whole_cohort_row(everyone),
+            "too_small": True,
+            "all_waves": ignored,
+        }
     order: dict[str, list[str]] = {}
     for dim, (_, label_of) in dims.items():
         labels: list[str] = []
@@ -397,7 +408,16 @@ async def cohort(
             add_row((dim, label))
         for col in (*parts, "asked", "all"):
             lines.append(Line(tuple((dim, label, col) for label in labels), ("T", col)))
-    hidden = protect(values, lines)
+    # a row is listed only when someone is in it: the reader knows its avslutade are not 0
+    listed = [key for key in values if key[-1] == "all" and values[key] > 0]
+    hidden, whole = protect_table(values, lines, positive=listed)
+    if whole:
+        return {
+            "breakdowns": [],
+            "total": _whole_cohort_row(everyone),
+            "too_small": True,
+            "all_waves": ignored,
+        }
     why = reasons(values, hidden)
     names_of = {
         "all": "cohort",
@@ -438,7 +458,24 @@ async def cohort(
         }
         for dim, (title, _) in dims.items()
     ]
-    return {"breakdowns": breakdowns, "total": cohort_row(("T",))}
+    return {"breakdowns": breakdowns, "total": cohort_row(("T",)), "too_small": False, "all_waves": ignored}
+
+
+def _whole_cohort_row(everyone: int) -> dict[str, Any]:
+    """The total row of a cohort hidden as a whole: only its avslutade are said ("färre än 5"
+    when they are); every other number says "table" (no claim about its size)."""
+    names = ("asked", "respondents", "non_respondents", "never_asked", "response_rate")
+    small = tiny_table(everyone)
+    return {
+        "cohort": None if small else everyone,
+        "asked": None,
+        "respondents": None,
+        "non_respondents": None,
+        "never_asked": None,
+        "response_rate": None,
+        "response_rate_range": None,
+        "hidden": {**({"cohort": SMALL} if small else {}), **dict.fromkeys(names, TABLE)},
+    }
 
 
 async def sustained(

@@ -373,7 +373,7 @@ async def _drill_texts(
     period: str,
     report: ThemeReport,
 ) -> list[dict[str, Any]]:
-    from feedback.reports.queries import period_expr
+    from feedback.reports.queries import period_bounds
 
     _, redirects = await current_theme_labels(session)
     raw_keys = [key, *[old for old, new in redirects.items() if new == key]]
@@ -385,7 +385,8 @@ async def _drill_texts(
         .limit(DRILL_LIMIT)
     )
     if period:
-        query = query.where(period_expr(session, filters.granularity) == int(period))
+        start, end = period_bounds(int(period), filters.granularity)
+        query = query.where(OpenText.received_at >= start, OpenText.received_at < end)
     # Texts only, newest first: a date, channel or sentiment beside each text would let a reader
     # count a hidden cell (e.g. 3 "Negativ" rows under a theme whose negative cell says "färre än 5").
     return [{"text": text} for text in await session.scalars(query)]

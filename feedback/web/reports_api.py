@@ -4,7 +4,8 @@ Thin on purpose: the numbers come from ``computed_report`` (the page's own repor
 through ``feedback.reports.document``, the same plain document the theme CSV is written from, so
 the page, CSV, PDF and JSON cannot disagree. A hidden number is ``null`` with its reason code
 (``small``: fewer than five people; ``complement``: hidden only so that a small group cannot be
-worked out) beside it. Managers only, and only for their own units (403 with a Swedish message,
+worked out; ``table``: part of a table of fewer than five people, hidden as a whole) beside it.
+Managers only, and only for their own units (403 with a Swedish message,
 as on the page); bad filters give 400 ProblemDetails in Swedish. The only free text is quotes
 whose writers agreed to be quoted, already redacted, as on the page.
 """
@@ -26,7 +27,7 @@ from feedback.web.dependencies import AppClock
 from feedback.web.guards import requires_role
 from feedback.web.reports import PRIVATE_HEADERS, computed_report
 
-Reason = Literal["small", "complement"]
+Reason = Literal["small", "complement", "table"]
 
 
 class CountCell(msgspec.Struct, kw_only=True):
@@ -177,10 +178,13 @@ class WaveRowOut(msgspec.Struct, kw_only=True):
 
 
 class WavesOut(msgspec.Struct, kw_only=True):
+    """``too_small``: hidden as a whole (no rows; totals ``table``, the grand total at most)."""
+
     columns: list[KeyLabel]
     rows: list[WaveRowOut]
     totals: dict[str, CountCell]
     grand_total: CountCell
+    too_small: bool
 
 
 class CohortRowOut(msgspec.Struct, kw_only=True):
@@ -200,8 +204,14 @@ class CohortBreakdownOut(msgspec.Struct, kw_only=True):
 
 
 class CohortOut(msgspec.Struct, kw_only=True):
+    """``too_small``: fewer than five avslutade, so the table is hidden as a whole (no breakdowns,
+    only the total, as ``small``); ``all_waves``: the wave or channel filter is set but does not
+    apply here (the cohort counts answers in every wave and channel)."""
+
     breakdowns: list[CohortBreakdownOut]
     total: CohortRowOut | None
+    too_small: bool
+    all_waves: bool
 
 
 class SustainedOut(msgspec.Struct, kw_only=True):
@@ -225,6 +235,8 @@ class ThemeReportOut(msgspec.Struct, kw_only=True):
     bases: dict[str, str]
     summary: SummaryOut | None
     respondents: CountCell
+    # themes, trend, sentiments and units hidden as a whole (groups too small to show safely)
+    themes_hidden_whole: bool
     periods: list[CodeLabel]
     sentiments: list[KeyLabel]
     themes: list[ThemeOut]

@@ -466,12 +466,11 @@ def closure_cells(view: View, c: ClosureRaw) -> set[Cell]:
         return set()
     cells: set[Cell] = set()
     wave_ok = lambda w: f.wave_days is None or w == f.wave_days  # noqa: E731
-    # cohort: closed in the period; svarade / svarade inte / ej tillfrågade
+    # cohort: closed in the period; svarade / svarade inte / ej tillfrågade, from answers and
+    # contacts in any wave and channel (the wave and channel filters do not apply to the cohort)
     if f.date_from <= c.closed_on <= f.date_to:
-        answered = any(wave_ok(a.wave) and (f.channel is None or a.mode == f.channel) for a in c.answers)
-        contacted = (f.channel in (None, "sms") and any(wave_ok(w) for w in c.conversation_waves)) or (
-            f.channel in (None, "phone") and any(wave_ok(w) for w in c.call_waves)
-        )
+        answered = bool(c.answers)
+        contacted = bool(c.conversation_waves) or bool(c.call_waves)
         status = "resp" if answered else "non" if contacted else "never"
         labels = {
             "T": "",
@@ -578,9 +577,13 @@ class Published:
 
     ``ranges`` are published share ranges turned into bounds on a count ("minst 95 %" of a
     shown base bounds the hidden part); ``derived`` are shown numbers that are functions of
-    others (shares, rates) and are checked against the cells, not used as constraints."""
+    others (shares, rates) and are checked against the cells, not used as constraints.
+    ``whole`` names the sections hidden as a whole (a table of fewer than five people): only
+    their total is said to be small; their rows are not listed and their other cells say
+    nothing (reason ``table``)."""
 
     cells: dict[Cell, int | None] = field(default_factory=dict)
+    whole: set[str] = field(default_factory=set)
     why: dict[Cell, str] = field(default_factory=dict)
     ranges: dict[Cell, tuple[float, float]] = field(default_factory=dict)
     derived: list[tuple[str, float, Cell, Cell]] = field(default_factory=list)
@@ -589,7 +592,7 @@ class Published:
         assert cell not in self.cells, f"two numbers for {cell}"
         self.cells[cell] = value
         if value is None:
-            assert why in ("small", "complement"), f"{cell} hidden without a reason ({why!r})"
+            assert why in ("small", "complement", "table"), f"{cell} hidden without a reason ({why!r})"
             self.why[cell] = why
         else:
             assert why is None, f"{cell} shown ({value}) but has a hidden reason {why!r}"
@@ -599,6 +602,10 @@ def published(report: ThemeReport) -> Published:
     d = report.to_dict()
     out = Published()
     hidden = d["hidden"]
+    if d["themes_hidden_whole"]:  # no theme listed; every number but the total says "table"
+        out.whole |= {"total", "trend", "sent", "unit", "theme", "theme_sent", "theme_trend"}
+        assert not d["themes"], "a theme block hidden as a whole lists no themes"
+        assert hidden.get("respondents") in (None, "small")
     out.put(("total",), d["respondents"], hidden.get("respondents"))
     for p, v in d["trend_totals"].items():
         out.put(("trend", p), v, hidden.get(f"trend.{p}"))
@@ -636,6 +643,13 @@ def published(report: ThemeReport) -> Published:
         if row["response_rate_range"] is not None:
             out.ranges[resp] = _count_range(row["response_rate_range"], row["asked"])
 
+    if cohort.get("too_small"):
+        out.whole.add("cohort")
+        assert not cohort["breakdowns"], "a cohort hidden as a whole lists no rows"
+        shown = cohort["total"]["cohort"]
+        assert shown is None or shown >= 5, "its total is shown, or said to be small"
+        assert shown is not None or cohort["total"]["hidden"]["cohort"] == "small"
+        assert all(cohort["total"]["hidden"][k] == "table" for k in cols if k != "cohort")
     if cohort.get("total"):
         cohort_row("T", "", cohort["total"])
     for b in cohort.get("breakdowns", []):
@@ -665,7 +679,10 @@ def published(report: ThemeReport) -> Published:
         for col, v in row["cells"].items():
             out.put(("wave", w, col), v, row["hidden"].get(col))
         out.put(("wave", w, "total"), row["total"], row["hidden"].get("total"))
-    if waves.get("rows"):
+    if waves.get("too_small"):  # hidden as a whole: no rows, the totals say "table"
+        out.whole.add("wave")
+        assert not waves["rows"]
+    if waves.get("rows") or waves.get("too_small"):
         for col, v in waves["totals"].items():
             out.put(("wave", "T", col), v, waves["totals_hidden"].get(col))
         out.put(("wave", "T", "total"), waves["grand_total"], waves["totals_hidden"].get("total"))
@@ -688,11 +705,16 @@ def check_against_recount(pub: Published, truth: Mapping[Cell, int], context: ob
         true = truth.get(cell, 0)
         if value is None:
             expected = "small" if 0 < true < 5 else "complement"
+            if pub.why[cell] == "table":  # part of a table hidden whole: says nothing of this cell
+                assert cell[0] in pub.whole, (context, cell, "table reason outside a hidden table")
+                continue
             assert pub.why[cell] == expected, (context, cell, true, pub.why[cell])
         else:
             assert value == true, (context, cell, "published", value, "recount", true)
     for cell, true in truth.items():
         if cell[0] == "skr" and cell[2] == "neg":
+            continue
+        if cell[0] in pub.whole:  # a table hidden as a whole lists no rows
             continue
         assert cell in pub.cells, (context, "counted but not published", cell, true)
     for cell, (lo, hi) in pub.ranges.items():

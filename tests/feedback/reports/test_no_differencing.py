@@ -16,11 +16,12 @@ The promise (issue 14, "Suppression that is honest and minimal"), stated as the 
 filters parsed and snapped to whole months by ``parse_filters``). The issue asks for more: the
 same for any two selections that differ in one filter (units, closure reason, language,
 channel, wave, "Från", "Till", month/quarter), the reader combining both reports.
-``test_no_hidden_small_cell_is_pinned_by_two_selections`` checks exactly that, and it FAILS
-today (marked xfail, with the shrunk cases as explicit tests): protection is computed per
-report, so the wave and channel filters, and tiny selections where nearly every cell is small,
-can be differenced. Unit selections are widened to whole clusters and dates snap to months,
-which closes the unit and day-by-day differencing of issue 14 item 5, not every dimension.
+``test_no_hidden_small_cell_is_pinned_by_two_selections`` checks exactly that. What makes it
+hold (the shrunk counterexamples that were found are kept as explicit tests below): unit
+selections are widened to whole clusters and dates snap to months (issue 14 item 5); the cohort
+counts answers in every wave and channel, so those filters cannot move people between
+"svarade" and "ej tillfrågade"; and a table whose labels and listed rows would pin a small cell
+whatever is hidden (always so below five people) is hidden as a whole, saying at most its total.
 
 The oracle is independent of ``feedback/reports/suppression.py``: people are grouped by the
 exact set of published cells of A and of B they are counted in (``population.py`` recounts
@@ -47,8 +48,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 import numpy as np
-import pytest
-from hypothesis import HealthCheck, Phase, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -88,7 +88,14 @@ REASONS = ("work", "studies")
 CLOSURE_REASONS = ("work", "studies", "other_income")
 LANGUAGES = ("sv", "ar")
 WAVES = (30, 90)
-THEMES = (None, "bemotande", "stod_till_arbete")
+# a text can name two themes: then the theme counts (distinct people) do not add up to the total
+# who wrote, and suppression must not treat them as a sum (``suppression._pinned``)
+THEMES: tuple[tuple[str, ...], ...] = (
+    (),
+    ("bemotande",),
+    ("stod_till_arbete",),
+    ("bemotande", "stod_till_arbete"),
+)
 SENTIMENTS = ("pos", "neg", None)
 RETURNED = (None, 40, 200)
 FOLLOW_UPS: tuple[tuple[FollowUpSpec, ...], ...] = (
@@ -172,13 +179,16 @@ def _bounds_of_hidden_small(
                 rows.append((cols, value, value, False))
             elif pub.why[cell] == "small":
                 rows.append((cols, 1, MIN_PEOPLE - 1, False))
+            elif pub.why[cell] == "table":  # in a table hidden as a whole: says nothing
+                continue
             else:
                 rows.append((cols, 0, BIG, True))
         for cell, (lo, hi) in pub.ranges.items():
             if cell[0] in prefixes:
                 rows.append((cells.get((tag, *cell), []), np.ceil(lo - 1e-9), np.floor(hi + 1e-9), False))
     for tagged, cols in cells.items():  # counted somewhere the report does not list: that is empty
-        if tagged[1:] not in pubs[tagged[0]].cells and tagged[1:][0] in prefixes:
+        pub = pubs[tagged[0]]
+        if tagged[1:] not in pub.cells and tagged[1] in prefixes and tagged[1] not in pub.whole:
             rows.append((cols, 0, 0, False))
     n = len(sigs)
     complements = [i for i, r in enumerate(rows) if r[3]]
@@ -227,7 +237,7 @@ def _bounds_of_hidden_small(
 
 def _text_domain(units: list[str]) -> list[Any]:
     return [
-        text_from_spec(TextSpec("x", 0, _at(day), ch, r, lang, w, () if th is None else (th,), s), unit)
+        text_from_spec(TextSpec("x", 0, _at(day), ch, r, lang, w, th, s), unit)
         for unit, day, ch, r, lang, w, th, s in itertools.product(
             units, TEXT_DAYS, CHANNELS, REASONS, LANGUAGES, WAVES, THEMES, SENTIMENTS
         )
@@ -318,7 +328,7 @@ async def _check(
             None if ch == "panel" else r,
             lang,
             None if ch == "panel" else w,
-            () if th is None else (th,),
+            th,
             s,
         )
         for i, (u, day, ch, r, lang, w, th, s) in enumerate(texts)
@@ -375,39 +385,23 @@ async def _check(
     assert not failures, {"pair": pair, "failures": failures, "texts": texts, "closures": closures}
 
 
-@pytest.mark.xfail(
-    reason="known, not fixed (issue 14): in a table of fewer than 5 people the labels and the "
-    "listed rows pin cells (see test_a_tiny_cohort_table_is_not_revealed_by_its_labels)",
-    strict=False,
-)
 @settings(
     max_examples=int(os.environ.get("NO_DIFFERENCING_EXAMPLES", "25")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    phases=[Phase.explicit, Phase.generate],  # an expected failure need not be shrunk (slow)
 )
 @given(texts=texts_st, closures=closures_st, selection=selection_st)
 async def test_no_hidden_small_cell_is_pinned_within_one_report(
     db_session: AsyncSession, texts: list[tuple[Any, ...]], closures: list[tuple[Any, ...]], selection: Any
 ) -> None:
-    """The promise for one selection: its published numbers alone never pin a hidden small cell.
-
-    Fails today on tiny tables; remove the xfail when suppression hides such a table as a whole
-    without per-cell labels or row lists."""
+    """The promise for one selection: its published numbers alone never pin a hidden small cell."""
     await _check(db_session, texts, closures, (selection, selection))
 
 
-@pytest.mark.xfail(
-    reason="known, not fixed (issue 14): protection is per report; two selections that differ in "
-    "the wave or channel filter change who counts as svarade in the cohort, and two tiny "
-    "selections where nearly every cell is small can be differenced (see the explicit cases below)",
-    strict=False,
-)
 @settings(
     max_examples=int(os.environ.get("NO_DIFFERENCING_EXAMPLES", "25")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    phases=[Phase.explicit, Phase.generate],  # an expected failure need not be shrunk (slow)
 )
 @given(texts=texts_st, closures=closures_st, pair=two_selections())
 async def test_no_hidden_small_cell_is_pinned_by_two_selections(
@@ -434,7 +428,7 @@ async def test_two_small_cells_that_add_up_to_a_shown_difference_are_not_pinned(
     """One theme: 1 positive, 1 negative, 5 without sentiment, theme total 7 shown. Hiding the two
     small cells is not enough: both say "färre än 5" (1–4) and add up to 7 − 5 = 2, so both are 1."""
     day = TEXT_DAYS[1]
-    texts = [(0, day, "sms", "work", "sv", 30, "bemotande", s) for s in ("pos", "neg", *[None] * 5)]
+    texts = [(0, day, "sms", "work", "sv", 30, ("bemotande",), s) for s in ("pos", "neg", *[None] * 5)]
     await _check(db_session, texts, [], (ALL_FROM_FEB, {**ALL_FROM_FEB, "period": "quarter"}))
 
 
@@ -450,14 +444,13 @@ PHONE_JAN_FEB = {
 }
 
 
-@pytest.mark.xfail(reason="known leak across selections, not fixed (issue 14)", strict=True)
 async def test_wave_filter_does_not_reveal_who_answered_in_the_cohort(db_session: AsyncSession) -> None:
     """Found by the property test (shrunk by hand to the data Hypothesis generated): eight
-    closures, Telefon, report A for every wave and report B for 3 months. Each report on its own
-    is protected (``test_no_hidden_small_cell_is_pinned_within_one_report``), but the wave filter
-    moves people between svarade and ej tillfrågade, and the two cohort tables together pin
-    "tillfrågade" = 3 in A. Protection is computed per report; closing this needs suppression
-    that knows the neighbouring selections (or cohorts that ignore the wave filter)."""
+    closures, Telefon, report A for every wave and report B for 3 months. The wave filter moved
+    people between svarade and ej tillfrågade, and the two cohort tables together pinned
+    "tillfrågade" = 3 in A. The cohort now ignores the wave and channel filters; its eight
+    people in three units, two reasons and two languages are then so spread that the labels
+    alone pin cells, so the table is hidden as a whole (only "8 avslutade")."""
     day1, day2 = date(2026, 1, 31), date(2026, 2, 1)
     sms_done = (FollowUpSpec(30, "sms", "complete", (("satisfaction", "dk"),)),)
     closures = [
@@ -492,7 +485,6 @@ TINY = {
 }
 
 
-@pytest.mark.xfail(reason="known leak within one report, not fixed (issue 14)", strict=True)
 async def test_a_tiny_cohort_table_is_not_revealed_by_its_labels(db_session: AsyncSession) -> None:
     """Found by the property test for one selection: four closures in February, every cohort cell
     hidden. Yet each hidden cell carries a label and each non-empty row is listed: "färre än 5"

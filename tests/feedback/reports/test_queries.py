@@ -258,3 +258,18 @@ async def test_moving_fran_by_one_day_changes_nothing(db_session: AsyncSession) 
     ]
     assert reports[0].to_dict() | {"generated_at": ""} == reports[1].to_dict() | {"generated_at": ""}
     assert reports[0].filters["date_from"] == "2026-10-01"  # snapped to the whole month
+
+
+def test_period_bounds_are_local_midnights() -> None:
+    """A drill-down into April (or Q2) selects from 00:00 Stockholm time, on every database."""
+    from feedback.reports.queries import period_bounds
+
+    assert period_bounds(202604, "month") == (
+        datetime(2026, 3, 31, 22, tzinfo=UTC),
+        datetime(2026, 4, 30, 22, tzinfo=UTC),
+    )
+    assert period_bounds(20264, "quarter") == (
+        datetime(2026, 9, 30, 22, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, tzinfo=UTC),
+    )
+    assert period_bounds(202612, "month")[1] == datetime(2026, 12, 31, 23, tzinfo=UTC)

@@ -329,19 +329,9 @@ async def test_every_published_number_equals_a_naive_recount(
     assert checked > 1000
 
 
-async def test_an_answer_after_local_midnight_counts_in_its_local_month(
-    db_session: AsyncSession, request: pytest.FixtureRequest
-) -> None:
+async def test_an_answer_after_local_midnight_counts_in_its_local_month(db_session: AsyncSession) -> None:
     """22:30 UTC on 31 March is 00:30 on 1 April in Stockholm: it is in an April report's total,
-    so it must be in April's trend too.
-
-    Known discrepancy on SQLite (not fixed): ``report_theme_fact.period_month`` and
-    ``period_expr`` are UTC months there by design, while the period's bounds are local
-    midnights, so April's trend says 0 beside a total of 6. PostgreSQL (production) is right.
-    """
-    if dialect_name(db_session) != "postgresql":
-        reason = "SQLite stores UTC months while the period bounds are local (known, not fixed)"
-        request.node.add_marker(pytest.mark.xfail(reason=reason, strict=True))
+    so it must be in April's trend too (on SQLite too, which stores UTC months)."""
     unit = (await make_unit(db_session)).id
     at = datetime(2026, 3, 31, 22, 30, tzinfo=UTC)
     await store(db_session, [unit], [TextSpec(f"p{i}", 0, at, themes=("bemotande",)) for i in range(6)], [])

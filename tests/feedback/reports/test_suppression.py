@@ -234,3 +234,27 @@ def test_complements_made_redundant_later_are_shown_again() -> None:
     assert table.primary == {(0, 0), (0, 1)}
     assert table.secondary == {(1, 0), (1, 1)}  # the least that keeps 3 and 2 underivable
     assert table.cell(0, 2) == 40 and table.cell(1, 3) == 60
+
+
+def test_a_table_of_fewer_than_five_is_hidden_as_a_whole() -> None:
+    """Four people: per-cell labels would say which cells are 0 ("dold för att skydda…" is 0 or
+    at least 5) and which rows exist; only "färre än 5" for the total may be said."""
+    from feedback.reports.suppression import TABLE, hidden_label
+
+    counts, rows, cols = _table([[1, 0], [2, 1]])
+    table = suppress_table(
+        counts, rows, cols, row_totals={0: 1, 1: 3}, col_totals={0: 3, 1: 1}, grand_total=4, listed=True
+    )
+    assert table.whole
+    assert table.grand_total is None and table.why(TOTAL, TOTAL) == "small"
+    assert all(v is None for v in table.cells.values())
+    assert {table.why(r, c) for r in [*rows, TOTAL] for c in [*cols, TOTAL]} == {TABLE, "small"}
+    assert "färre än 5" not in hidden_label(TABLE)
+
+
+def test_a_larger_table_is_protected_cell_by_cell() -> None:
+    counts, rows, cols = _table([[1, 9], [8, 7]])
+    table = suppress_table(
+        counts, rows, cols, row_totals={0: 10, 1: 15}, col_totals={0: 9, 1: 16}, grand_total=25, listed=True
+    )
+    assert not table.whole and table.why(0, 0) == "small" and table.grand_total == 25

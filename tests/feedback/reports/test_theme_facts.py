@@ -108,7 +108,9 @@ async def _source_rows(session: AsyncSession) -> list[dict[str, Any]]:
     for row in await session.execute(query):
         values = row._asdict()
         local = values["received_at"].astimezone(STOCKHOLM if postgres else UTC)
-        values["month"] = local.year * 100 + local.month
+        values["month"] = local.year * 100 + local.month  # as stored (UTC on SQLite)
+        report_local = values["received_at"].astimezone(STOCKHOLM)
+        values["report_month"] = report_local.year * 100 + report_local.month  # as reported, always local
         values["effective_sentiment"] = values["theme_sentiment"] or values["sentiment"] or "none"
         out.append(values)
     return out
@@ -178,7 +180,7 @@ def _reference_counts(
             filters.language and r["language"] != filters.language
         ):
             continue
-        month = r["month"]
+        month = r["report_month"]
         period = str(
             month // 100 * 10 + (month % 100 + 2) // 3 if filters.granularity == "quarter" else month
         )
