@@ -69,7 +69,13 @@ def serve(settings: Settings, host: str, port: int, with_worker: bool) -> None:
         settings = settings.with_overrides(start_worker_in_app=True)
     app = create_app(settings)
     uvicorn.run(
-        app, host=host, port=port, log_config=None, proxy_headers=True, forwarded_allow_ips="127.0.0.1"
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        server_header=False,  # no "server: uvicorn" banner
     )
 
 

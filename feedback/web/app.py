@@ -14,7 +14,6 @@ from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyA
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.security.session_auth import SessionAuth
@@ -28,6 +27,7 @@ from feedback.core.settings import Settings
 from feedback.devtools import clock as devclock
 from feedback.web.admin import AdminController
 from feedback.web.api_closures import ClosuresApiController
+from feedback.web.api_docs import SWAGGER_ASSETS, PublicJsonPlugin, VendoredSwaggerPlugin
 from feedback.web.auth import AuthController, InvitationController
 from feedback.web.banner import load_akut_banner
 from feedback.web.caseworker.cases import CasesController
@@ -42,6 +42,7 @@ from feedback.web.panel import ROUTES as PANEL_ROUTES
 from feedback.web.reports import ROUTES as REPORT_ROUTES
 from feedback.web.reports_api import ROUTES as REPORT_API_ROUTES
 from feedback.web.reviews import ROUTES as REVIEW_ROUTES
+from feedback.web.security_headers import security_headers
 from feedback.web.session_backend import RotatingSessionConfig
 from feedback.web.session_store import DatabaseStore
 from feedback.web.session_user import retrieve_user
@@ -161,6 +162,13 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
         ClosuresController,
         ClosuresApiController,
         create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
+        create_static_files_router(
+            path="/static/swagger-ui",
+            directories=[SWAGGER_ASSETS],
+            opt={"public": True},
+            include_in_schema=False,
+            name="swagger-assets",
+        ),
         *messaging_routes(settings),
     ]
     if devclock.enabled(settings):
@@ -200,10 +208,11 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
             title="Uppföljning API",
             version="1",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[VendoredSwaggerPlugin(), PublicJsonPlugin()],
         ),
         exception_handlers={Exception: handle_exception},
         before_request=load_akut_banner,
+        before_send=[security_headers(settings)],
         request_max_body_size=settings.max_request_body_bytes,
         lifespan=[lifespan],
         debug=False,
