@@ -17,7 +17,6 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.security.session_auth import SessionAuth
-from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -46,6 +45,7 @@ from feedback.web.security_headers import security_headers
 from feedback.web.session_backend import RotatingSessionConfig
 from feedback.web.session_store import DatabaseStore
 from feedback.web.session_user import retrieve_user
+from feedback.web.static_files import static_router
 from feedback.web.system import MetricsController, health
 from feedback.web.themes import ROUTES as THEME_ROUTES
 from feedback.wiring import NO_COLLABORATORS, Collaborators, inbound_handler, start_messaging, stop_messaging
@@ -161,14 +161,8 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
         InboxController,
         ClosuresController,
         ClosuresApiController,
-        create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
-        create_static_files_router(
-            path="/static/swagger-ui",
-            directories=[SWAGGER_ASSETS],
-            opt={"public": True},
-            include_in_schema=False,
-            name="swagger-assets",
-        ),
+        static_router("/static", STATIC_DIR, name="static"),
+        static_router("/static/swagger-ui", SWAGGER_ASSETS, name="swagger-assets"),
         *messaging_routes(settings),
     ]
     if devclock.enabled(settings):
