@@ -62,8 +62,8 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "description": "A write with the session cookie also sends the value of the uppf_csrf cookie here.",
     },
 }
-READ_SECURITY = [{"sessionCookie": []}]
-WRITE_SECURITY = [{"sessionCookie": [], "csrfHeader": []}]
+READ_SECURITY: list[dict[str, list[str]]] = [{"sessionCookie": []}]
+WRITE_SECURITY: list[dict[str, list[str]]] = [{"sessionCookie": [], "csrfHeader": []}]
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
 # What every /api operation can answer, from feedback.web.errors and the app's limits.

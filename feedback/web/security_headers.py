@@ -63,7 +63,7 @@ def security_headers(settings: Settings) -> Any:
         if message["type"] != "http.response.start":
             return
         headers = MutableScopeHeaders(message)
-        nonce = scope.get(NONCE_SCOPE_KEY)  # type: ignore[misc]
+        nonce = scope.get(NONCE_SCOPE_KEY)
         headers["Content-Security-Policy"] = content_security_policy(str(nonce) if nonce else None)
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
