@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
+from importlib import resources
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -27,6 +31,22 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
+_DECORATION = re.compile(r"[\d\W_]+$")  # "Sommar2024!" is "sommar" with a year and a sign
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The blocklist shipped with the package (``common_passwords.txt``), lower case."""
+    text = resources.files("feedback.auth").joinpath("common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def is_common(password: str) -> bool:
+    lowered = password.lower()
+    stems = {lowered, _DECORATION.sub("", lowered), _DECORATION.sub("", lowered[::-1])[::-1]}
+    return bool(stems & common_passwords())
+
+
 def password_problem(password: str) -> str | None:
     """Return a Swedish reason when a new password is too weak, else None."""
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -35,4 +55,6 @@ def password_problem(password: str) -> str | None:
         return "Lösenordet får inte börja eller sluta med mellanslag."
     if len(set(password)) < 5:
         return "Lösenordet är för enkelt. Välj ett längre eller mer varierat."
+    if is_common(password):
+        return "Lösenordet är för vanligt och lätt att gissa. Välj något som inte är ett vanligt ord med siffror."
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import anyio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -113,7 +114,7 @@ async def change_password(
 ) -> User:
     """Change a signed-in user's password; the current one must be given again."""
     user = await session.get(User, user_id)
-    if user is None or not verify_password(user.password_hash, current):
+    if user is None or not await anyio.to_thread.run_sync(verify_password, user.password_hash, current):
         raise InvalidInput("Det nuvarande lösenordet stämmer inte.", field="current_password")
     if new != repeat:
         raise InvalidInput("De två nya lösenorden är inte likadana.", field="repeat_password")
@@ -132,10 +133,12 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
     user = await session.scalar(
         sa.select(User).options(selectinload(User.memberships)).where(User.email == email.strip().lower())
     )
-    ok = verify_password(user.password_hash if user else None, password)
+    # argon2 takes tens of milliseconds of CPU by design: in a worker thread, so a burst of logins
+    # does not stall every other request on the event loop.
+    ok = await anyio.to_thread.run_sync(verify_password, user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         return None
     user.last_login_at = utcnow()
     if user.password_hash and needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)  # parameters were raised since it was stored
+        user.password_hash = await anyio.to_thread.run_sync(hash_password, password)  # parameters were raised
     return user

@@ -75,7 +75,14 @@ def serve(settings: Settings, host: str, port: int, with_worker: bool) -> None:
         settings = settings.with_overrides(start_worker_in_app=True)
     app = create_app(settings)
     uvicorn.run(
-        app, host=host, port=port, log_config=None, proxy_headers=True, forwarded_allow_ips="127.0.0.1"
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        # X-Forwarded-For only from FEEDBACK_TRUSTED_PROXIES (the login throttle counts per client).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies) or None,
+        server_header=False,  # no "server: uvicorn" banner
     )
 
 

@@ -89,7 +89,11 @@ class Settings:
     contact_min_gap_days: int = 14  # fatigue cap: at most one contact per N days (waves, panel, calls)
     log_level: str = "INFO"
     log_json: bool = False
-    session_max_age_s: int = 8 * 3600
+    session_max_age_s: int = 8 * 3600  # idle: renewed by use
+    session_absolute_max_s: int = 12 * 3600  # from sign-in, however active: then sign in again
+    # Proxies whose X-Forwarded-For is believed (addresses or networks); empty = none, the peer
+    # address is the client. Nothing is trusted for being on loopback.
+    trusted_proxies: tuple[str, ...] = ()
     cookie_secure: bool = False
     max_request_body_bytes: int = 1_048_576
     login_max_failures: int = 5  # failed logins per account and per client before a lock
@@ -167,6 +171,10 @@ class Settings:
             log_level=environ.get("FEEDBACK_LOG_LEVEL", "INFO").upper(),
             log_json=_bool(environ.get("FEEDBACK_LOG_JSON"), not is_dev),
             session_max_age_s=_int(environ, "FEEDBACK_SESSION_MAX_AGE_S", 8 * 3600),
+            session_absolute_max_s=_int(environ, "FEEDBACK_SESSION_ABSOLUTE_MAX_S", 12 * 3600),
+            trusted_proxies=tuple(
+                p.strip() for p in environ.get("FEEDBACK_TRUSTED_PROXIES", "").split(",") if p.strip()
+            ),
             cookie_secure=_bool(environ.get("FEEDBACK_COOKIE_SECURE"), not is_dev),
             max_request_body_bytes=_int(environ, "FEEDBACK_MAX_REQUEST_BODY_BYTES", 1_048_576),
             login_max_failures=_int(environ, "FEEDBACK_LOGIN_MAX_FAILURES", 5),

@@ -14,11 +14,9 @@ from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyA
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.security.session_auth import SessionAuth
-from litestar.static_files import create_static_files_router
 from litestar.stores.memory import MemoryStore
 from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -34,6 +32,7 @@ from feedback.web.admin_audit import AuditLogController
 from feedback.web.admin_users import AdminSsoController, AdminUserController
 from feedback.web.api_auth import ApiKeyOrSessionAuthMiddleware, bearer_components, rate_limit_config
 from feedback.web.api_closures import ClosuresApiController
+from feedback.web.api_docs import SWAGGER_ASSETS, PublicJsonPlugin, VendoredSwaggerPlugin
 from feedback.web.api_tokens import ApiTokensController
 from feedback.web.auth import AuthController, InvitationController
 from feedback.web.banner import load_akut_banner
@@ -50,10 +49,12 @@ from feedback.web.register_extract import RegisterExtractController
 from feedback.web.reports import ROUTES as REPORT_ROUTES
 from feedback.web.reports_api import ROUTES as REPORT_API_ROUTES
 from feedback.web.reviews import ROUTES as REVIEW_ROUTES
+from feedback.web.security_headers import security_headers
 from feedback.web.session_backend import RotatingSessionConfig
 from feedback.web.session_store import DatabaseStore
 from feedback.web.session_user import retrieve_user
 from feedback.web.sso import SsoController
+from feedback.web.static_files import static_router
 from feedback.web.system import MetricsController, health
 from feedback.web.texts import TextCatalogueController
 from feedback.web.themes import ROUTES as THEME_ROUTES
@@ -183,7 +184,8 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
         InboxController,
         ClosuresController,
         ClosuresApiController,
-        create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True}),
+        static_router("/static", STATIC_DIR, name="static"),
+        static_router("/static/swagger-ui", SWAGGER_ASSETS, name="swagger-assets"),
         *messaging_routes(settings),
     ]
     if devclock.enabled(settings):
@@ -226,11 +228,12 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
             title="Uppföljning API",
             version="1",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[VendoredSwaggerPlugin(), PublicJsonPlugin()],
             components=bearer_components(),
         ),
         exception_handlers={Exception: handle_exception},
         before_request=load_akut_banner,
+        before_send=[security_headers(settings)],
         request_max_body_size=settings.max_request_body_bytes,
         lifespan=[lifespan],
         debug=False,

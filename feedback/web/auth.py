@@ -180,7 +180,7 @@ class AuthController(Controller):
 
         def done(changed: User) -> Template:
             # The new password ends every other session of this user; this one continues.
-            request.set_session(session_payload(changed))
+            request.set_session(session_payload(changed, since=request.session.get("since")))
             rotate_session(request)
             return Template("auth/password.html", context={**forms.NO_ERRORS, "done": True})
 

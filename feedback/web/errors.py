@@ -152,6 +152,10 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     else:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         status, detail, extra = HTTP_500_INTERNAL_SERVER_ERROR, GENERIC_MESSAGES_SV[500], None
-    if wants_problem_json(request):
-        return _problem(status, detail, extra)
-    return _page(request, status, detail)
+    response = (
+        _problem(status, detail, extra) if wants_problem_json(request) else _page(request, status, detail)
+    )
+    if isinstance(exc, HTTPException) and exc.headers:
+        # e.g. 405's Allow (RFC 9110) or 429's Retry-After: the status code's own headers stay
+        response.headers.update(exc.headers)
+    return response

@@ -71,6 +71,9 @@ def values(raw: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+NUL_MESSAGE_SV = "Uppgiften innehåller ett tecken som inte kan tas emot. Skriv in den igen."
+
+
 def parse(schema: type[S], raw: Mapping[str, Any]) -> S:
     """The raw form as ``schema``; a value that does not convert raises ``InvalidInput``.
 
@@ -87,6 +90,9 @@ def parse(schema: type[S], raw: Mapping[str, Any]) -> S:
             continue
         if isinstance(value, str) and kinds[name] == "list":
             value = [value]  # one ticked checkbox arrives as a string, several as a list
+        if any("\x00" in v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)):
+            # No one types a NUL; PostgreSQL cannot store one in text (it would be a 500 there)
+            raise InvalidInput(NUL_MESSAGE_SV, field=name)
         if isinstance(value, list):
             value = [v.strip() for v in value if isinstance(v, str) and v.strip()]
         elif not value.strip():

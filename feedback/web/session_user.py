@@ -6,6 +6,7 @@ effect at once, not when the session expires.
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -23,6 +24,9 @@ async def retrieve_user(
     raw = session.get("user_id")
     if not raw:
         return None
+    settings = connection.app.state.settings
+    if not within_absolute_lifetime(session, settings.session_absolute_max_s):
+        return None  # signed in too long ago, however active since: sign in again
     try:
         user_id = uuid.UUID(str(raw))
     except ValueError:
@@ -46,5 +50,12 @@ def _password_marker(user: User) -> str:
     return f"{marker}#{user.session_epoch}" if user.session_epoch else marker
 
 
-def session_payload(user: User) -> dict[str, str]:
-    return {"user_id": str(user.id), "pw": _password_marker(user)}
+def within_absolute_lifetime(session: dict[str, Any], max_age_s: int) -> bool:
+    """Real time, not the app clock: the dev clock may travel, a stolen session must not last."""
+    since = session.get("since")
+    return isinstance(since, int | float) and 0 <= time.time() - since < max_age_s
+
+
+def session_payload(user: User, since: float | None = None) -> dict[str, Any]:
+    """What a signed-in session holds; ``since`` (sign-in time) survives a password change."""
+    return {"user_id": str(user.id), "pw": _password_marker(user), "since": int(since or time.time())}

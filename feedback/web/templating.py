@@ -8,6 +8,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 
 from feedback.core.clock import STOCKHOLM
 from feedback.core.logs import mask_phone
+from feedback.web.security_headers import csp_nonce
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -20,4 +21,5 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def configure_environment(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["local_time"] = local_time
     engine.engine.filters["mask_phone"] = mask_phone
+    engine.engine.globals["csp_nonce"] = csp_nonce  # the print views' one <style> block
     engine.engine.autoescape = True

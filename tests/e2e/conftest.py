@@ -42,6 +42,7 @@ from tests.e2e.support import (
     login,
     prepare_demo_database,
     start_live_server,
+    watch_csp_violations,
 )
 
 __all__ = ["LiveServer", "assert_no_axe_violations", "axe_violations", "login"]
@@ -139,7 +140,10 @@ def page(browser: Any, live_server: LiveServer, browser_context_args: dict[str, 
     context = browser.new_context(base_url=live_server.base_url, **browser_context_args)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    violations = watch_csp_violations(page)
     try:
         yield page
     finally:
         context.close()
+    # A page that needs inline code the Content-Security-Policy blocks is broken for real users.
+    assert not violations, f"Content-Security-Policy violations: {violations}"

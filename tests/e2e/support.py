@@ -193,12 +193,26 @@ def axe_violations(page: Any, tags: tuple[str, ...] = WCAG_TAGS) -> list[dict[st
     if not AXE_JS.exists():
         raise FileNotFoundError(f"{AXE_JS} is missing: run `make e2e-deps` (vendors axe-core from npm)")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE_JS))
+        # Evaluated through the DevTools protocol, which the page's CSP does not govern (an
+        # injected <script> tag would be refused: the app allows no inline script).
+        page.evaluate(AXE_JS.read_text(encoding="utf-8"))
     result = page.evaluate(
         "async (tags) => await window.axe.run(document, {runOnly: {type: 'tag', values: tags}})",
         list(tags),
     )
     return list(result["violations"])
+
+
+def watch_csp_violations(page: Any) -> list[str]:
+    """Collect the Content-Security-Policy violations Chromium reports on ``page`` (console)."""
+    seen: list[str] = []
+
+    def on_console(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            seen.append(message.text[:300])
+
+    page.on("console", on_console)
+    return seen
 
 
 def assert_no_axe_violations(page: Any, tags: tuple[str, ...] = WCAG_TAGS) -> None:
