@@ -4,6 +4,14 @@ Litestar's server-side backend keeps whatever session id the browser presents. I
 planted a known id in a victim's browser before login, that id would become an authenticated
 session. ``rotate_session(request)`` marks the response so the session is stored under a newly
 generated id and the old id's data is deleted.
+
+Two more rules keep the session table off the hot path (a login burst, a crawler):
+
+* an empty session is not stored: an anonymous visit writes no row and sets no cookie (one that
+  is already there is deleted, as after logging out);
+* a 5xx answer leaves the store alone: when the pool or the database is the reason for the 5xx,
+  storing would fail too, after the response has started, and the browser would get a broken
+  connection instead of the Swedish error page.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
-from litestar.types import Message, ScopeSession
+from litestar.types import Empty, Message, ScopeSession
 
 _ROTATE = "uppf_rotate_session"
 _NEW_ID = "uppf_new_session_id"
@@ -36,8 +44,15 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     async def store_in_message(
         self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> None:
+        if message["type"] == "http.response.start" and message["status"] >= 500:
+            return
         old_id = connection.cookies.get(self.config.key)
-        if connection.scope.get(_ROTATE) and old_id and old_id != "null":
+        has_cookie = bool(old_id) and old_id != "null"
+        if scope_session is not Empty and not scope_session:
+            if has_cookie:  # emptied: forget it, as after logging out
+                await super().store_in_message(Empty, message, connection)
+            return
+        if connection.scope.get(_ROTATE) and has_cookie and old_id:
             await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
         await super().store_in_message(scope_session, message, connection)
 
