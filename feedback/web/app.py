@@ -21,6 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from feedback.auth import passwords
 from feedback.core.clock import Clock, OffsetClock, SystemClock
 from feedback.core.db import create_engine, session_factory
 from feedback.core.settings import Settings
@@ -35,7 +36,6 @@ from feedback.web.caseworker.inbox import InboxController
 from feedback.web.caseworker.phone import PhoneQueueController
 from feedback.web.db_session import DatabaseSessionPlugin
 from feedback.web.dependencies import app_dependencies
-from feedback.web.dev_phone import DevPhoneController
 from feedback.web.erasure import ErasureController
 from feedback.web.errors import handle_exception
 from feedback.web.panel import ROUTES as PANEL_ROUTES
@@ -89,6 +89,8 @@ def messaging_routes(settings: Settings) -> list[Any]:
     """Webhooks always; the dev phone page only with dev tools and the fake gateway."""
     routes: list[Any] = [TwilioWebhookController]
     if dev_phone_enabled(settings):
+        from feedback.web.dev_phone import DevPhoneController  # httpx: only where the page exists
+
         routes.append(DevPhoneController)
     if settings.bench_bare_endpoint:
         routes.append(bare_benchmark_endpoint)
@@ -131,6 +133,8 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         stop = asyncio.Event()
         worker_task: asyncio.Task[None] | None = None
+        # The login's dummy hash (unknown addresses), made off the event loop while start-up goes on.
+        warm_up = asyncio.create_task(asyncio.to_thread(passwords.prepare), name="password-warm-up")
         if devclock.enabled(settings) and isinstance(clock, OffsetClock):
             await devclock.sync(clock, sessionmaker)  # a restart keeps the travelled time
         start_messaging(settings)
@@ -148,6 +152,7 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(worker_task, timeout=15)
             stop_messaging(settings)
+            await warm_up
             await engine.dispose()
 
     route_handlers: list[Any] = [
