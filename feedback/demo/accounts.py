@@ -14,6 +14,7 @@ from feedback.auth import services
 from feedback.auth.models import Role, Unit, User
 from feedback.core.db import create_engine, session_factory
 from feedback.core.settings import Settings
+from feedback.demo.progress import Progress, no_progress
 
 DEMO_PASSWORD = "Uppfoljning-demo-2026"  # noqa: S105 - printed on purpose; dev only
 DEMO_UNITS = (("fsd", "Försörjningsstöd Norra"), ("ame", "Arbetsmarknadsenheten"))
@@ -25,18 +26,22 @@ DEMO_USERS = (
     ("panel@demo.uppfoljning.se", "Omar Panelmedlem", Role.PANEL_MEMBER, ("fsd",)),
 )
 
-# Feature packages append steps here: async (session, settings) -> list of lines to print.
-DemoStep = Callable[[AsyncSession, Settings], Awaitable[list[str]]]
+# Feature packages append steps here: async (session, settings, progress) -> lines to print.
+DemoStep = Callable[[AsyncSession, Settings, Progress], Awaitable[list[str]]]
 
 
-def feature_steps() -> list[DemoStep]:
+def feature_steps() -> list[tuple[str, DemoStep]]:
     """In order: a year of follow-ups, then theme its open answers, then the panel and a review
-    (whose frozen snapshot then holds the year)."""
+    (whose frozen snapshot then holds the year). Each with the label its progress shows."""
     from feedback.demo.review import seed_panel_and_review
     from feedback.demo.seed import seed_survey_year
     from feedback.demo.themes import theme_all_pending
 
-    return [seed_survey_year, theme_all_pending, seed_panel_and_review]
+    return [
+        ("Demoåret", seed_survey_year),
+        ("Teman", theme_all_pending),
+        ("Panel och översyn", seed_panel_and_review),
+    ]
 
 
 async def seed_people(session: AsyncSession) -> list[str]:
@@ -59,17 +64,21 @@ async def seed_people(session: AsyncSession) -> list[str]:
     return lines
 
 
-async def seed_demo(settings: Settings) -> list[str]:
+async def seed_demo(settings: Settings, progress: Progress = no_progress) -> list[str]:
     if not settings.is_dev:
         raise RuntimeError("seed-demo is for development databases only")
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session:
+            progress("Konton", 0, 1)
             lines = await seed_people(session)
             await session.commit()
-            for step in feature_steps():
-                lines.extend(await step(session, settings))
+            progress("Konton", 1, 1)
+            for label, step in feature_steps():
+                progress(label, 0, 1)
+                lines.extend(await step(session, settings, progress))
                 await session.commit()
+                progress(label, 1, 1)
             return lines
     finally:
         await engine.dispose()

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.auth import services
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role, Unit, User
+from feedback.demo.progress import Progress, no_progress
 from feedback.panel import service as panel
 from feedback.panel.models import PanelRound
 from feedback.reports import reviews
@@ -94,7 +95,9 @@ async def _member(session: AsyncSession, email: str, name: str, unit: Unit, pass
     return user
 
 
-async def seed_panel_and_review(session: AsyncSession, settings: Any) -> list[str]:
+async def seed_panel_and_review(
+    session: AsyncSession, settings: Any, progress: Progress = no_progress
+) -> list[str]:
     from feedback.demo.accounts import DEMO_PASSWORD
 
     if await session.scalar(sa.select(PanelRound.id).where(PanelRound.title == ROUND_TITLE)):
