@@ -60,7 +60,7 @@ async def release(session: AsyncSession) -> None:
 
 def request_session(scope: Scope) -> AsyncSession | None:
     """The request's session, if a handler asked for one (``None`` otherwise)."""
-    session = scope.get(SESSION_SCOPE_KEY)  # type: ignore[call-overload]
+    session = scope.get(SESSION_SCOPE_KEY)
     return session if isinstance(session, AsyncSession) else None
 
 
