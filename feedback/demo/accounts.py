@@ -5,6 +5,8 @@ Idempotent: running it again changes nothing and prints the same logins.
 
 from __future__ import annotations
 
+import functools
+import uuid
 from collections.abc import Awaitable, Callable
 
 import sqlalchemy as sa
@@ -12,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.auth import services
 from feedback.auth.models import Role, Unit, User
-from feedback.core.db import create_engine, session_factory
+from feedback.auth.passwords import hash_password, password_problem
+from feedback.core.db import create_engine, session_factory, utcnow
 from feedback.core.settings import Settings
 from feedback.demo.progress import Progress, no_progress
 
@@ -44,6 +47,28 @@ def feature_steps() -> list[tuple[str, DemoStep]]:
     ]
 
 
+@functools.cache
+def demo_password_hash() -> str:
+    """One argon2 hash for every demo account: they share the printed password anyway, and a
+    hash per account (a dozen with the panel) cost seconds of CPU of every ``make run``."""
+    if problem := password_problem(DEMO_PASSWORD):
+        raise RuntimeError(f"the demo password fails the password policy: {problem}")
+    return hash_password(DEMO_PASSWORD)
+
+
+async def create_demo_user(
+    session: AsyncSession, *, email: str, display_name: str, role: Role, unit_ids: list[uuid.UUID]
+) -> User:
+    """``services.create_user`` with the demo password, hashed once per process."""
+    user = await services.create_user(
+        session, email=email, display_name=display_name, role=role, unit_ids=unit_ids
+    )
+    user.password_hash = demo_password_hash()
+    user.password_changed_at = utcnow()
+    await session.flush()
+    return user
+
+
 async def seed_people(session: AsyncSession) -> list[str]:
     units: dict[str, Unit] = {}
     for code, name in DEMO_UNITS:
@@ -52,13 +77,12 @@ async def seed_people(session: AsyncSession) -> list[str]:
     lines = ["Demo-inloggningar (lösenord för alla: " + DEMO_PASSWORD + "):"]
     for email, name, role, unit_codes in DEMO_USERS:
         if not await session.scalar(sa.select(User.id).where(User.email == email)):
-            await services.create_user(
+            await create_demo_user(
                 session,
                 email=email,
                 display_name=name,
                 role=role,
                 unit_ids=[units[c].id for c in unit_codes],
-                password=DEMO_PASSWORD,
             )
         lines.append(f"  {role.value:<13} {email}")
     return lines
