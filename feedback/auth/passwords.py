@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import cache
 from importlib import resources
@@ -11,9 +12,20 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 12
-# A dummy hash verified when the account does not exist, so response time does not reveal which
-# e-mail addresses have accounts.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-used-for-timing")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash verified when the account does not exist, so response time does not reveal which
+    e-mail addresses have accounts. Made on first use, not at import: one argon2 hash costs
+    about a third of a second of CPU, which every process start (CLI, worker, tests) paid."""
+    return _hasher.hash("not-a-real-password-used-for-timing")
+
+
+def prepare() -> None:
+    """Make the dummy hash now (the app does this in a thread at start-up, off the event loop),
+    so the first login of an unknown address takes as long as any other."""
+    _dummy_hash()
 
 
 def hash_password(password: str) -> str:
@@ -22,7 +34,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

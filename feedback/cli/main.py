@@ -106,9 +106,14 @@ def worker(settings: Settings) -> None:
 @click.pass_obj
 def seed_demo(settings: Settings) -> None:
     """Create demo units, users and content (idempotent) and print the logins."""
+    from feedback.cli.progress import ProgressPrinter
     from feedback.demo.accounts import seed_demo as seed
 
-    lines = run_async(lambda: seed(settings))
+    printer = ProgressPrinter()
+    try:
+        lines = run_async(lambda: seed(settings, printer))
+    finally:
+        printer.close()
     for line in lines:
         click.echo(line)
 

@@ -148,19 +148,46 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
 
 
 def create_engine(
-    database_url: str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, **kwargs: Any
+    database_url: str,
+    *,
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    pool_size: int | None = None,
+    pool_timeout_s: float | None = None,
+    idle_in_transaction_timeout_s: int | None = None,
+    **kwargs: Any,
 ) -> AsyncEngine:
     """Create an async engine; every SQLite connection gets WAL, foreign keys and a busy timeout.
 
     WAL lets readers go on while one connection writes; the busy timeout makes a writer wait for
     the lock instead of failing at once. What is left (a lock held longer, a stale read snapshot)
     is handled by ``feedback.core.dblock``.
+
+    ``pool_size`` (plus as many overflow connections) and ``pool_timeout_s`` bound the pool: a
+    caller that cannot get a connection in time gets ``sqlalchemy.exc.TimeoutError`` instead of
+    waiting without end. ``idle_in_transaction_timeout_s`` (PostgreSQL) makes the server end a
+    connection that sits inside an open transaction doing nothing for that long.
     """
+    memory = database_url.startswith("sqlite") and (
+        ":memory:" in database_url or database_url.endswith("://")
+    )
+    if pool_size is not None and not memory:
+        kwargs.setdefault("pool_size", pool_size)
+        kwargs.setdefault("max_overflow", pool_size)
+    if pool_timeout_s is not None and not memory:
+        kwargs.setdefault("pool_timeout", pool_timeout_s)
     if database_url.startswith("sqlite"):
         engine = create_async_engine(database_url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if idle_in_transaction_timeout_s is not None and database_url.startswith("postgresql+asyncpg"):
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        server_settings = dict(connect_args.get("server_settings", {}))
+        server_settings.setdefault(
+            "idle_in_transaction_session_timeout", str(idle_in_transaction_timeout_s * 1000)
+        )
+        connect_args["server_settings"] = server_settings
+        kwargs["connect_args"] = connect_args
     return create_async_engine(database_url, **kwargs)
 
 

@@ -62,6 +62,10 @@ class Settings:
     # transaction is re-run after "database is locked" before the user gets a 503.
     database_busy_timeout_ms: int = 10_000
     database_lock_attempts: int = 3
+    # Web app's connection pool: this many connections (and as many again in overflow); a request
+    # that waits longer than the timeout for one gets a 503 "busy" page instead of hanging.
+    database_pool_size: int = 10
+    database_pool_timeout_s: float = 10.0
     secret_key: str = field(default=DEV_SECRET_KEY, repr=False)
     # Fernet keys, newest first: the first encrypts, all decrypt (key rotation).
     data_keys: tuple[str, ...] = field(default=(DEV_DATA_KEY,), repr=False)
@@ -168,6 +172,8 @@ class Settings:
             contact_min_gap_days=_int(environ, "FEEDBACK_CONTACT_MIN_GAP_DAYS", 14),
             database_busy_timeout_ms=_int(environ, "FEEDBACK_DATABASE_BUSY_TIMEOUT_MS", 10_000),
             database_lock_attempts=_int(environ, "FEEDBACK_DATABASE_LOCK_ATTEMPTS", 3),
+            database_pool_size=_int(environ, "FEEDBACK_DATABASE_POOL_SIZE", 10),
+            database_pool_timeout_s=float(_int(environ, "FEEDBACK_DATABASE_POOL_TIMEOUT_S", 10)),
             log_level=environ.get("FEEDBACK_LOG_LEVEL", "INFO").upper(),
             log_json=_bool(environ.get("FEEDBACK_LOG_JSON"), not is_dev),
             session_max_age_s=_int(environ, "FEEDBACK_SESSION_MAX_AGE_S", 8 * 3600),
@@ -219,6 +225,10 @@ class Settings:
             raise SettingsError(
                 "FEEDBACK_API_RATE_LIMIT must be 1 or more and FEEDBACK_API_RATE_WINDOW one of "
                 + ", ".join(API_RATE_WINDOWS)
+            )
+        if self.database_pool_size < 1 or self.database_pool_timeout_s <= 0:
+            raise SettingsError(
+                "FEEDBACK_DATABASE_POOL_SIZE and FEEDBACK_DATABASE_POOL_TIMEOUT_S must be positive"
             )
         if self.sms_gateway == "twilio":
             missing = [

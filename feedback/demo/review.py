@@ -13,9 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.auth import services
 from feedback.auth.identity import CurrentUser
 from feedback.auth.models import Role, Unit, User
+from feedback.demo.progress import Progress, no_progress
 from feedback.panel import service as panel
 from feedback.panel.models import PanelRound
 from feedback.reports import reviews
@@ -80,23 +80,20 @@ REFLECTIONS = (
 )
 
 
-async def _member(session: AsyncSession, email: str, name: str, unit: Unit, password: str) -> User:
+async def _member(session: AsyncSession, email: str, name: str, unit: Unit) -> User:
+    from feedback.demo.accounts import create_demo_user
+
     user = await session.scalar(sa.select(User).where(User.email == email))
     if user is None:
-        user = await services.create_user(
-            session,
-            email=email,
-            display_name=name,
-            role=Role.PANEL_MEMBER,
-            unit_ids=[unit.id],
-            password=password,
+        user = await create_demo_user(
+            session, email=email, display_name=name, role=Role.PANEL_MEMBER, unit_ids=[unit.id]
         )
     return user
 
 
-async def seed_panel_and_review(session: AsyncSession, settings: Any) -> list[str]:
-    from feedback.demo.accounts import DEMO_PASSWORD
-
+async def seed_panel_and_review(
+    session: AsyncSession, settings: Any, progress: Progress = no_progress
+) -> list[str]:
     if await session.scalar(sa.select(PanelRound.id).where(PanelRound.title == ROUND_TITLE)):
         return ["Brukarpanel och översyn: finns redan"]
     unit = await session.scalar(sa.select(Unit).where(Unit.code == "fsd"))
@@ -116,9 +113,7 @@ async def seed_panel_and_review(session: AsyncSession, settings: Any) -> list[st
         opens_on=today - timedelta(days=20),
         closes_on=today + timedelta(days=25),
     )
-    members = [first] + [
-        await _member(session, e, n, unit, DEMO_PASSWORD) for e, n in MEMBERS[: len(REFLECTIONS) - 1]
-    ]
+    members = [first] + [await _member(session, e, n, unit) for e, n in MEMBERS[: len(REFLECTIONS) - 1]]
     for user, (text_a, text_b, importance, consent) in zip(members, REFLECTIONS, strict=True):
         member = CurrentUser.from_user(user)
         for index, text in enumerate((text_a, text_b)):

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback.auth.models import Unit, User
 from feedback.demo.cast import make_cast
+from feedback.demo.progress import Progress, no_progress
 from feedback.demo.simulation import STOCKHOLM, YearSimulation
 from surveys.closures.models import Client
 
@@ -38,6 +39,7 @@ def _quiet(*names: str) -> Iterator[None]:
 async def seed_survey_year(
     session: AsyncSession,
     settings: Any,
+    progress: Progress = no_progress,
     *,
     sms_clients: int = SMS_CLIENTS,
     phone_only: int = PHONE_ONLY_CLIENTS,
@@ -66,7 +68,7 @@ async def seed_survey_year(
         caseworkers=caseworkers,  # type: ignore[arg-type]
     )
     with _quiet("surveys", "notifications"):  # a year of INFO lines would bury the logins
-        tally = await simulation.run(today)
+        tally = await simulation.run(today, progress=lambda done, total: progress("Demoåret", done, total))
     return [
         f"Uppföljningar: {tally.registered} avslut under ett år, {tally.sent} sms skickade, "
         f"{tally.replies} svar, {tally.calls} samtal, {tally.returns} återaktualiseringar, "

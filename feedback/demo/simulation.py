@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -151,12 +151,16 @@ class YearSimulation:
         self.open_conversations = 0
         self.today = date.max
 
-    async def run(self, today: date) -> Tally:
+    async def run(self, today: date, progress: Callable[[int, int], None] | None = None) -> Tally:
+        """Simulate every day up to ``today``; ``progress(days_done, days_total)`` after each."""
         self.today = today
-        day = min(c.registered_on for c in self.cast)
+        first = day = min(c.registered_on for c in self.cast)
+        total = (today - first).days
         while day < today:
             await self.simulate_day(day, days_left=(today - day).days)
             day += timedelta(days=1)
+            if progress is not None:
+                progress((day - first).days, total)
         self.tally.sent = self.gateway.sent
         return self.tally
 

@@ -11,10 +11,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from feedback.demo.progress import Progress, no_progress
 from feedback.themes import retraining, theming
 
 
-async def theme_all_pending(session: AsyncSession, settings: Any) -> list[str]:
+async def theme_all_pending(
+    session: AsyncSession, settings: Any, progress: Progress = no_progress
+) -> list[str]:
     model = await theming.load_or_train_model(settings.model_dir)
     total = 0
     while count := await theming.theme_pending(session, model, now=datetime.now(UTC)):

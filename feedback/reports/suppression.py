@@ -24,9 +24,11 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
 
 MIN_PEOPLE = 5
 SMALL = "small"  # reason code: a primary cell, 1..k-1 people
@@ -72,6 +74,8 @@ def _determined(keys: Sequence[K], lines: Sequence[Line[K]], hidden: set[K]) -> 
     dropping column j lower the rank?" per column (the same test) cost one SVD per hidden cell,
     which made the report's suppression the slowest part of a large city's report page.
     """
+    import numpy as np  # on first use: keeps ~0.3 s off every process start
+
     cols = [key for key in keys if key in hidden]
     if not cols:
         return []
@@ -251,6 +255,7 @@ def _pinned(
     lines with the shown numbers filled in (two small mixed-integer programs; a complement's
     "0 or at least k" is a 0/1 switch). Pinned when only one whole number is possible.
     """
+    import numpy as np  # on first use: keeps ~0.3 s off every process start
     from scipy.optimize import Bounds, LinearConstraint, milp  # loaded only when a table hides cells
 
     cols = [key for key in keys if key in hidden]

@@ -10,7 +10,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.openapi.config import OpenAPIConfig
@@ -21,6 +20,7 @@ from litestar.stores.memory import MemoryStore
 from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from feedback.auth import passwords
 from feedback.auth.sso.oidc import OidcClient
 from feedback.core.clock import Clock, OffsetClock, SystemClock
 from feedback.core.db import create_engine, session_factory
@@ -40,8 +40,8 @@ from feedback.web.caseworker.cases import CasesController
 from feedback.web.caseworker.closures import ClosuresController
 from feedback.web.caseworker.inbox import InboxController
 from feedback.web.caseworker.phone import PhoneQueueController
+from feedback.web.db_session import DatabaseSessionPlugin
 from feedback.web.dependencies import app_dependencies
-from feedback.web.dev_phone import DevPhoneController
 from feedback.web.erasure import ErasureController
 from feedback.web.errors import handle_exception
 from feedback.web.panel import ROUTES as PANEL_ROUTES
@@ -68,6 +68,9 @@ STATIC_DIR = PACKAGE_DIR / "static"
 
 log = logging.getLogger(__name__)
 
+# No web request keeps a transaction open anywhere near this long; PostgreSQL ends one that does.
+IDLE_IN_TRANSACTION_TIMEOUT_S = 60
+
 
 def _template_config() -> TemplateConfig[JinjaTemplateEngine]:
     from feedback.web.templating import configure_environment
@@ -77,15 +80,20 @@ def _template_config() -> TemplateConfig[JinjaTemplateEngine]:
     )
 
 
-def alchemy_config(settings: Settings, engine: AsyncEngine | None = None) -> SQLAlchemyAsyncConfig:
-    """The advanced-alchemy plugin config for the web app (one session per request)."""
-    return SQLAlchemyAsyncConfig(
-        engine_instance=engine
-        or create_engine(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms),
-        session_config=AsyncSessionConfig(expire_on_commit=False),
-        # No autocommit: controllers commit explicitly (the transaction rule in feedback/web/forms.py);
-        # the default handler only closes the session, which rolls back anything left uncommitted.
-        create_all=False,
+def web_engine(settings: Settings) -> AsyncEngine:
+    """The web app's engine: a bounded pool that answers 503 instead of queueing without end.
+
+    Every request holds at most one connection at a time (``feedback.web.db_session``), so the
+    pool bounds concurrent database work; a request that cannot get a connection within
+    ``database_pool_timeout_s`` gets the Swedish "busy" page. On PostgreSQL the server also ends
+    any connection left idle inside a transaction, so a bug can never pin one until restart.
+    """
+    return create_engine(
+        settings.database_url,
+        busy_timeout_ms=settings.database_busy_timeout_ms,
+        pool_size=settings.database_pool_size,
+        pool_timeout_s=settings.database_pool_timeout_s,
+        idle_in_transaction_timeout_s=IDLE_IN_TRANSACTION_TIMEOUT_S,
     )
 
 
@@ -93,6 +101,8 @@ def messaging_routes(settings: Settings) -> list[Any]:
     """Webhooks always; the dev phone page only with dev tools and the fake gateway."""
     routes: list[Any] = [TwilioWebhookController]
     if dev_phone_enabled(settings):
+        from feedback.web.dev_phone import DevPhoneController  # httpx: only where the page exists
+
         routes.append(DevPhoneController)
     if settings.bench_bare_endpoint:
         routes.append(bare_benchmark_endpoint)
@@ -109,9 +119,8 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
     # Dev tools: an OffsetClock the admin can move ("Testklocka"), shared with the in-process worker.
     clock: Clock = collaborators.clock or (OffsetClock() if devclock.enabled(settings) else SystemClock())
     handler = inbound_handler(settings, collaborators)
-    engine = create_engine(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
+    engine = web_engine(settings)
     sessionmaker = session_factory(engine)
-    db_config = alchemy_config(settings, engine)
 
     session_config = RotatingSessionConfig(
         key="uppf_session",
@@ -138,6 +147,8 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         stop = asyncio.Event()
         worker_task: asyncio.Task[None] | None = None
+        # The login's dummy hash (unknown addresses), made off the event loop while start-up goes on.
+        warm_up = asyncio.create_task(asyncio.to_thread(passwords.prepare), name="password-warm-up")
         if devclock.enabled(settings) and isinstance(clock, OffsetClock):
             await devclock.sync(clock, sessionmaker)  # a restart keeps the travelled time
         start_messaging(settings)
@@ -155,6 +166,7 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(worker_task, timeout=15)
             stop_messaging(settings)
+            await warm_up
             await engine.dispose()
 
     route_handlers: list[Any] = [
@@ -195,7 +207,7 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
 
     app = Litestar(
         route_handlers=route_handlers,
-        plugins=[SQLAlchemyPlugin(config=db_config)],
+        plugins=[DatabaseSessionPlugin(sessionmaker)],
         dependencies=app_dependencies(
             settings=settings,
             clock=clock,
@@ -245,7 +257,6 @@ def create_app(settings: Settings | None = None, collaborators: Collaborators = 
     # session-auth user loader, templates) and for tests that move the app's clock.
     app.state.settings = settings
     app.state.sessionmaker = sessionmaker
-    app.state.db_config = db_config  # the akut banner reads through the request's own session
     app.state.clock = clock
     app.state.oidc = (
         OidcClient(

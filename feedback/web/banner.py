@@ -4,8 +4,10 @@ untaken ("Akut: en person behöver kontakt i dag"), until someone takes it.
 Why an app-level ``before_request`` hook and not a context variable per controller: the banner
 belongs to every caseworker page (start page, closures, queue, cases, inbox, password), and a
 page that forgot to pass it would hide a person in crisis. The hook runs one indexed query
-(``surveys.cases.service.untaken_akut``) on the request's own session, for GET requests of
-signed-in caseworkers only, and leaves the result in the request scope for ``base.html``.
+(``surveys.cases.service.untaken_akut``) in a short read of its own (the hook runs before the
+handler's ``db_session`` exists; the connection is back in the pool before the handler starts),
+for GET requests of signed-in caseworkers only, and leaves the result in the request scope for
+``base.html``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,6 @@ async def load_akut_banner(request: Request[Any, Any, Any]) -> None:
         return
     if not user.unit_ids:
         return
-    config = request.app.state.db_config
-    session = config.provide_session(request.app.state, request.scope)
-    request.scope[SCOPE_KEY] = await untaken_akut(session, user.unit_ids)  # type: ignore[literal-required]
+    async with request.app.state.sessionmaker() as session:
+        akut = await untaken_akut(session, user.unit_ids)
+    request.scope[SCOPE_KEY] = akut  # type: ignore[literal-required]

@@ -13,9 +13,11 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy import exc as sa_exc
 
 from feedback.core.dblock import DatabaseBusyError, committed, is_lock_error
 from feedback.core.errors import DomainError
+from feedback.web.db_session import request_session
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,11 @@ CSRF_FAILED_SV = (
     "flik. Ladda om sidan och försök igen."
 )
 LITESTAR_DETAILS_SV = {"CSRF token verification failed": CSRF_FAILED_SV}
-SESSION_SCOPE_KEY = "_sqlalchemy_db_session"  # where advanced-alchemy keeps the request's session
+# The connection pool had no free connection within the pool timeout (a burst of requests):
+# nothing of this request was saved, and waiting a moment helps.
+POOL_BUSY_MESSAGE_SV = (
+    "Många använder tjänsten just nu. Ingenting har sparats. Vänta en stund och försök igen."
+)
 
 MACHINE_PREFIXES = ("/api", "/webhooks", "/health", "/metrics", "/schema")
 
@@ -117,7 +123,7 @@ def busy_message(request: Request[Any, Any, Any], exc: Exception) -> str:
     if isinstance(exc, DatabaseBusyError):
         saved = exc.saved
     else:
-        saved = committed(request.scope.get(SESSION_SCOPE_KEY))
+        saved = committed(request_session(request.scope))
     if saved:
         return BUSY_MESSAGES_SV["saved"]
     if request.method in {"GET", "HEAD"}:
@@ -149,6 +155,11 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     elif isinstance(exc, DatabaseBusyError) or is_lock_error(exc):
         status, detail, extra = 503, busy_message(request, exc), None
         log.warning("database busy on %s %s: answered 503", request.method, request.url.path)
+    elif isinstance(exc, sa_exc.TimeoutError):
+        saved = committed(request_session(request.scope))
+        status, extra = 503, None
+        detail = BUSY_MESSAGES_SV["saved"] if saved else POOL_BUSY_MESSAGE_SV
+        log.warning("no free database connection for %s %s: answered 503", request.method, request.url.path)
     else:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         status, detail, extra = HTTP_500_INTERNAL_SERVER_ERROR, GENERIC_MESSAGES_SV[500], None

@@ -2,8 +2,8 @@
 
 Transaction rule for controllers
 --------------------------------
-The request's ``db_session`` (advanced-alchemy plugin) never commits on its own: the plugin only
-provides and closes it, and closing rolls back whatever was not committed. A controller commits
+The request's ``db_session`` (``feedback.web.db_session``) never commits on its own: the plugin
+only provides and closes it, and closing rolls back whatever was not committed. A controller commits
 explicitly, once, right before it answers:
 
 * form posts go through :func:`submit`: commit on success, roll back on a ``DomainError`` and

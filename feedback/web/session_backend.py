@@ -5,13 +5,17 @@ planted a known id in a victim's browser before login, that id would become an a
 session. ``rotate_session(request)`` marks the response so the session is stored under a newly
 generated id and the old id's data is deleted.
 
-Two more things Litestar's defaults do that we do not want:
+Three more things Litestar's defaults do that we do not want:
 
 - An anonymous visit (no session data, no session cookie) would be stored as an empty session
-  row: every request of a crawler or an attacker a database write. Nothing is stored for it.
+  row: every request of a crawler or an attacker a database write. Nothing is stored for it (an
+  emptied session deletes its row and cookie, as after logging out).
 - The session is written while the response starts. If that write fails, the exception escapes
   after the status line was decided and the browser got a bare "Internal Server Error". The
   middleware below answers with a Swedish 503 instead (problem+json for machine paths).
+- A 5xx answer leaves the store alone: when the pool or the database is the reason for the 5xx,
+  storing would fail too, and the browser would get a broken connection instead of the Swedish
+  error page.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     async def store_in_message(
         self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> None:
+        if message["type"] == "http.response.start" and message["status"] >= 500:
+            return
         old_id = connection.cookies.get(self.config.key)
         if scope_session is Empty or not scope_session:
             if not old_id or old_id == "null":
