@@ -67,7 +67,7 @@ def prepare_demo_database(path: Path) -> str:
             env=env,
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=2400,  # seeding the demo year takes minutes on a busy CI machine
             check=False,
         )
         if result.returncode != 0:
