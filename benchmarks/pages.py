@@ -76,10 +76,10 @@ def _settings(url: str, tmp: Path) -> Any:
 
 async def build(url: str, tmp: Path, *, closures: int, from_template: bool) -> dict[str, int]:
     """Seed (unless copied from a seeded template) and multiply to ``closures``; return row counts."""
+    await asyncio.to_thread(migrate.upgrade, url)  # also brings an older seeded template to head
     if not from_template:
         from feedback.demo.accounts import seed_demo
 
-        await asyncio.to_thread(migrate.upgrade, url)
         started = time.perf_counter()
         await seed_demo(_settings(url, tmp))
         print(f"# seeded the demo year in {time.perf_counter() - started:.1f} s", file=sys.stderr)
