@@ -476,6 +476,8 @@ class Publication:
     label: str  # "Vi gjorde" or "Vi arbetar med"
     sms_text: str | None
     sms_reach: int  # consenting respondents who are not opted out: who will get the SMS
+    # the other languages the SMS goes out in: (language used, how many, text), shown on confirm
+    sms_translations: tuple[tuple[str, int, str, str], ...] = ()
 
 
 async def prepare_publication(
@@ -494,9 +496,11 @@ async def prepare_publication(
         raise Conflict("Åtgärden är redan publicerad.")
     you_said, we_did = _you_said(you_said), _we_did(we_did)
     reach = 0
+    translations: tuple[tuple[str, int, str, str], ...] = ()
     if sms_text is not None:
         sms_text = _check_sms(sms_text, done=action.status is ActionStatus.DONE)
         reach = await sms_reach(session, review.unit_id, settings)
+        translations = await _sms_translations(session, review, action, sms_text, settings)
     return Publication(
         action=action,
         review=review,
@@ -505,6 +509,7 @@ async def prepare_publication(
         label=published_label(action.status),
         sms_text=sms_text,
         sms_reach=reach,
+        sms_translations=translations,
     )
 
 
@@ -636,26 +641,79 @@ async def sms_reach(session: AsyncSession, unit_id: uuid.UUID, settings: Any) ->
     )
 
 
+def sms_in_language(
+    catalogue: Any, action: ReviewAction, manager_text: str, language: str | None
+) -> tuple[str, str, str]:
+    """The "ni sa – vi gjorde" SMS for one person: (body, language actually used, text status).
+
+    The manager writes the SMS in Swedish; a person whose language is Swedish (or whose language
+    has no text at all, so Swedish is the fallback) gets exactly that. Everyone else gets the
+    catalogue's ``review.sms_done``/``review.sms_working`` in their language with the action's
+    title put in as written (the title itself is not translated; the publish form says so).
+    """
+    from surveys.texts.shipped import SOURCE
+
+    key = "review.sms_done" if action.status is ActionStatus.DONE else "review.sms_working"
+    resolved = catalogue.resolve(key, language)
+    if resolved.language == SOURCE:
+        return manager_text, SOURCE, "granskad"  # the manager wrote and checked it
+    return resolved.body.replace("{title}", action.title), resolved.language, resolved.status
+
+
+async def _sms_translations(
+    session: AsyncSession, review: Review, action: ReviewAction, manager_text: str, settings: Any
+) -> tuple[tuple[str, int, str, str], ...]:
+    """The non-Swedish versions the reached people will get, checked for discretion like the
+    manager's text (the title goes into every language), for the confirm step."""
+    from notifications.optout import is_opted_out
+    from surveys.questionnaires.texts import indiscreet_words
+    from surveys.texts.service import load
+    from surveys.texts.shipped import SOURCE
+
+    catalogue = await load(session)
+    counts: dict[tuple[str, str, str], int] = {}
+    for client in await sms_recipients(session, review.unit_id, settings):
+        if await is_opted_out(session, client.phone_index):
+            continue
+        body, used, status = sms_in_language(catalogue, action, manager_text, str(client.language))
+        if used != SOURCE:
+            counts[(used, body, status)] = counts.get((used, body, status), 0) + 1
+    bad = sorted({w for (_, body, _) in counts for w in indiscreet_words(body)})
+    if bad:
+        raise InvalidInput(
+            "Åtgärdens rubrik skickas i sms:et på andra språk och får inte nämna stödet eller "
+            "socialtjänsten: " + ", ".join(bad),
+            field="sms_text",
+        )
+    return tuple((lang, n, body, status) for (lang, body, status), n in sorted(counts.items()))
+
+
 async def _send_sms(
     session: AsyncSession, review: Review, action: ReviewAction, body: str, settings: Any, now: datetime
 ) -> int:
+    """Queue one SMS per recipient in their language (``sms_in_language``), the language used on
+    the outbox row; one idempotency key per action and client, so nothing is queued twice."""
     from notifications.outbox import enqueue
     from notifications.phone import PhoneVault
+    from surveys.texts.service import load
 
     vault = PhoneVault.from_settings(settings)
     unit = await session.get(Unit, review.unit_id)
+    catalogue = await load(session)
     queued = 0
     for client in await sms_recipients(session, review.unit_id, settings):
+        text, used, _status = sms_in_language(catalogue, action, body, str(client.language))
         await enqueue(
             session,
             idempotency_key=f"review-action:{action.id}:client:{client.id}",
             to_e164=vault.decrypt(client.phone_ciphertext),
-            body=body,
+            body=text,
             vault=vault,
             owner_ref=f"review_action:{action.id}",
             unit_id=unit.id if unit else None,
             now=now,
             kind="loop",
+            language=used,
         )
         queued += 1
     return queued

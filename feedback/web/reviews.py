@@ -37,6 +37,7 @@ from feedback.themes.decisions import current_codebook
 from feedback.web import forms
 from feedback.web.dependencies import AppClock
 from feedback.web.guards import requires_role
+from surveys.texts.shipped import languages
 
 PRIVATE_HEADERS = {"Cache-Control": "no-store"}
 DONE_SV = {
@@ -341,7 +342,7 @@ class ReviewController(Controller):
                 )
                 return Template(
                     "reviews/confirm_publish.html",
-                    context={"plan": plan, "send_sms": form.send_sms},
+                    context={"plan": plan, "send_sms": form.send_sms, "languages": languages()},
                     headers=PRIVATE_HEADERS,
                 )
 

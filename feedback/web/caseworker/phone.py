@@ -39,6 +39,9 @@ from surveys.phone import service
 from surveys.phone.models import OUTCOME_LABELS_SV, REASON_LABELS_SV, CallOutcome, CallStatus, CallTask
 from surveys.questionnaires import service as questionnaires
 from surveys.questionnaires.defaults import PHONE_QUOTE_CONSENT
+from surveys.texts import service as texts
+from surveys.texts.catalogue import Catalogue, Resolved
+from surveys.texts.shipped import languages
 
 NOTICES_SV = {
     "logged": "Samtalet är loggat.",
@@ -135,11 +138,13 @@ class PhoneQueueController(Controller):
         user: NamedDependency[CurrentUser],
         clock: NamedDependency[AppClock],
         task_id: FromPath[uuid.UUID],
+        language: Annotated[str, QueryParameter(name="sprak")] = "",
     ) -> Template | Redirect:
         task = await service.get_task(db_session, task_id, user.unit_ids)
         if not _holds(task, user.id, clock.now()):
             return forms.redirect(QUEUE, "expired")
-        page = await self._call_page(request, db_session, settings, user, task)
+        form = {"language": language} if language in languages() else None
+        page = await self._call_page(request, db_session, settings, user, task, form=form)
         await db_session.commit()  # the audit event of the number read
         return page
 
@@ -170,7 +175,26 @@ class PhoneQueueController(Controller):
                 detail={"call_task_id": str(task.id), "wave_days": task.wave_days},
             )
         questionnaire = await questionnaires.get_active(session, task.questionnaire_key)
-        script = {key: _text(questionnaire, f"phone:{key}") for key in ("intro", "consent", "closing")}
+        # The call's language: what was picked (or posted), else the client's registered language.
+        form = {"language": str(client.language) if client is not None else "sv", **(form or {})}
+        call_language = form["language"] if form["language"] in languages() else "sv"
+        catalogue = await texts.load(session)
+        script = {
+            key: _script_text(catalogue, questionnaire, call_language, f"phone:{key}")
+            for key in ("intro", "consent", "closing")
+        }
+        prompts = {
+            q.key: (
+                _script_text(
+                    catalogue, questionnaire, call_language, f"phone:question:{q.key}", q.phone_prompt
+                ),
+                _script_text(catalogue, questionnaire, call_language, f"phone:probe:{q.key}", q.phone_probe)
+                if q.phone_probe
+                else None,
+            )
+            for q in questionnaire.questions
+        }
+        quote_consent = _catalogue_text(catalogue, "phone.quote_consent", call_language, PHONE_QUOTE_CONSENT)
         names = await unit_names(session, [task.unit_id])
         return Template(
             "caseworker/call.html",
@@ -184,12 +208,14 @@ class PhoneQueueController(Controller):
                 "reason": REASON_LABELS_SV.get(task.reason, task.reason),
                 "questions": list(questionnaire.questions),
                 "script": script,
-                "quote_consent_script": PHONE_QUOTE_CONSENT,
+                "prompts": prompts,
+                "quote_consent_script": quote_consent,
+                "call_language": call_language,
+                "directions": {code: info.direction for code, info in languages().items()},
                 "outcomes": [(o.value, OUTCOME_LABELS_SV[o]) for o in CallOutcome],
                 "max_attempts": service.MAX_ATTEMPTS,
                 "languages": [(lang.value, LANGUAGE_LABELS_SV.get(lang, lang.value)) for lang in Language],
-                # The call's language: what was posted, else the client's registered language.
-                "form": {"language": str(client.language) if client is not None else "sv", **(form or {})},
+                "form": form,
                 **(errors.context() if errors else forms.NO_ERRORS),
             },
             status_code=400 if errors else 200,
@@ -261,11 +287,28 @@ class PhoneQueueController(Controller):
         )
 
 
-def _text(questionnaire: Any, text_key: str) -> str:
+def _script_text(
+    catalogue: Catalogue, questionnaire: Any, language: str, text_key: str, swedish: str = ""
+) -> Resolved:
+    """A phone script text in the call's language, saying which language it is actually in.
+
+    Swedish falls back to the questionnaire's own wording (``swedish``) when given, so a
+    questionnaire without catalogue texts shows what it always showed.
+    """
     try:
-        return questionnaires.text_for(questionnaire, "sv", text_key)
-    except DomainError:
-        return ""
+        found = catalogue.questionnaire_text(questionnaire, language, text_key)
+    except (KeyError, DomainError):
+        return Resolved(text_key, language, "sv", swedish, "granskad")
+    if found.language == "sv" and swedish:
+        return Resolved(text_key, language, "sv", swedish, found.status)
+    return found
+
+
+def _catalogue_text(catalogue: Catalogue, key: str, language: str, swedish: str) -> Resolved:
+    try:
+        return catalogue.resolve(key, language)
+    except KeyError:
+        return Resolved(key, language, "sv", swedish, "granskad")
 
 
 def _call_log(form: dict[str, str]) -> service.CallLog:

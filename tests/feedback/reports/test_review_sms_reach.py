@@ -32,6 +32,7 @@ from notifications.phone import PhoneVault
 from notifications.testing.fake_twilio import FakeTwilio
 from surveys.answers.models import OpenText
 from surveys.answers.service import closure_respondent_key
+from surveys.texts.shipped import shipped
 from tests.feedback.reports.answering import answer_by_phone, answer_by_sms, register
 from tests.helpers import make_unit, make_user
 from tests.notifications.support import RecordingHandler
@@ -39,6 +40,9 @@ from tests.notifications.support import RecordingHandler
 SURVEYED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday 10:00 in Stockholm, 31 days after closing
 PUBLISHED = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # Tuesday 10:00: inside the send window
 SMS_TEXT = "Tack för dina svar! Nu svarar vi i telefon samma dag."
+TITLE = "Svara i telefon samma dag"
+# an Arabic-registered respondent gets the catalogue's Arabic text with the title as written
+AR_TEXT = shipped()["ar"]["review.sms_working"].body.replace("{title}", TITLE)
 
 
 @pytest.fixture
@@ -78,10 +82,10 @@ async def _dispatch(settings: Settings, fake: FakeTwilio, clock: FrozenClock) ->
         await engine.dispose()
 
 
-def _review_sms_at_fake(fake: FakeTwilio) -> dict[str, int]:
+def _review_sms_at_fake(fake: FakeTwilio, bodies: tuple[str, ...] = (SMS_TEXT, AR_TEXT)) -> dict[str, int]:
     counts: dict[str, int] = {}
     for message in fake.messages.values():
-        if message.body == SMS_TEXT:
+        if message.body in bodies:
             counts[message.to] = counts.get(message.to, 0) + 1
     return counts
 
@@ -169,6 +173,9 @@ async def test_review_sms_reaches_each_consenting_respondent_of_the_unit_once(
 
     await _dispatch(settings, fake, clock)
     assert _review_sms_at_fake(fake) == {by_sms.phone: 1, by_phone.phone: 1, both.phone: 1}
+    # by_phone is registered with Arabic: the Arabic text, the others the manager's Swedish one
+    assert _review_sms_at_fake(fake, (AR_TEXT,)) == {by_phone.phone: 1}
+    assert {r.language for r in outbox} == {"sv", "ar"}
 
     # publishing again is refused, and queuing the same action again sends nothing new
     review_id, action_id = review.id, action.id
@@ -315,3 +322,85 @@ async def test_publishing_through_the_pages_confirms_first_and_texts_each_person
         await _dispatch(settings, fake, clock)
     assert _review_sms_at_fake(fake) == expected
     assert stopped.phone not in {m.to for m in fake.messages.values()}
+
+
+async def test_each_respondent_gets_the_sms_in_their_own_language(
+    db_session: AsyncSession, settings: Settings, fake: FakeTwilio, clock: FrozenClock
+) -> None:
+    """Issue 16: an Arabic-registered respondent gets the Arabic "ni sa – vi gjorde" text, a
+    Swedish one the manager's Swedish text, each once at the fake Twilio; the outbox row says
+    which language was actually used."""
+    unit = await make_unit(db_session, name="Östra")
+    caller = await make_user(db_session, Role.CASEWORKER, [unit])
+    manager = CurrentUser.from_user(await make_user(db_session, Role.MANAGER, [unit]))
+    at = SURVEYED - timedelta(days=31)
+    swedish = await register(db_session, settings, unit, 21, now=at)
+    arabic = await register(db_session, settings, unit, 22, language="ar", now=at)
+    await answer_by_sms(db_session, settings, swedish, "Bra coach", now=SURVEYED)
+    await answer_by_phone(db_session, settings, arabic, caller.id, "Praktiken hjälpte", now=SURVEYED)
+    review = await reviews.create_review(
+        db_session,
+        user=manager,
+        unit_id=unit.id,
+        title="Översyn",
+        period_from=date(2026, 1, 1),
+        period_to=date(2026, 3, 31),
+        now=PUBLISHED,
+    )
+    title = "Längre öppettider i telefon"
+    action = await reviews.add_action(
+        db_session,
+        user=manager,
+        review_id=review.id,
+        title=title,
+        owner="Ali",
+        due_on=None,
+        finding_id=None,
+        now=PUBLISHED,
+    )
+    await reviews.set_status(db_session, user=manager, action_id=action.id, status="done", now=PUBLISHED)
+    swedish_text = reviews.default_sms_text(action)
+    arabic_text = shipped()["ar"]["review.sms_done"].body.replace("{title}", title)
+    assert any("\u0600" <= ch <= "\u06ff" for ch in arabic_text) and title in arabic_text
+
+    plan = await reviews.prepare_publication(
+        db_session,
+        user=manager,
+        action_id=action.id,
+        you_said="Svårt att nå er.",
+        we_did=title,
+        sms_text=swedish_text,
+        settings=settings,
+    )
+    assert [(lang, n, body) for lang, n, body, _ in plan.sms_translations] == [("ar", 1, arabic_text)]
+    await reviews.publish_action(
+        db_session,
+        user=manager,
+        action_id=action.id,
+        you_said="Svårt att nå er.",
+        we_did=title,
+        sms_text=swedish_text,
+        settings=settings,
+        now=PUBLISHED,
+    )
+    await db_session.commit()
+    rows = list(
+        await db_session.scalars(
+            sa.select(SmsOutbox).where(SmsOutbox.owner_ref == f"review_action:{action.id}")
+        )
+    )
+    vault = PhoneVault.from_settings(settings)
+    assert {(r.to_index, r.language) for r in rows} == {
+        (vault.blind_index(swedish.phone), "sv"),
+        (vault.blind_index(arabic.phone), "ar"),
+    }
+
+    await _dispatch(settings, fake, clock)
+    assert _review_sms_at_fake(fake, (arabic_text,)) == {arabic.phone: 1}
+    assert _review_sms_at_fake(fake, (swedish_text,)) == {swedish.phone: 1}
+    # sending again (a retry, a double click) queues nothing new in either language
+    await reviews._send_sms(db_session, review, action, swedish_text, settings, PUBLISHED)
+    await db_session.commit()
+    clock.advance(timedelta(hours=1))
+    await _dispatch(settings, fake, clock)
+    assert _review_sms_at_fake(fake, (arabic_text, swedish_text)) == {arabic.phone: 1, swedish.phone: 1}

@@ -262,6 +262,41 @@ async def test_the_call_language_defaults_to_the_clients_and_reaches_the_stored_
     assert text.language == "so"
 
 
+async def test_the_script_is_shown_in_the_language_picked_for_the_call(
+    client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings
+) -> None:
+    """Issue 16: an Arabic client's call page shows the Arabic script right-to-left; picking
+    another language shows that one (and preselects it for the log); Swedish stays as it was."""
+    from surveys.texts.shipped import shipped
+
+    world = await make_world(db_session, settings, language="ar")
+    task = await _task(db_session, world)
+    user = await make_user(db_session, Role.CASEWORKER, [world.unit])
+    await login(client, user)
+    await form_post(client, f"/caseworker/calls/{task.id}/claim", {})
+    arabic = shipped()["ar"]
+    page = await client.get(f"/caseworker/calls/{task.id}")
+    assert page.status_code == 200
+    for key in ("default_followup.phone:intro", "default_followup.phone:closing", "phone.quote_consent"):
+        body = arabic[key].body
+        assert any("\u0600" <= ch <= "\u06ff" for ch in body)
+        assert f'lang="ar" dir="rtl">{body}</' in page.text.replace("&#34;", '"')
+    prompt = arabic["default_followup.phone:question:helped"].body
+    assert f'<span lang="ar" dir="rtl">{prompt}</span>' in page.text
+    assert "Hej, jag heter" not in page.text  # not the Swedish opening
+    assert 'id="script-draft"' in page.text  # the Arabic texts are drafts: the caseworker is told
+
+    somali = await client.get(f"/caseworker/calls/{task.id}", params={"sprak": "so"})
+    body = shipped()["so"]["default_followup.phone:intro"].body
+    assert f'lang="so" dir="ltr">{body}</' in somali.text and 'dir="rtl"' not in somali.text
+    assert '<option value="so" selected>Somaliska</option>' in somali.text
+
+    swedish = await client.get(f"/caseworker/calls/{task.id}", params={"sprak": "sv"})
+    assert "Är det en anställning som fortsätter framåt?" in swedish.text and 'dir="rtl"' not in swedish.text
+    unknown = await client.get(f"/caseworker/calls/{task.id}", params={"sprak": "xx"})
+    assert unknown.status_code == 200 and f'lang="ar" dir="rtl">{prompt}' in unknown.text  # the client's
+
+
 async def test_wrong_number_offers_a_field_for_the_right_one_stored_encrypted_never_in_the_note(
     client: AsyncTestClient[Litestar], db_session: AsyncSession, settings: Settings, world: World
 ) -> None:
