@@ -44,6 +44,16 @@ GLOBAL_TABLES = frozenset(
         "web_session",
         "login_throttle",
         "invitation",
+        "catalogue_text",
+        "theme_edit",
+        "theme_edit_answer",
+        "theme_model_change",
+        "external_identity",
+        "sso_role_mapping",
+        "sso_role_mapping_unit",
+        "api_token",
+        "accessibility_report",
+        "worker_heartbeat",
     }
 )
 # Copied once per extra unit: the unit, its staff and what its managers and panel made.
