@@ -105,9 +105,17 @@ def test_no_small_cell_is_shown_and_no_line_has_a_single_hidden_cell(grid: list[
     lines += [[(r, c) for r in [*rows, TOTAL]] for c in [*cols, TOTAL]]
     for line in lines:
         assert sum(1 for key in line if key in hidden) != 1, (grid, line, hidden)
-    # Every primary cell is hidden, and it is exactly the cells with 1..4 people.
     values = dict(counts) | {(r, TOTAL): row_totals[r] for r in rows}
     values |= {(TOTAL, c): col_totals[c] for c in cols} | {(TOTAL, TOTAL): grand}
+    if table.whole:
+        # Hidden as a whole (issue 14: a table of fewer than 5 people, or one its labels would
+        # pin): every number but a grand total of 5 or more is hidden; the only "färre än 5" is
+        # a small grand total, every other hidden number says "för få i tabellen".
+        assert hidden == frozenset(values) - ({(TOTAL, TOTAL)} if grand >= 5 else set())
+        assert table.primary == (frozenset({(TOTAL, TOTAL)}) if 0 < grand < 5 else frozenset())
+        assert all(table.why(*key) == "table" for key in hidden - table.primary)
+        return
+    # Every primary cell is hidden, and it is exactly the cells with 1..4 people.
     assert table.primary == frozenset(k for k, v in values.items() if 0 < v < 5)
 
 
