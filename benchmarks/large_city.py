@@ -271,13 +271,14 @@ async def add_staff_and_reads(
     )
     await conn.execute(
         sa.text(
-            "WITH c AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS i, count(*) OVER () AS n FROM closure), "
-            "m AS (SELECT user_id, row_number() OVER (ORDER BY user_id, unit_id) - 1 AS i, count(*) OVER () AS n "
-            "FROM membership) "
+            # the counts as scalars, so the joins below are hash joins on g.n alone
+            "WITH c AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS i FROM closure), "
+            "m AS (SELECT user_id, row_number() OVER (ORDER BY user_id, unit_id) - 1 AS i FROM membership), "
+            "g AS (SELECT n, (n * 7919) % (SELECT count(*) FROM closure) AS ci, "
+            "(n * 31) % (SELECT count(*) FROM membership) AS mi FROM generate_series(1, :reads) AS n) "
             "INSERT INTO audit_event (at, actor_id, action, subject_type, subject_id, reason, client_ip, detail) "
-            "SELECT now() - make_interval(mins => g.n), m.user_id, 'client.read', 'closure', c.id::text, '', "
-            "'127.0.0.1', '{}'::json FROM generate_series(1, :reads) AS g(n) "
-            "JOIN c ON c.i = (g.n * 7919) % c.n JOIN m ON m.i = (g.n * 31) % m.n"
+            "SELECT now() - make_interval(mins => g.n::int), m.user_id, 'client.read', 'closure', c.id::text, '', "
+            "'127.0.0.1', '{}'::json FROM g JOIN c ON c.i = g.ci JOIN m ON m.i = g.mi"
         ),
         {"reads": reads},
     )
