@@ -27,7 +27,13 @@ HSTS_VALUE = "max-age=63072000; includeSubDomains"
 
 
 def csp_nonce(request: Any) -> str:
-    """The nonce of this response (made on first use); templates put it on their ``<style>``."""
+    """The nonce of this response (made on first use); templates put it on their ``<style>``.
+
+    Without a request (the PDF rendered by a job or a benchmark, never sent to a browser) there is
+    no policy to match: an empty nonce.
+    """
+    if request is None:
+        return ""
     scope = request.scope
     nonce = scope.get(NONCE_SCOPE_KEY)
     if not nonce:

@@ -27,7 +27,12 @@ def test_the_published_document_lists_only_the_api() -> None:
         for operation in operations.values():
             assert {"400", "401", "403", "503"} <= set(operation["responses"])
             assert operation["responses"]["401"]["content"].keys() == {"application/problem+json"}
-    assert set(document["components"]["securitySchemes"]) == {"sessionCookie", "csrfHeader"}
+    # a case system's API key (issue 18) or a signed-in person's session (+ CSRF header on writes)
+    assert set(document["components"]["securitySchemes"]) == {"BearerToken", "sessionCookie", "csrfHeader"}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            assert {"BearerToken": []} in operation["security"]
+            assert any("sessionCookie" in option for option in operation["security"])
 
 
 # ---------------------------------------------------------------- schemathesis, all checks
