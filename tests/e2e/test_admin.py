@@ -25,7 +25,7 @@ def test_admin_creates_unit_and_invites_a_panel_member(browser, page, live_serve
     page.get_by_role("button", name="Skapa enhet").click()
     page.wait_for_load_state("domcontentloaded")
     assert f"Enheten {code} har skapats" in page.get_by_role("status").inner_text()
-    assert page.get_by_role("cell", name="Öppenvården Väst").is_visible()
+    assert page.get_by_role("cell", name="Öppenvården Väst", exact=True).is_visible()
 
     page.goto("/admin/users")
     assert_no_axe_violations(page)
