@@ -48,23 +48,28 @@ def _theme_of_reflection(page: Any) -> tuple[str, str]:
 def _retrain_and_wait(page: Any) -> None:
     """Ask for a retraining on /themes/ and follow it by reloading, as a manager without JS would.
 
-    The click only records a request; the worker in the server retrains and re-themes. Waits on
-    the page's own status (a condition), with SLOW as the upper bound.
+    A retraining shows a preview first and changes nothing until the manager confirms (issue 17);
+    the worker in the server trains, compares and, after the confirmation, re-themes. Waits on the
+    page's own status (a condition), with SLOW as the upper bound.
     """
     page.goto("/themes/")
-    page.get_by_role("button", name="Träna om och sortera alla svar igen").click()
-    page.wait_for_url(re.compile(r"klart=omtraning"))
-    assert "beställd" in page.get_by_role("status").inner_text()
-    status = page.locator("#retrain-status")
+    page.get_by_role("button", name="Visa vad en omträning skulle ändra").click()
+    page.get_by_text("Förhandsvisningen är beställd").wait_for()
     assert_no_axe_violations(page)
+    status = page.locator("#retrain-status")
     deadline = time.monotonic() + SLOW / 1000
+    while not page.locator("#retrain-preview").count():
+        assert "Misslyckades" not in status.inner_text(), status.inner_text()
+        assert time.monotonic() < deadline, f"no preview: {status.inner_text()}"
+        page.wait_for_timeout(500)
+        page.goto("/themes/")
+    page.locator("#retrain-preview").get_by_role("button", name=re.compile("^Ja, träna om")).click()
+    page.get_by_text("Omträningen är bekräftad").wait_for()
     while "Klar " not in status.inner_text():
         assert "Misslyckades" not in status.inner_text(), status.inner_text()
         assert time.monotonic() < deadline, f"retraining not done: {status.inner_text()}"
         page.wait_for_timeout(500)
-        page.get_by_role("link", name="Visa hur långt omträningen har kommit").click()
-        page.wait_for_load_state("domcontentloaded")
-    assert "svar har fått teman med den nya modellen" in status.inner_text()
+        page.goto("/themes/")
     assert_no_axe_violations(page)
 
 
@@ -130,7 +135,9 @@ def test_panel_reflection_to_report_theme_edits_exports_review_and_published_ite
         manager.goto(f"/themes/t/{key}")
         assert_no_axe_violations(manager)
         manager.get_by_label("Slå ihop med").select_option(value=target)
-        manager.get_by_role("button", name="Slå ihop", exact=True).click()
+        manager.locator("#merge-scope-all").check()  # a decision the manager makes (issue 17)
+        manager.get_by_role("button", name="Slå ihop …").click()
+        manager.get_by_role("button", name="Ja, slå ihop").click()  # the confirmation page
         assert "sammanslagna" in manager.get_by_role("status").inner_text()
         manager.goto(f"/themes/t/{target}")
         manager.get_by_label("Nytt namn", exact=True).fill(new_label)
