@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
@@ -42,7 +43,7 @@ def csp_nonce(request: Any) -> str:
     return str(nonce)
 
 
-def content_security_policy(nonce: str | None) -> str:
+def content_security_policy(nonce: str | None, form_targets: str = "") -> str:
     """Same-origin only, no inline code, never framed (clickjacking of one-click actions)."""
     styles = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
     return "; ".join(
@@ -55,22 +56,32 @@ def content_security_policy(nonce: str | None) -> str:
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",
-            "form-action 'self'",
+            # a form may also lead to the municipality's identity provider: logout answers with a
+            # redirect to its end-session page, and browsers check form-action on redirects too
+            "form-action 'self'" + (f" {form_targets}" if form_targets else ""),
             "frame-ancestors 'none'",
         ]
     )
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
 def security_headers(settings: Settings) -> Any:
     """A ``before_send`` hook that adds the headers to every HTTP response of the app."""
     production = settings.environment == "production"
+    sso_origin = _origin(settings.oidc_issuer) if settings.oidc_issuer else ""
 
     async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
         headers = MutableScopeHeaders(message)
         nonce = scope.get(NONCE_SCOPE_KEY)
-        headers["Content-Security-Policy"] = content_security_policy(str(nonce) if nonce else None)
+        headers["Content-Security-Policy"] = content_security_policy(
+            str(nonce) if nonce else None, sso_origin
+        )
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
         if "referrer-policy" not in headers:  # invitation and admin pages ask for no-referrer
